@@ -1,0 +1,57 @@
+"""Errors by who is at fault.
+
+The CLI maps each family to one exit code, in one place (``harness.cli``):
+
+- ``ScenarioError``: the scenario author (bad file, bad ``--var``): exit 2, nothing started.
+- ``SystemUnderTestError``: the system misbehaved in a way that ends a trial early
+  (it would not start): a failed verdict with evidence, exit 1.
+- ``HostError``: the machine (no free port, no /proc, permission denied): exit 3 with what
+  to check.
+- Anything else is our own bug: exit 3 with "please report".
+"""
+
+from __future__ import annotations
+
+
+class ChaosError(Exception):
+    """Base of every error the harness raises on purpose."""
+
+
+class ScenarioError(ChaosError):
+    """The scenario (or a command-line override) is invalid.
+
+    ``file``, ``line`` and ``field`` locate the problem; ``str()`` is one readable sentence.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "") + ": "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"
+
+
+class UsageError(ChaosError):
+    """A command-line usage problem that is not about a scenario file (exit 2)."""
+
+
+class SystemUnderTestError(ChaosError):
+    """The system under test could not be started or observed as the scenario says."""
+
+
+class HostError(ChaosError):
+    """The host cannot run the trial (permissions, missing kernel features, no ports)."""

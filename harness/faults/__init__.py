@@ -1,0 +1,1 @@
+"""Faults: one module per kind, each registered by name in ``harness.faults.registry``."""

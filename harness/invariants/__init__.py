@@ -1,0 +1,1 @@
+"""Invariants: pure checkers of a recorded timeline, one module per kind."""

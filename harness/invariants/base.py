@@ -1,0 +1,74 @@
+"""The contract of a checker: ``check(spec, history) -> InvariantResult``, nothing else.
+
+Checkers never touch the system: they read a ``History`` (the recorded events plus the few
+scenario facts needed to interpret them), so they are unit-tested on recorded timelines and
+can re-judge an old journal. A checker that needs an end-of-trial observation (the ledger's
+lookups) declares it through ``collect``, which the runner calls before teardown; what it
+observes is recorded as events, and ``check`` still reads only the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.observe.events import Event
+from harness.results import InvariantResult
+
+E = TypeVar("E", bound=Event)
+
+
+class InvariantSpec(BaseModel):
+    """Base of every invariant's options: frozen, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    """What the scenario says about a role: expected live count when healthy, root or not."""
+
+    count: int | None = None
+    root: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """One trial's recorded events and the scenario facts needed to read them."""
+
+    events: Sequence[Event]
+    roles: dict[str, RoleFacts] = field(default_factory=dict)
+    instances: int = 1
+    probes: tuple[str, ...] = ()
+    workloads: tuple[str, ...] = ()
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    @property
+    def end(self) -> float:
+        """Time of the last event (the end of the recorded trial)."""
+        return max((e.t for e in self.events), default=0.0)
+
+
+Check = Callable[[Any, History], InvariantResult]
+"""``check(spec, history)``; ``spec`` is an instance of the checker's ``spec`` model."""
+
+Collect = Callable[[Any, Any], None]
+"""``collect(spec, ctx)``: optional end-of-trial observation, recorded on the timeline."""
+
+
+@dataclass(frozen=True)
+class Checker:
+    """A registered invariant kind."""
+
+    name: str
+    spec: type[InvariantSpec]
+    check: Check
+    collect: Collect | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+    """Spec fields that name something in the scenario, checked at load time:
+    field name → ``"role"``, ``"workload"`` or ``"probe"``."""

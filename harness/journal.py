@@ -1,0 +1,163 @@
+"""The JSON journal (``chaos-journal/1``): write atomically, read back, validate.
+
+The journal is the contract between a run and everything after it: reports, ``compare``,
+re-judging. It is rewritten after every finished trial through a temp file and
+``os.replace``, so a killed run leaves a complete journal of the trials it finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness.observe.events import event_from_dict, event_to_dict
+from harness.results import InvariantResult, RunResult, ScenarioResult, TrialResult, Verdict
+
+SCHEMA = "chaos-journal/1"
+
+
+class JournalError(ValueError):
+    """The file is not a journal this version can read."""
+
+
+# --------------------------------------------------------------------------- to JSON
+
+
+def _invariant_to_dict(result: InvariantResult) -> dict[str, Any]:
+    return {
+        "kind": result.kind,
+        "verdict": str(result.verdict),
+        "detail": result.detail,
+        "expected": result.expected,
+        "observed": result.observed,
+        "metrics": result.metrics,
+        "evidence": result.evidence,
+        "spec": result.spec,
+    }
+
+
+def _trial_to_dict(trial: TrialResult) -> dict[str, Any]:
+    return {
+        "index": trial.index,
+        "verdict": str(trial.verdict),
+        "duration_s": round(trial.duration_s, 6),
+        "seed": trial.seed,
+        "vars": trial.vars,
+        "error": trial.error,
+        "output_tail": trial.output_tail,
+        "invariants": [_invariant_to_dict(i) for i in trial.invariants],
+        "metrics": trial.metrics,
+        "events": [event_to_dict(e) for e in trial.events],
+    }
+
+
+def run_to_dict(run: RunResult) -> dict[str, Any]:
+    """The journal document for ``run``."""
+    return {
+        "schema": SCHEMA,
+        "started": run.started,
+        "finished": run.finished,
+        "harness": {"version": run.harness_version, "argv": run.argv, "seed": run.seed},
+        "scenarios": [
+            {
+                "name": s.name,
+                "file": s.file,
+                "tags": s.tags,
+                "description": s.description,
+                "verdict": str(s.verdict),
+                "skipped": s.skipped,
+                "trials": [_trial_to_dict(t) for t in s.trials],
+            }
+            for s in run.scenarios
+        ],
+        "summary": run.summary(),
+    }
+
+
+def write(run: RunResult, path: Path) -> None:
+    """Write atomically: a reader sees the old journal or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(run_to_dict(run), handle, indent=1, default=str)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- from JSON
+
+
+def _invariant_from_dict(data: dict[str, Any]) -> InvariantResult:
+    return InvariantResult(
+        kind=data["kind"],
+        verdict=Verdict(data["verdict"]),
+        detail=data.get("detail", ""),
+        expected=data.get("expected"),
+        observed=data.get("observed"),
+        metrics=data.get("metrics", {}),
+        evidence=data.get("evidence", []),
+        spec=data.get("spec", {}),
+    )
+
+
+def _trial_from_dict(data: dict[str, Any]) -> TrialResult:
+    return TrialResult(
+        index=data["index"],
+        verdict=Verdict(data["verdict"]),
+        duration_s=data.get("duration_s", 0.0),
+        invariants=[_invariant_from_dict(i) for i in data.get("invariants", [])],
+        metrics=data.get("metrics", {}),
+        events=[event_from_dict(e) for e in data.get("events", [])],
+        error=data.get("error"),
+        output_tail=data.get("output_tail", []),
+        seed=data.get("seed"),
+        vars=data.get("vars", {}),
+    )
+
+
+def run_from_dict(data: dict[str, Any]) -> RunResult:
+    """Rebuild a ``RunResult``; raises ``JournalError`` for anything that is not ours."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise JournalError(f"not a {SCHEMA} journal (schema: {found!r})")
+    try:
+        harness = data.get("harness", {})
+        return RunResult(
+            started=data["started"],
+            finished=data.get("finished"),
+            harness_version=harness.get("version", ""),
+            argv=harness.get("argv", []),
+            seed=harness.get("seed"),
+            scenarios=[
+                ScenarioResult(
+                    name=s["name"],
+                    file=s.get("file", ""),
+                    tags=s.get("tags", []),
+                    description=s.get("description", ""),
+                    skipped=s.get("skipped"),
+                    trials=[_trial_from_dict(t) for t in s.get("trials", [])],
+                )
+                for s in data["scenarios"]
+            ],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JournalError(f"malformed journal: {exc}") from exc
+
+
+def read(path: Path) -> RunResult:
+    """Load a journal file; ``JournalError`` says what is wrong with it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise JournalError(f"cannot read {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise JournalError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    return run_from_dict(data)

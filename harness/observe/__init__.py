@@ -1,0 +1,1 @@
+"""Observers record what happens; they never judge. Everything lands on one Timeline."""

@@ -1,0 +1,105 @@
+"""What a run produced: verdicts per invariant, per trial, per scenario. Pure data.
+
+The journal (``harness.journal``) writes these as JSON; reporters read them. A trial's
+``events`` are the full timeline, so anything can be re-rendered or re-judged later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from harness.observe.events import Event
+
+
+class Verdict(StrEnum):
+    """``pass``: every invariant held. ``fail``: the system broke one (or never became
+    ready). ``error``: the harness could not judge (a host problem or our own bug).
+    ``skip``: the scenario could not run here (a ``requires`` executable is missing)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class InvariantResult:
+    """One invariant judged on one trial's timeline.
+
+    ``detail`` is one sentence a person reads first (expected vs seen, by how much);
+    ``evidence`` lists the trial times (``t``) of the events that decided it, so reports can
+    show the timeline around them; ``metrics`` are numbers worth aggregating
+    (``recovery_s``: one value per fault).
+    """
+
+    kind: str
+    verdict: Verdict
+    detail: str
+    expected: str | None = None
+    observed: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    evidence: list[float] = field(default_factory=list)
+    spec: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrialResult:
+    """One trial end to end."""
+
+    index: int
+    verdict: Verdict
+    duration_s: float
+    invariants: list[InvariantResult] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    error: str | None = None
+    output_tail: list[str] = field(default_factory=list)
+    seed: int | None = None
+    vars: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ScenarioResult:
+    """All trials of one scenario file."""
+
+    name: str
+    file: str
+    tags: list[str] = field(default_factory=list)
+    description: str = ""
+    trials: list[TrialResult] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.skipped is not None:
+            return Verdict.SKIP
+        verdicts = {t.verdict for t in self.trials}
+        for worst in (Verdict.ERROR, Verdict.FAIL):
+            if worst in verdicts:
+                return worst
+        return Verdict.PASS if self.trials else Verdict.SKIP
+
+
+@dataclass
+class RunResult:
+    """A whole ``chaos run``: what the journal holds."""
+
+    started: str
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    harness_version: str = ""
+    argv: list[str] = field(default_factory=list)
+    seed: int | None = None
+    finished: str | None = None
+
+    def summary(self) -> dict[str, int]:
+        trials = [t for s in self.scenarios for t in s.trials]
+        return {
+            "scenarios": len(self.scenarios),
+            "trials": len(trials),
+            "passed": sum(t.verdict is Verdict.PASS for t in trials),
+            "failed": sum(t.verdict is Verdict.FAIL for t in trials),
+            "errors": sum(t.verdict is Verdict.ERROR for t in trials),
+            "skipped": sum(s.skipped is not None for s in self.scenarios),
+        }

@@ -1,0 +1,226 @@
+"""The scenario as a typed, frozen model. Unknown fields are refused everywhere.
+
+String fields may hold templates (``{port}``, ``{run_dir}``...); they stay strings here and
+are resolved per trial and instance by ``harness.scenario.templates``. Fault and invariant
+entries are validated against their registries, so adding a kind needs no change here.
+"""
+
+from __future__ import annotations
+
+import re
+import signal as _signal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from harness.faults.base import FaultSpec
+from harness.invariants.base import InvariantSpec
+from harness.scenario.units import Duration, Fraction, Rate
+
+
+class Frozen(BaseModel):
+    """Base of every scenario model: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- small types
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+"""A Python regular expression, compiled once at validation to refuse bad ones early."""
+
+
+def parse_signal(value: Any) -> int:
+    """``SIGKILL``, ``KILL`` or ``9`` → 9. Unknown names are refused."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a signal name such as SIGKILL, got {value!r}")
+    if isinstance(value, int):
+        try:
+            return int(_signal.Signals(value))
+        except ValueError:
+            raise ValueError(f"{value} is not a signal number on this system") from None
+    if isinstance(value, str):
+        name = value.strip().upper()
+        if not name.startswith("SIG"):
+            name = "SIG" + name
+        try:
+            return int(_signal.Signals[name])
+        except KeyError:
+            raise ValueError(
+                f"unknown signal {value!r}; expected e.g. SIGTERM or SIGKILL"
+            ) from None
+    raise ValueError(f"expected a signal name such as SIGKILL, got {value!r}")
+
+
+def signal_name(signum: int) -> str:
+    return _signal.Signals(signum).name
+
+
+class HttpCall(Frozen):
+    """One HTTP call: used by readiness, probes, workloads and the ``request`` fault."""
+
+    url: str
+    method: str = "GET"
+    json_body: Any = Field(default=None, alias="json")
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = 2.0
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- system
+
+
+class HttpReady(Frozen):
+    url: str
+    status: int = 200
+
+
+class TcpReady(Frozen):
+    port: str
+    host: str = "127.0.0.1"
+
+
+class ReadySpec(Frozen):
+    """The system is ready when every given check passes, before ``timeout``."""
+
+    http: HttpReady | None = None
+    tcp: TcpReady | None = None
+    log: Regex | None = None
+    file: str | None = None
+    timeout: Duration = 10.0
+
+
+class StopSpec(Frozen):
+    """Graceful stop: ``signal`` to the root, wait ``grace``, then SIGKILL the whole tree."""
+
+    signal: Annotated[int, Field(default=_signal.SIGTERM)] = int(_signal.SIGTERM)
+    grace: Duration = 5.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _signal_by_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "signal" in data:
+            data = {**data, "signal": parse_signal(data["signal"])}
+        return data
+
+
+class SystemSpec(Frozen):
+    command: list[str]
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    instances: Annotated[int, Field(ge=1, le=64)] = 1
+    share: list[Literal["port", "run_dir"]] = Field(default_factory=list)
+    ready: ReadySpec = Field(default_factory=ReadySpec)
+    stop: StopSpec = Field(default_factory=StopSpec)
+
+
+class RoleSpec(Frozen):
+    """Names processes of the system's tree: the root, a command-line regex, an exe name."""
+
+    root: bool = False
+    cmdline: Regex | None = None
+    exe: str | None = None
+    count: Annotated[int, Field(ge=0)] | None = None
+
+
+# --------------------------------------------------------------------------- traffic
+
+
+class ProbeSpec(Frozen):
+    http: HttpCall
+    every: Duration = 0.1
+    instance: int | None = None
+    """Which instance to probe; ``None`` probes every instance."""
+
+
+class WorkloadSpec(Frozen):
+    name: str
+    http: HttpCall
+    rate: Rate
+    record: str | None = None
+    """Dotted path of a field of every acknowledged answer to remember (ledger ids)."""
+    ok_status: list[int] | None = None
+    """Statuses that count as success; default: any 2xx."""
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 64
+    instance: int | None = None
+    """Which instance to send to; ``None`` spreads requests round-robin over all."""
+
+
+# --------------------------------------------------------------------------- faults
+
+
+class OnSpawn(Frozen):
+    role: str
+    nth: Annotated[int, Field(ge=1)] = 1
+    instance: int | None = None
+
+
+class FaultEntry(Frozen):
+    """One line of the schedule: a trigger (exactly one of ``at``/``before``/``on_spawn``)
+    and one fault kind with its options."""
+
+    index: int
+    kind: str
+    spec: FaultSpec
+    at: float | None = None
+    before: Literal["start"] | None = None
+    on_spawn: OnSpawn | None = None
+    line: int | None = None
+
+
+class InvariantEntry(Frozen):
+    """One invariant: its kind and validated options."""
+
+    index: int
+    kind: str
+    spec: InvariantSpec
+    line: int | None = None
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+class Scenario(Frozen):
+    name: str
+    file: str = ""
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(default_factory=list)
+    repeat: Annotated[int, Field(ge=1, le=10_000)] = 1
+    timeout: Duration = 60.0
+    vars: dict[str, str] = Field(default_factory=dict)
+    system: SystemSpec
+    roles: dict[str, RoleSpec] = Field(default_factory=dict)
+    probes: dict[str, ProbeSpec] = Field(default_factory=dict)
+    workload: list[WorkloadSpec] = Field(default_factory=list)
+    faults: list[FaultEntry] = Field(default_factory=list)
+    duration: Duration = 5.0
+    invariants: list[InvariantEntry] = Field(default_factory=list)
+
+
+__all__ = [
+    "FaultEntry",
+    "Fraction",
+    "HttpCall",
+    "InvariantEntry",
+    "OnSpawn",
+    "ProbeSpec",
+    "ReadySpec",
+    "RoleSpec",
+    "Scenario",
+    "StopSpec",
+    "SystemSpec",
+    "WorkloadSpec",
+    "parse_signal",
+    "signal_name",
+]

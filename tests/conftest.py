@@ -1,0 +1,78 @@
+"""Suite-wide guards: nothing a test starts may outlive it.
+
+After every test: no child process of this pytest process is left (alive or zombie), and
+no ``chaos-`` temp folder it created remains. A leak fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+TMP_PREFIX = "chaos-"
+
+
+def _children() -> list[psutil.Process]:
+    try:
+        return psutil.Process(os.getpid()).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _chaos_tmp() -> set[str]:
+    root = Path(tempfile.gettempdir())
+    return {p.name for p in root.glob(f"{TMP_PREFIX}*")}
+
+
+def _describe(proc: psutil.Process) -> str:
+    try:
+        return f"{proc.pid} {' '.join(proc.cmdline())[:120]!r} ({proc.status()})"
+    except psutil.Error:
+        return str(proc.pid)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Fail a test that leaves processes or chaos temp folders behind."""
+    before_procs = {p.pid for p in _children()}
+    before_tmp = _chaos_tmp()
+    yield
+    # Processes may be finishing their exit: wait for the condition, with a deadline.
+    deadline = time.monotonic() + 10.0
+    leaked: list[psutil.Process] = []
+    while True:
+        leaked = [p for p in _children() if p.pid not in before_procs]
+        leaked = [p for p in leaked if _alive(p)]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    new_tmp = _chaos_tmp() - before_tmp
+    for proc in leaked:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    problems = [f"process {_describe(p)}" for p in leaked]
+    problems += [f"temp folder {name}" for name in sorted(new_tmp)]
+    if problems:
+        pytest.fail("test leaked: " + "; ".join(problems), pytrace=False)
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            # A zombie child of ours is a leak too, unless it is reaped now.
+            try:
+                os.waitpid(proc.pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+        return True
+    except psutil.Error:
+        return False
