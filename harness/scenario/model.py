@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import re
 import signal as _signal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializeAsAny,
+    model_validator,
+)
 
 from harness.faults.base import FaultSpec
 from harness.invariants.base import InvariantSpec
@@ -19,7 +28,11 @@ from harness.scenario.units import Duration, Fraction, Rate
 
 
 class Frozen(BaseModel):
-    """Base of every scenario model: immutable, unknown fields refused."""
+    """Base of every scenario model: immutable, unknown fields refused.
+
+    A model may list ``not_templates: ClassVar[frozenset[str]]``: its string fields that are
+    names or paths, not templates, so braces in them are not checked.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -62,7 +75,28 @@ def parse_signal(value: Any) -> int:
 
 
 def signal_name(signum: int) -> str:
+    """9 → ``SIGKILL``: how signals are written back in journals and reports."""
     return _signal.Signals(signum).name
+
+
+Signal = Annotated[
+    int, BeforeValidator(parse_signal), PlainSerializer(signal_name, return_type=str)
+]
+"""A signal number, written ``SIGKILL``, ``KILL`` or ``9`` in YAML. Use it in fault specs."""
+
+
+def _var_text(value: Any) -> Any:
+    """``retries: 3`` is a var too: scalars become the text a template will insert."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if value is None:
+        return ""
+    return value
+
+
+VarText = Annotated[str, BeforeValidator(_var_text)]
 
 
 class HttpCall(Frozen):
@@ -103,15 +137,8 @@ class ReadySpec(Frozen):
 class StopSpec(Frozen):
     """Graceful stop: ``signal`` to the root, wait ``grace``, then SIGKILL the whole tree."""
 
-    signal: Annotated[int, Field(default=_signal.SIGTERM)] = int(_signal.SIGTERM)
+    signal: Signal = int(_signal.SIGTERM)
     grace: Duration = 5.0
-
-    @model_validator(mode="before")
-    @classmethod
-    def _signal_by_name(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "signal" in data:
-            data = {**data, "signal": parse_signal(data["signal"])}
-        return data
 
 
 class SystemSpec(Frozen):
@@ -144,6 +171,8 @@ class ProbeSpec(Frozen):
 
 
 class WorkloadSpec(Frozen):
+    not_templates: ClassVar[frozenset[str]] = frozenset({"name", "record"})
+
     name: str
     http: HttpCall
     rate: Rate
@@ -160,6 +189,8 @@ class WorkloadSpec(Frozen):
 
 
 class OnSpawn(Frozen):
+    not_templates: ClassVar[frozenset[str]] = frozenset({"role"})
+
     role: str
     nth: Annotated[int, Field(ge=1)] = 1
     instance: int | None = None
@@ -169,21 +200,32 @@ class FaultEntry(Frozen):
     """One line of the schedule: a trigger (exactly one of ``at``/``before``/``on_spawn``)
     and one fault kind with its options."""
 
+    not_templates: ClassVar[frozenset[str]] = frozenset({"kind"})
+
     index: int
     kind: str
-    spec: FaultSpec
+    spec: SerializeAsAny[FaultSpec]
     at: float | None = None
     before: Literal["start"] | None = None
     on_spawn: OnSpawn | None = None
     line: int | None = None
 
+    @model_validator(mode="after")
+    def _one_trigger(self) -> FaultEntry:
+        given = [self.at is not None, self.before is not None, self.on_spawn is not None]
+        if sum(given) != 1:
+            raise ValueError("a fault needs exactly one trigger: at, before or on_spawn")
+        return self
+
 
 class InvariantEntry(Frozen):
     """One invariant: its kind and validated options."""
 
+    not_templates: ClassVar[frozenset[str]] = frozenset({"kind"})
+
     index: int
     kind: str
-    spec: InvariantSpec
+    spec: SerializeAsAny[InvariantSpec]
     line: int | None = None
 
 
@@ -191,6 +233,13 @@ class InvariantEntry(Frozen):
 
 
 class Scenario(Frozen):
+    """One scenario file, validated. Built by ``harness.scenario.loader.load_scenario``."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset(
+        {"name", "file", "description", "tags", "requires", "vars", "roles"}
+    )
+    """Fields that are never templates (see ``harness.scenario.templates``)."""
+
     name: str
     file: str = ""
     description: str = ""
@@ -198,7 +247,7 @@ class Scenario(Frozen):
     requires: list[str] = Field(default_factory=list)
     repeat: Annotated[int, Field(ge=1, le=10_000)] = 1
     timeout: Duration = 60.0
-    vars: dict[str, str] = Field(default_factory=dict)
+    vars: dict[str, VarText] = Field(default_factory=dict)
     system: SystemSpec
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
     probes: dict[str, ProbeSpec] = Field(default_factory=dict)
@@ -216,8 +265,10 @@ __all__ = [
     "OnSpawn",
     "ProbeSpec",
     "ReadySpec",
+    "Regex",
     "RoleSpec",
     "Scenario",
+    "Signal",
     "StopSpec",
     "SystemSpec",
     "WorkloadSpec",

@@ -7,6 +7,7 @@ spec model simply declares ``within: Duration`` and gets seconds as a float.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -63,7 +64,9 @@ def format_duration(seconds: float) -> str:
 
 
 def _duration_text(seconds: float) -> str:
-    return f"{seconds * 1000:g}ms"
+    """Seconds → text ``parse_duration`` reads back: never an exponent (``1e+06ms``)."""
+    millis = Decimal(repr(round(seconds * 1000, 6)))
+    return f"{millis:f}".removesuffix(".0") + "ms"
 
 
 Duration = Annotated[

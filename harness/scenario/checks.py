@@ -1,0 +1,182 @@
+"""Checks across the typed scenario: names that must refer to something, and templates.
+
+Pydantic validates each field alone; these checks need the whole scenario: a fault's
+``role: backend`` must name a role the scenario defines, an invariant's ``workload`` a
+workload, every ``{name}`` in a template something that will have a value. Each returns
+``Problem``s located by YAML path, so the loader can give the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from harness.registry import Registry
+from harness.scenario.messages import suggest
+from harness.scenario.model import Scenario
+from harness.scenario.source import Path_, Problem
+from harness.scenario.templates import (
+    BUILTINS,
+    NAME,
+    NAMESPACES,
+    TemplateError,
+    names_in,
+    ready_groups,
+    template_strings,
+)
+
+
+def name_problems(scenario: Scenario) -> list[Problem]:
+    """The scenario's name ends up in folder names and reports: no path separators."""
+    name = scenario.name
+    if not name.strip() or name != name.strip() or "/" in name or "\0" in name:
+        return [Problem(("name",), f"expected a name without '/' or edge spaces, got {name!r}")]
+    return []
+
+
+def var_problems(scenario: Scenario) -> list[Problem]:
+    """Var names must be template names and must not shadow ``{port}``, ``{python}``..."""
+    problems = []
+    for key in scenario.vars:
+        if not NAME.fullmatch(key) or "." in key:
+            problems.append(
+                Problem(
+                    ("vars", key),
+                    f"{key!r} cannot be used as {{{key}}}; use letters, digits, '_' and '-'",
+                )
+            )
+        elif key in BUILTINS | NAMESPACES:
+            problems.append(
+                Problem(("vars", key), f"{key!r} is a built-in template name; choose another")
+            )
+    return problems
+
+
+def duplicate_problems(scenario: Scenario) -> list[Problem]:
+    """Workloads are referred to by name: two with one name would be ambiguous."""
+    problems = []
+    first: dict[str, int] = {}
+    for index, spec in enumerate(scenario.workload):
+        if spec.name in first:
+            problems.append(
+                Problem(
+                    ("workload", index, "name"),
+                    f"duplicate workload name {spec.name!r} (also workload[{first[spec.name]}])",
+                )
+            )
+        first.setdefault(spec.name, index)
+    return problems
+
+
+def reference_problems(
+    scenario: Scenario, faults: Registry[Any], invariants: Registry[Any]
+) -> list[Problem]:
+    """Every role, workload and probe a fault or invariant names must exist."""
+    known = {
+        "role": sorted(scenario.roles),
+        "workload": [w.name for w in scenario.workload],
+        "probe": sorted(scenario.probes),
+    }
+    problems: list[Problem] = []
+    for fault in scenario.faults:
+        path: Path_ = ("faults", fault.index)
+        if fault.on_spawn is not None:
+            problems += _refer((*path, "on_spawn", "role"), "role", fault.on_spawn.role, known)
+        if fault.kind in faults:
+            refs = faults.get(fault.kind).refs
+            problems += _spec_refs(fault.spec, refs, (*path, fault.kind), known)
+    for invariant in scenario.invariants:
+        if invariant.kind in invariants:
+            refs = invariants.get(invariant.kind).refs
+            path = ("invariants", invariant.index, invariant.kind)
+            problems += _spec_refs(invariant.spec, refs, path, known)
+    return problems
+
+
+def _spec_refs(
+    spec: BaseModel, refs: dict[str, str], path: Path_, known: dict[str, list[str]]
+) -> list[Problem]:
+    problems: list[Problem] = []
+    fields = type(spec).model_fields
+    for name, what in refs.items():
+        if name not in fields:
+            continue
+        key = fields[name].alias or name
+        value = getattr(spec, name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for index, item in enumerate(values):
+            if not isinstance(item, str):
+                continue
+            where = (*path, key, index) if values is value else (*path, key)
+            problems += _refer(where, what, item, known)
+    return problems
+
+
+def _refer(path: Path_, what: str, name: str, known: dict[str, list[str]]) -> list[Problem]:
+    names = known.get(what, [])
+    if name in names:
+        return []
+    if not names:
+        section = {"role": "roles", "workload": "workload", "probe": "probes"}.get(what, what)
+        return [Problem(path, f"unknown {what} {name!r}: the scenario defines no {section}")]
+    hint = suggest(name, names)
+    return [Problem(path, f"unknown {what} {name!r}{hint}; known: {', '.join(names)}")]
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def template_problems(scenario: Scenario) -> list[Problem]:
+    """Every template string must parse and use only names that will have a value."""
+    groups = ready_groups(scenario.system.ready.log)
+    problems: list[Problem] = []
+    for path, text, extras in template_strings(scenario):
+        try:
+            names = names_in(text)
+        except TemplateError as exc:
+            problems.append(Problem(path, str(exc)))
+            continue
+        for name in sorted(names):
+            message = _undefined(name, path, scenario, groups, extras)
+            if message:
+                problems.append(Problem(path, message))
+    return problems
+
+
+def _undefined(
+    name: str, path: Path_, scenario: Scenario, groups: set[str], extras: frozenset[str]
+) -> str | None:
+    head, _, rest = name.partition(".")
+    if name in BUILTINS or name in extras or (head == "port" and rest):
+        return None
+    if name in scenario.vars or (head == "vars" and rest in scenario.vars):
+        return None
+    if head == "ready" and rest in groups:
+        if path[0] == "system":
+            return (
+                f"{{{name}}} is only known once the system is ready, "
+                "so the system's own settings cannot use it"
+            )
+        return None
+    hint = suggest(name, sorted(_known(scenario, groups, extras)), _braced)
+    if head == "ready":
+        source = ", ".join(sorted(groups)) or "none"
+        return (
+            f"undefined template name {{{name}}}{hint}; ready.* names are the named groups "
+            f"of system.ready.log (here: {source})"
+        )
+    known = ", ".join(sorted(_known(scenario, groups, extras)))
+    return f"undefined template name {{{name}}}{hint}; declare it under vars (known: {known})"
+
+
+def _braced(name: str) -> str:
+    return "{" + name + "}"
+
+
+def _known(scenario: Scenario, groups: set[str], extras: Iterable[str]) -> set[str]:
+    names = set(BUILTINS) | {"port.NAME"} | set(extras)
+    names |= set(scenario.vars) | {f"vars.{key}" for key in scenario.vars}
+    names |= {f"ready.{group}" for group in groups}
+    return names

@@ -1,0 +1,200 @@
+"""Templates in scenario strings: ``{port}``, ``{port.NAME}``, ``{run_dir}``, ``{vars.X}``...
+
+The grammar is deliberately tiny and strict: ``{name}`` inserts a value, ``{{`` and ``}}`` are
+literal braces, and any other brace is an error. Strictness is what lets the loader refuse a
+typo (``{prot}``) at load time, with its line, instead of a trial failing half-way.
+
+Which strings are templates: every ``str`` field of the scenario's system, probes, workload,
+faults and invariants, except regular expressions (``Regex`` fields: ``\\d{3}`` is not a
+template) and fields a model lists in its ``not_templates`` class variable (names, paths).
+JSON bodies (fields typed ``Any``) are sent as written.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel
+
+from harness.scenario.model import Regex
+from harness.scenario.source import Path_
+
+NAME = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)*")
+"""A template name: ``port``, ``port.admin``, ``vars.bugs``, ``ready.port``."""
+
+BUILTINS = frozenset({"port", "run_dir", "instance", "python"})
+"""Names every scenario may use, whatever it declares."""
+NAMESPACES = frozenset({"port", "vars", "ready"})
+"""Prefixes of dotted names (``port.NAME``, ``vars.X``, ``ready.GROUP``)."""
+_REGEX_CHECK = get_args(Regex)[1].func
+
+
+class TemplateError(ValueError):
+    """A malformed template (a stray brace) or, at run time, a name with no value."""
+
+
+# --------------------------------------------------------------------------- the grammar
+
+
+def _scan(text: str) -> Iterator[tuple[bool, str]]:
+    """Split ``text`` into ``(is_name, piece)``: literal text, or a template name."""
+    i = 0
+    literal: list[str] = []
+    while i < len(text):
+        if text.startswith("{{", i) or text.startswith("}}", i):
+            literal.append(text[i])
+            i += 2
+        elif text[i] == "{":
+            end = text.find("}", i + 1)
+            name = text[i + 1 : end] if end >= 0 else ""
+            if end < 0 or not NAME.fullmatch(name):
+                shown = text[i : end + 1] if 0 <= end < i + 40 else text[i : i + 20]
+                raise TemplateError(
+                    f"{shown!r} is not a template such as {{port}} or {{vars.name}}; "
+                    "write {{ and }} for literal braces"
+                )
+            if literal:
+                yield False, "".join(literal)
+                literal = []
+            yield True, name
+            i = end + 1
+        elif text[i] == "}":
+            raise TemplateError(
+                f"a single '}}' at position {i} of {text!r}; write }}}} for a literal brace"
+            )
+        else:
+            literal.append(text[i])
+            i += 1
+    if literal:
+        yield False, "".join(literal)
+
+
+def names_in(text: str) -> set[str]:
+    """The template names ``text`` uses. Raises ``TemplateError`` on a stray brace."""
+    return {piece for is_name, piece in _scan(text) if is_name}
+
+
+def resolve(text: str, values: Mapping[str, str]) -> str:
+    """Substitute every ``{name}``; ``{{``/``}}`` become single braces."""
+    out: list[str] = []
+    for is_name, piece in _scan(text):
+        if not is_name:
+            out.append(piece)
+        elif piece in values:
+            out.append(values[piece])
+        else:
+            known = ", ".join(sorted(values))
+            raise TemplateError(f"no value for {{{piece}}} in {text!r}; known: {known}")
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    """The template whose resolution is ``text`` itself."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def values_for(
+    *,
+    run_dir: str | Path,
+    instance: int,
+    ports: Mapping[str, int],
+    variables: Mapping[str, str],
+    ready: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The values of one trial's instance. ``ports`` maps a port name to its number, the
+    empty name being plain ``{port}`` (see ``port_names``); ``ready`` holds the named groups
+    the readiness log pattern matched, once the system is ready."""
+    values = {"run_dir": str(run_dir), "instance": str(instance), "python": sys.executable}
+    for name, port in ports.items():
+        values["port" if name == "" else f"port.{name}"] = str(port)
+    for key, value in variables.items():
+        values[key] = value
+        values[f"vars.{key}"] = value
+    for group, value in (ready or {}).items():
+        values[f"ready.{group}"] = value
+    return values
+
+
+def ready_groups(pattern: str | None) -> set[str]:
+    """The named groups of the readiness log pattern: the only valid ``{ready.X}``."""
+    return set(re.compile(pattern).groupindex) if pattern else set()
+
+
+# --------------------------------------------------------------------------- the walk
+
+
+def template_strings(scenario: BaseModel) -> Iterator[tuple[Path_, str, frozenset[str]]]:
+    """Every template string of a scenario: ``(path in the YAML, text, extra names)``.
+
+    Extra names come from a spec's ``template_extras`` class variable (field name → names
+    the code that resolves that field supplies, such as the ledger lookup's ``{id}``).
+    """
+    yield from _walk_model(scenario, ())
+
+
+def port_names(scenario: BaseModel) -> set[str]:
+    """The ports a trial must allocate: ``""`` for ``{port}``, ``"admin"`` for
+    ``{port.admin}``. Malformed templates are skipped (the loader refuses them)."""
+    found: set[str] = set()
+    for _, text, _ in template_strings(scenario):
+        try:
+            names = names_in(text)
+        except TemplateError:
+            continue
+        found |= {"" if n == "port" else n[5:] for n in names if n.split(".")[0] == "port"}
+    return found
+
+
+def _walk_model(model: BaseModel, path: Path_) -> Iterator[tuple[Path_, str, frozenset[str]]]:
+    cls = type(model)
+    skip: frozenset[str] = getattr(cls, "not_templates", frozenset())
+    extras: Mapping[str, frozenset[str]] = getattr(cls, "template_extras", {})
+    for name, info in cls.model_fields.items():
+        if name in skip or _is_regex(info.annotation, info.metadata):
+            continue
+        if not _mentions(info.annotation, (str, BaseModel)):
+            continue
+        key = info.alias or name
+        yield from _walk_value(
+            getattr(model, name), (*path, key), frozenset(extras.get(name, frozenset()))
+        )
+
+
+def _walk_value(
+    value: Any, path: Path_, extras: frozenset[str]
+) -> Iterator[tuple[Path_, str, frozenset[str]]]:
+    if isinstance(value, str):
+        yield path, value, extras
+    elif isinstance(value, BaseModel):
+        yield from _walk_model(value, path)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _walk_value(item, (*path, index), extras)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk_value(item, (*path, key), extras)
+
+
+def _is_regex(annotation: Any, metadata: list[Any]) -> bool:
+    """A ``Regex`` field (anywhere in its type): a pattern, never a template."""
+    if any(isinstance(m, AfterValidator) and m.func is _REGEX_CHECK for m in metadata):
+        return True
+    if get_origin(annotation) is Annotated:
+        return _is_regex(get_args(annotation)[0], list(annotation.__metadata__))
+    return any(_is_regex(arg, []) for arg in get_args(annotation))
+
+
+def _mentions(annotation: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a field's type can hold a string or a model (anywhere inside it)."""
+    if isinstance(annotation, type) and issubclass(annotation, kinds):
+        return True
+    if get_origin(annotation) is None:
+        return False
+    return any(_mentions(arg, kinds) for arg in get_args(annotation))
