@@ -1,0 +1,212 @@
+"""The terminal: a live progress display while trials run, then the run's summary.
+
+Rich decides colour (``NO_COLOR``, not a terminal) and the CLI injects the ``Console``, so
+tests render into a string. Off a terminal (CI logs) the progress is one plain line per
+finished trial; in quiet mode nothing is shown at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from harness.report.excerpt import (
+    evidence_lines,
+    failed_invariants,
+    figures,
+    ms,
+    percent,
+)
+from harness.results import RunResult, ScenarioResult, TrialResult, Verdict
+
+VERDICT_STYLE = {
+    Verdict.PASS: "bold green",
+    Verdict.FAIL: "bold red",
+    Verdict.ERROR: "bold magenta",
+    Verdict.SKIP: "yellow",
+}
+OUTPUT_TAIL = 12
+"""Lines of a failed trial's output shown (all of them with ``verbose``)."""
+
+
+def verdict_text(verdict: Verdict) -> Text:
+    """The verdict in upper case, coloured by severity."""
+    return Text(str(verdict).upper(), style=VERDICT_STYLE[verdict])
+
+
+def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> Text:
+    count = f"{trial.index + 1}/{total}" if total else str(trial.index + 1)
+    line = Text.assemble(
+        verdict_text(trial.verdict), f" {scenario} trial {count} ({trial.duration_s:.1f}s)"
+    )
+    recovery = trial.metrics.get("recovery_s")
+    if isinstance(recovery, list) and recovery:
+        line.append(" recovery " + ", ".join(ms(v) for v in recovery), style="dim")
+    if trial.verdict is not Verdict.PASS:
+        failed = failed_invariants(trial)
+        reason = f"{failed[0].kind}: {failed[0].detail}" if failed else trial.error or ""
+        line.append(f" — {reason}", style="dim")
+    return line
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _summary_table(run: RunResult) -> Table:
+    table = Table(title="chaos run", title_justify="left", header_style="bold")
+    table.add_column("scenario")
+    table.add_column("verdict")
+    table.add_column("trials", justify="right")
+    table.add_column("recovery p50", justify="right")
+    table.add_column("p95", justify="right")
+    table.add_column("max", justify="right")
+    table.add_column("availability (worst)", justify="right")
+    for scenario in run.scenarios:
+        if scenario.skipped is not None:
+            table.add_row(
+                scenario.name,
+                verdict_text(Verdict.SKIP),
+                Text(scenario.skipped, style="dim"),
+                "",
+                "",
+                "",
+                "",
+            )
+            continue
+        f = figures(scenario)
+        table.add_row(
+            scenario.name,
+            verdict_text(scenario.verdict),
+            f"{f.passed}/{f.total} passed",
+            ms(f.recovery_p50),
+            ms(f.recovery_p95),
+            ms(f.recovery_max),
+            percent(f.availability),
+        )
+    return table
+
+
+def _totals(run: RunResult) -> Text:
+    s = run.summary()
+    text = Text(f"{s['trials']} trial(s) in {s['scenarios']} scenario(s): ")
+    text.append(f"{s['passed']} passed", style="green")
+    for key, style in (("failed", "red"), ("errors", "magenta"), ("skipped", "yellow")):
+        if s[key]:
+            text.append(f", {s[key]} {key}", style=style)
+    return text
+
+
+def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> RenderableType:
+    parts: list[RenderableType] = [
+        Text.assemble(
+            verdict_text(trial.verdict),
+            (f" {scenario.name} trial {trial.index + 1}", "bold"),
+            (f"  seed={trial.seed}  {scenario.file}", "dim"),
+        )
+    ]
+    if trial.error:
+        parts.append(Text(f"  {trial.error}"))
+    for inv in failed_invariants(trial):
+        parts.append(Text.assemble("  ✗ ", (inv.kind, "bold"), f": {inv.detail}"))
+        if inv.expected is not None:
+            parts.append(Text.assemble(("    expected: ", "dim"), inv.expected))
+        if inv.observed is not None:
+            parts.append(Text.assemble(("    observed: ", "dim"), inv.observed))
+        for line in evidence_lines(trial, inv):
+            parts.append(Text("      " + line, style="dim"))
+    tail = trial.output_tail if verbose else trial.output_tail[-OUTPUT_TAIL:]
+    if tail:
+        parts.append(Text(f"  output (last {len(tail)} lines):", style="dim"))
+        parts.extend(Text("    │ " + Text.from_ansi(line).plain) for line in tail)
+    return Group(*parts)
+
+
+def render_summary(run: RunResult, console: Console, *, verbose: bool = False) -> None:
+    """Print the per-scenario table, then every failed or errored trial with its evidence."""
+    console.print(_summary_table(run))
+    console.print(_totals(run))
+    for scenario in run.scenarios:
+        for trial in scenario.trials:
+            if trial.verdict in (Verdict.FAIL, Verdict.ERROR):
+                console.print()
+                console.print(_failure(scenario, trial, verbose))
+
+
+# --------------------------------------------------------------------------- live progress
+
+
+class RunProgress:
+    """The runner's observer: what is running now (terminal) or what just finished (logs).
+
+    Callbacks arrive from trial threads, so state is guarded by a lock; rich's ``Live``
+    redraws from ``_render`` on its own thread.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._lock = threading.Lock()
+        self._running: dict[tuple[str, int], tuple[int, str, float]] = {}
+        self._totals: dict[str, int] = {}
+        self._finished = 0
+        self._live: Live | None = None
+
+    def __enter__(self) -> RunProgress:
+        if self.console.is_terminal and not self.console.quiet:
+            self._live = Live(
+                console=self.console,
+                get_renderable=self._render,
+                refresh_per_second=4,
+                transient=True,
+            )
+            self._live.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._live is not None:
+            self._live.__exit__(exc_type, exc, tb)
+            self._live = None
+
+    def _render(self) -> RenderableType:
+        with self._lock:
+            running = sorted(self._running.items())
+            finished = self._finished
+        table = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
+        for (scenario, index), (total, phase, started) in running:
+            table.add_row(
+                Text("▶", style="cyan"),
+                Text(scenario, style="bold"),
+                f"trial {index + 1}/{total}",
+                Text(phase, style="cyan"),
+                f"{time.monotonic() - started:5.1f}s",
+            )
+        return Group(Text(f"{finished} trial(s) finished", style="dim"), table)
+
+    def trial_started(self, scenario: str, index: int, total: int) -> None:
+        with self._lock:
+            self._totals[scenario] = total
+            self._running[(scenario, index)] = (total, "starting", time.monotonic())
+
+    def phase(self, scenario: str, index: int, name: str) -> None:
+        with self._lock:
+            if (scenario, index) in self._running:
+                total, _, started = self._running[(scenario, index)]
+                self._running[(scenario, index)] = (total, name, started)
+
+    def trial_finished(self, scenario: str, result: TrialResult) -> None:
+        with self._lock:
+            self._running.pop((scenario, result.index), None)
+            self._finished += 1
+            total = self._totals.get(scenario)
+        if not self.console.quiet:
+            self.console.print(_trial_line(scenario, result, total))

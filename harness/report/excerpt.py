@@ -1,0 +1,169 @@
+"""What every reporter shows about a run: per-scenario figures and the events around a failure.
+
+Console, JUnit, Markdown and HTML must agree on "recovery p95" and on which events explain a
+failure, so both are computed once here from the ``RunResult``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.observe.events import Event, LogLine, ProbeResult, Request
+from harness.report.stats import percentile
+from harness.results import InvariantResult, ScenarioResult, TrialResult, Verdict
+
+AROUND = 6
+"""Events shown around each piece of evidence."""
+
+_VALUE_WIDTH = 60
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def metric_values(trials: Sequence[TrialResult], metric: str) -> list[float]:
+    """Every value of ``metric`` over ``trials`` (lists are flattened), errors excluded."""
+    values: list[float] = []
+    for trial in trials:
+        if trial.verdict is Verdict.ERROR:
+            continue
+        raw = trial.metrics.get(metric)
+        items = raw if isinstance(raw, list) else [raw]
+        values.extend(float(v) for v in items if isinstance(v, int | float))
+    return values
+
+
+@dataclass(frozen=True)
+class ScenarioFigures:
+    """The numbers of one scenario's summary row."""
+
+    passed: int
+    total: int
+    recovery_p50: float | None
+    recovery_p95: float | None
+    recovery_max: float | None
+    recoveries: int
+    availability: float | None
+    """The worst trial's availability (0..1), if any trial measured it."""
+
+
+def figures(scenario: ScenarioResult) -> ScenarioFigures:
+    """Summary numbers for one scenario."""
+    recovery = metric_values(scenario.trials, "recovery_s")
+    availability = metric_values(scenario.trials, "availability")
+    return ScenarioFigures(
+        passed=sum(t.verdict is Verdict.PASS for t in scenario.trials),
+        total=len(scenario.trials),
+        recovery_p50=percentile(recovery, 50) if recovery else None,
+        recovery_p95=percentile(recovery, 95) if recovery else None,
+        recovery_max=max(recovery) if recovery else None,
+        recoveries=len(recovery),
+        availability=min(availability) if availability else None,
+    )
+
+
+def ms(seconds: float | None) -> str:
+    """``0.5123`` → ``"512 ms"``; ``None`` → ``"-"``."""
+    if seconds is None:
+        return "-"
+    if seconds >= 10:
+        return f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms"
+
+
+def percent(fraction: float | None) -> str:
+    """``0.9981`` → ``"99.81%"``; ``None`` → ``"-"``."""
+    return "-" if fraction is None else f"{fraction * 100:.2f}%"
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def failed_invariants(trial: TrialResult) -> list[InvariantResult]:
+    """The invariants of ``trial`` that did not pass, in the scenario's order."""
+    return [i for i in trial.invariants if i.verdict is not Verdict.PASS]
+
+
+def failure_message(trial: TrialResult) -> str:
+    """One line saying why the trial did not pass (first failed invariant, else the error)."""
+    failed = failed_invariants(trial)
+    if failed:
+        return f"{failed[0].kind}: {failed[0].detail}"
+    return trial.error or f"trial {trial.verdict}"
+
+
+def _is_traffic(event: Event) -> bool:
+    """Requests and probes come by the hundred; they are summarised, not listed."""
+    return isinstance(event, Request | ProbeResult)
+
+
+def events_around(
+    events: Sequence[Event], times: Sequence[float], count: int = AROUND
+) -> list[Event]:
+    """The ``count`` non-traffic events nearest each evidence time, merged, in time order."""
+    candidates = [e for e in events if not _is_traffic(e)]
+    chosen: dict[int, Event] = {}
+    for t in times:
+        nearest = sorted(range(len(candidates)), key=lambda i: abs(candidates[i].t - t))
+        for i in nearest[:count]:
+            chosen[i] = candidates[i]
+    return [chosen[i] for i in sorted(chosen, key=lambda i: (chosen[i].t, i))]
+
+
+def traffic_summary(events: Sequence[Event], start: float, end: float) -> list[str]:
+    """``42 of 80 api requests failed between t=2.010 and t=3.580`` per workload/probe."""
+    groups: dict[str, list[bool]] = {}
+    for e in events:
+        if start <= e.t <= end:
+            if isinstance(e, Request):
+                groups.setdefault(f"{e.workload} requests", []).append(e.ok)
+            elif isinstance(e, ProbeResult):
+                groups.setdefault(f"probe {e.name} readings", []).append(e.ok)
+    return [
+        f"{oks.count(False)} of {len(oks)} {what} failed between t={start:.3f} and t={end:.3f}"
+        for what, oks in groups.items()
+        if not all(oks)
+    ]
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, list):
+        text = " ".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        text = ",".join(f"{k}={v}" for k, v in value.items())
+    elif isinstance(value, float):
+        text = f"{value:.4g}"
+    else:
+        text = str(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+
+
+def format_event(event: Event) -> str:
+    """``t=1.234 process_exit pid=41 role=backend signal=SIGKILL`` (empty fields left out)."""
+    parts = [f"t={event.t:.3f}", event.type]
+    for f in dataclasses.fields(event):
+        if f.name == "t":
+            continue
+        value = getattr(event, f.name)
+        if value is None or value == [] or value == {} or value == "":
+            continue
+        if isinstance(event, LogLine) and f.name == "line":
+            continue
+        parts.append(f"{f.name}={_compact(value)}")
+    if isinstance(event, LogLine):
+        parts.append(_compact(event.line))
+    return " ".join(parts)
+
+
+def evidence_lines(trial: TrialResult, invariant: InvariantResult) -> list[str]:
+    """The formatted events around an invariant's evidence, then the failed traffic in
+    that span (empty if the invariant gave no evidence)."""
+    around = events_around(trial.events, invariant.evidence)
+    if not around:
+        return []
+    lines = [format_event(e) for e in around]
+    return lines + traffic_summary(trial.events, around[0].t, around[-1].t)

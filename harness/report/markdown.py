@@ -1,0 +1,80 @@
+"""Markdown: the compact summary for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
+
+GitHub renders it on the run's page, so it is a table plus the list of failures, nothing
+that needs the full timeline (that is what the HTML report is for).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.report.excerpt import failed_invariants, failure_message, figures, ms, percent
+from harness.results import RunResult, Verdict
+
+ICON = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.ERROR: "💥", Verdict.SKIP: "⏭️"}
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+
+
+def cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (pipes escaped, one line)."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
+
+
+def to_markdown(run: RunResult) -> str:
+    """A heading with the totals, one row per scenario, then every failed trial."""
+    s = run.summary()
+    worst = Verdict.ERROR if s["errors"] else Verdict.FAIL if s["failed"] else Verdict.PASS
+    lines = [
+        f"## {ICON[worst]} chaos: {s['passed']}/{s['trials']} trials passed"
+        + (f", {s['failed']} failed" if s["failed"] else "")
+        + (f", {s['errors']} errors" if s["errors"] else "")
+        + (f", {s['skipped']} skipped" if s["skipped"] else ""),
+        "",
+        "| scenario | verdict | trials | recovery p50 | p95 | max | availability (worst) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for scenario in run.scenarios:
+        if scenario.skipped is not None:
+            lines.append(
+                f"| {cell(scenario.name)} | {ICON[Verdict.SKIP]} skip | "
+                f"{cell(scenario.skipped)} | | | | |"
+            )
+            continue
+        f = figures(scenario)
+        lines.append(
+            f"| {cell(scenario.name)} | {ICON[scenario.verdict]} {scenario.verdict} | "
+            f"{f.passed}/{f.total} | {ms(f.recovery_p50)} | {ms(f.recovery_p95)} | "
+            f"{ms(f.recovery_max)} | {percent(f.availability)} |"
+        )
+    failures = [
+        (scenario, trial)
+        for scenario in run.scenarios
+        for trial in scenario.trials
+        if trial.verdict in (Verdict.FAIL, Verdict.ERROR)
+    ]
+    if failures:
+        lines += ["", "### Failures", ""]
+    for scenario, trial in failures:
+        lines.append(
+            f"- **{cell(scenario.name)}** trial {trial.index + 1} "
+            f"(seed {trial.seed}): {cell(failure_message(trial))}"
+        )
+        for inv in failed_invariants(trial):
+            if inv.expected is not None or inv.observed is not None:
+                lines.append(
+                    f"  - `{inv.kind}` expected {cell(inv.expected or '-')}, "
+                    f"observed {cell(inv.observed or '-')}"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def write_step_summary(run: RunResult) -> Path | None:
+    """Append the summary to ``$GITHUB_STEP_SUMMARY`` when set (GitHub Actions)."""
+    target = os.environ.get(STEP_SUMMARY)
+    if not target:
+        return None
+    path = Path(target)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(to_markdown(run))
+    return path

@@ -1,0 +1,117 @@
+"""Write every requested report of a run, and re-judge a journal with a scenario's rules.
+
+Each file is written through a temp file and ``os.replace``, like the journal: a reader
+(a CI upload step, a browser) never sees half a report. Re-judging keeps the recorded
+timeline and replaces only the verdicts: history first, judgement after.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness import journal as journal_module
+from harness.observe.events import Event
+from harness.report.html import to_html
+from harness.report.junit import to_junit
+from harness.report.markdown import to_markdown, write_step_summary
+from harness.results import InvariantResult, RunResult, ScenarioResult, TrialResult, Verdict
+
+if TYPE_CHECKING:
+    from harness.scenario.model import Scenario
+
+Judge = Callable[["Scenario", Sequence[Event]], list[InvariantResult]]
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace ``path`` atomically with ``text`` (UTF-8)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(
+    run: RunResult,
+    *,
+    journal: Path | None = None,
+    junit: Path | None = None,
+    html: Path | None = None,
+    markdown: Path | None = None,
+) -> list[Path]:
+    """Write each report given a path (and the GitHub step summary when it is set)."""
+    written: list[Path] = []
+    if journal is not None:
+        journal_module.write(run, journal)
+        written.append(journal)
+    renderers: list[tuple[Path | None, Callable[[RunResult], str]]] = [
+        (junit, to_junit),
+        (html, to_html),
+        (markdown, to_markdown),
+    ]
+    for path, render in renderers:
+        if path is not None:
+            write_text(path, render(run))
+            written.append(path)
+    summary = write_step_summary(run)
+    if summary is not None:
+        written.append(summary)
+    return written
+
+
+# --------------------------------------------------------------------------- re-judging
+
+
+def _merge_metrics(invariants: Sequence[InvariantResult]) -> dict[str, object]:
+    metrics: dict[str, object] = {}
+    for inv in invariants:
+        for key, value in inv.metrics.items():
+            if isinstance(value, list):
+                existing = metrics.setdefault(key, [])
+                if isinstance(existing, list):
+                    existing.extend(value)
+            else:
+                metrics.setdefault(key, value)
+    return metrics
+
+
+def _rejudge_trial(scenario: Scenario, trial: TrialResult, judge: Judge) -> TrialResult:
+    if trial.verdict in (Verdict.ERROR, Verdict.SKIP) or (trial.error and not trial.invariants):
+        return trial  # never judged (not ready, harness error): nothing to re-judge
+    invariants = judge(scenario, trial.events)
+    failed = any(i.verdict is not Verdict.PASS for i in invariants)
+    over_time = trial.error is not None  # e.g. over its timeout: still a failure
+    return dataclasses.replace(
+        trial,
+        invariants=invariants,
+        metrics=_merge_metrics(invariants),
+        verdict=Verdict.FAIL if failed or over_time else Verdict.PASS,
+    )
+
+
+def rejudge(run: RunResult, scenarios: Sequence[Scenario], judge: Judge | None = None) -> RunResult:
+    """A copy of ``run`` whose trials of the given scenarios (matched by name) are judged
+    again on their recorded events; scenarios not given are kept as they were."""
+    if judge is None:
+        from harness.judge import judge as default_judge
+
+        judge = default_judge
+    by_name = {s.name: s for s in scenarios}
+    rejudged: list[ScenarioResult] = []
+    for sresult in run.scenarios:
+        scenario = by_name.get(sresult.name)
+        if scenario is None:
+            rejudged.append(sresult)
+            continue
+        trials = [_rejudge_trial(scenario, t, judge) for t in sresult.trials]
+        rejudged.append(dataclasses.replace(sresult, trials=trials))
+    return dataclasses.replace(run, scenarios=rejudged)

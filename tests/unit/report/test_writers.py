@@ -1,0 +1,83 @@
+"""Writing every report at once, and re-judging a journal's recorded timelines."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
+
+import pytest
+
+from harness import journal
+from harness.observe.events import Event, ProcessExit
+from harness.report.writers import rejudge, write_reports
+from harness.results import InvariantResult, Verdict
+
+from .fixtures import realistic_run
+
+if TYPE_CHECKING:
+    from harness.scenario.model import Scenario
+
+
+def test_writes_all_four_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    paths = {
+        "journal": tmp_path / "out" / "journal.json",
+        "junit": tmp_path / "out" / "junit.xml",
+        "html": tmp_path / "out" / "report.html",
+        "markdown": tmp_path / "out" / "summary.md",
+    }
+    written = write_reports(realistic_run(), **paths)
+    assert written == list(paths.values())
+    assert journal.read(paths["journal"]).summary()["trials"] == 5
+    assert len(ET.parse(paths["junit"]).getroot().findall(".//testcase")) == 6
+    assert "<svg" in paths["html"].read_text(encoding="utf-8")
+    assert paths["markdown"].read_text(encoding="utf-8").startswith("## ")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in paths.values()
+    )
+
+
+def test_also_appends_the_github_step_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    written = write_reports(realistic_run(), markdown=tmp_path / "s.md")
+    assert written == [tmp_path / "s.md", summary]
+    assert summary.read_text(encoding="utf-8") == (tmp_path / "s.md").read_text(encoding="utf-8")
+
+
+def _strict_judge(scenario: Scenario, events: Sequence[Event]) -> list[InvariantResult]:
+    """Fails any trial whose backend was SIGKILLed, from the recorded events only."""
+    killed = [e.t for e in events if isinstance(e, ProcessExit) and e.signal == "SIGKILL"]
+    return [
+        InvariantResult(
+            kind="never-killed",
+            verdict=Verdict.FAIL if killed else Verdict.PASS,
+            detail=f"{len(killed)} SIGKILL exit(s)",
+            metrics={"recovery_s": [9.0]},
+            evidence=killed,
+        )
+    ]
+
+
+def test_rejudge_replaces_verdicts_from_the_recorded_timeline(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    journal.write(realistic_run(), path)
+    run = journal.read(path)
+    scenario = cast("Scenario", SimpleNamespace(name="backend-sigkill"))
+    again = rejudge(run, [scenario], judge=_strict_judge)
+    trials = again.scenarios[0].trials
+    assert [t.verdict for t in trials] == [Verdict.FAIL] * 3
+    assert trials[0].invariants[0].kind == "never-killed"
+    assert trials[0].metrics == {"recovery_s": [9.0]}
+    assert trials[0].events == run.scenarios[0].trials[0].events
+    # scenarios not given, and the not-ready / error trials, are left as they were
+    assert again.scenarios[1] == run.scenarios[1]
+    # the journal read is not modified
+    assert run.scenarios[0].trials[0].verdict is Verdict.PASS
+    assert json.loads(path.read_text())["summary"]["passed"] == 2
