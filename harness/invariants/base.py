@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from harness.observe.events import Event
+from harness.observe.timeline import Timeline
 from harness.results import InvariantResult
 
 E = TypeVar("E", bound=Event)
@@ -52,6 +53,32 @@ class History:
     def end(self) -> float:
         """Time of the last event (the end of the recorded trial)."""
         return max((e.t for e in self.events), default=0.0)
+
+
+class CollectContext(Protocol):
+    """What an end-of-trial collector may use (implemented by the runner's trial context).
+
+    It can read the timeline, record on it, resolve templates and make HTTP calls to the
+    system; it cannot signal processes.
+    """
+
+    @property
+    def timeline(self) -> Timeline: ...
+
+    @property
+    def deadline(self) -> float:
+        """``time.monotonic()`` reading by which the collector must have returned."""
+        ...
+
+    def resolve(self, template: str, instance: int = 0) -> str:
+        """Expand ``{port}``, ``{run_dir}``, ``{ready.X}``... for one instance."""
+        ...
+
+    def http_json(
+        self, method: str, url: str, timeout: float
+    ) -> tuple[int | None, Any, str | None]:
+        """``(status, decoded body, error)``; ``status`` is ``None`` when no answer came."""
+        ...
 
 
 Check = Callable[[Any, History], InvariantResult]

@@ -1,0 +1,191 @@
+"""``ledger``: every acknowledged piece of work is accounted for at the end (SolidQueue).
+
+The harness keeps its own ledger (the ids of acknowledged requests, ``Request.recorded``)
+and, at the end of the trial, looks each id up (``collect``, one ``Lookup`` event per id).
+``check`` then needs only the timeline: an id with no lookup or a non-2xx lookup is lost,
+a final value outside ``final.in`` (when given) is unsettled, and ``never`` catches duplicates
+(``runs`` above 1: finished twice). The system's own summary is never trusted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from harness.invariants.base import Checker, CollectContext, History, InvariantSpec
+from harness.invariants.outcome import limit, listing, result
+from harness.invariants.values import MISSING, read_path, shown
+from harness.observe.events import Lookup, Request
+from harness.results import InvariantResult
+from harness.scenario.units import Duration
+
+KIND = "ledger"
+
+POLL_S = 0.1
+"""Pause between two lookup rounds while work is still settling."""
+
+
+class FinalSpec(InvariantSpec):
+    """``final: {path, in: [...]}``: where a settled item's state is, and settled values."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"path", "in_"})
+
+    path: str
+    in_: list[Any] = Field(alias="in", min_length=1)
+
+
+class NeverSpec(InvariantSpec):
+    """``never: {path, above}``: a number that must never exceed ``above``."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"path"})
+
+    path: str
+    above: float
+
+
+class LedgerSpec(InvariantSpec):
+    """``ledger: {workload, lookup, settle, final?, never?}``; without ``final`` an id is
+    accounted for when its lookup answers 2xx."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"workload"})
+    template_extras: ClassVar[dict[str, frozenset[str]]] = {"lookup": frozenset({"id"})}
+
+    workload: str
+    lookup: str
+    settle: Duration
+    final: FinalSpec | None = None
+    never: NeverSpec | None = None
+
+
+def acknowledged(workload: str, requests: list[Request]) -> dict[str, Request]:
+    """Id → the acknowledged request that returned it (ok, with a recorded id)."""
+    return {
+        str(r.recorded): r
+        for r in requests
+        if r.workload == workload and r.ok and r.recorded is not None
+    }
+
+
+def _settled(spec: LedgerSpec, status: int | None, value: Any) -> bool:
+    return (
+        status is not None
+        and 200 <= status < 300
+        and (spec.final is None or read_path(value, spec.final.path) in spec.final.in_)
+    )
+
+
+def collect(spec: LedgerSpec, ctx: CollectContext) -> None:
+    """Poll every acknowledged id until it settles or ``settle`` passes; record the last
+    reading of each as a ``Lookup``. Never past ``ctx.deadline``."""
+    ids = acknowledged(spec.workload, ctx.timeline.of(Request))
+    until = min(time.monotonic() + spec.settle, ctx.deadline)
+    last: dict[str, tuple[int | None, Any, str | None]] = {}
+    pending = list(ids)
+    while pending:
+        for key in list(pending):
+            instance = ids[key].instance
+            url = ctx.resolve(spec.lookup.replace("{id}", _escape(key)), instance)
+            remaining = max(0.1, min(2.0, ctx.deadline - time.monotonic()))
+            last[key] = ctx.http_json("GET", url, remaining)
+            if _settled(spec, last[key][0], last[key][1]):
+                pending.remove(key)
+        if not pending or time.monotonic() + POLL_S >= until:
+            break
+        time.sleep(POLL_S)  # the system is given time to settle: a paced poll, not a wait
+    for key, (status, value, error) in last.items():
+        ctx.timeline.record(
+            Lookup(
+                t=ctx.timeline.now(),
+                workload=spec.workload,
+                instance=ids[key].instance,
+                key=key,
+                status=status,
+                value=value,
+                error=error,
+            )
+        )
+
+
+def _escape(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def check(spec: LedgerSpec, history: History) -> InvariantResult:
+    """Lost, unsettled and duplicated ids fail; metrics count ids by final value."""
+    ids = acknowledged(spec.workload, history.of(Request))
+    lookups = {e.key: e for e in history.of(Lookup) if e.workload == spec.workload}
+    expected = f"every acknowledged {spec.workload} id found"
+    if spec.final is not None:
+        expected += f" with {spec.final.path} in {spec.final.in_!r}"
+    expected += f" within {limit(spec.settle)}"
+    if spec.never is not None:
+        expected += f", {spec.never.path} never above {spec.never.above:g}"
+    if not ids:
+        return result(
+            KIND,
+            spec,
+            False,
+            f"no acknowledged {spec.workload} request recorded an id; nothing to judge",
+            expected=expected,
+            observed="no ids",
+            metrics={"acknowledged": 0},
+        )
+    lost: list[str] = []
+    unsettled: list[str] = []
+    twice: list[str] = []
+    finals: Counter[str] = Counter()
+    evidence: list[float] = []
+    for key, request in ids.items():
+        found = lookups.get(key)
+        if found is None or found.status is None or not 200 <= found.status < 300:
+            why = "no lookup" if found is None else (found.error or f"status {found.status}")
+            lost.append(f"{key} ({why})")
+            evidence.append(request.t)
+            finals["<lost>"] += 1
+            continue
+        final = read_path(found.value, spec.final.path) if spec.final else "<found>"
+        finals["<missing>" if final is MISSING else str(final)] += 1
+        if spec.final is not None and final not in spec.final.in_:
+            unsettled.append(f"{key} ({spec.final.path}={shown(final)})")
+            evidence.append(request.t)
+        if spec.never is not None:
+            value = read_path(found.value, spec.never.path)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and value > spec.never.above:
+                twice.append(f"{key} ({spec.never.path}={value:g})")
+                evidence.append(request.t)
+    metrics: dict[str, Any] = {
+        "acknowledged": len(ids),
+        "lost": len(lost),
+        "ledger": dict(sorted(finals.items())),
+    }
+    problems = []
+    if lost:
+        problems.append(f"{len(lost)} lost: {listing(lost)}")
+    if unsettled:
+        problems.append(f"{len(unsettled)} not settled: {listing(unsettled)}")
+    if twice:
+        problems.append(
+            f"{len(twice)} with {spec.never.path if spec.never else ''} too high: {listing(twice)}"
+        )
+    counts = ", ".join(f"{n} {v}" for v, n in sorted(finals.items()))
+    if problems:
+        detail = f"of {len(ids)} acknowledged ids, {'; '.join(problems)}; expected {expected}"
+    else:
+        detail = f"all {len(ids)} acknowledged ids accounted for ({counts})"
+    return result(
+        KIND,
+        spec,
+        not problems,
+        detail,
+        expected=expected,
+        observed=counts,
+        metrics=metrics,
+        evidence=evidence[:20],
+    )
+
+
+CHECKER = Checker(KIND, LedgerSpec, check, collect=collect, refs={"workload": "workload"})

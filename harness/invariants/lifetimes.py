@@ -1,0 +1,138 @@
+"""Process lifetimes read back from a timeline: who was alive, frozen, or killed, and when.
+
+Several checkers ask the same questions of the recorded ``ProcessStart``/``ProcessExit``
+and ``FaultAction`` events ("how many backends were serving at t?"), so the answers are
+computed once here, as plain data, from the history alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from harness.invariants.base import History
+from harness.observe.events import FaultAction, Phase, ProcessExit, ProcessStart, Ready
+
+INF = math.inf
+
+
+@dataclass
+class Life:
+    """One process from first sight to exit (``exit == INF``: never seen to exit)."""
+
+    pid: int
+    instance: int
+    role: str | None
+    root: bool
+    start: float
+    exit: float = INF
+    code: int | None = None
+    signal: str | None = None
+    frozen: list[tuple[float, float]] = field(default_factory=list)
+    """``[from, to)`` intervals during which the process was stopped by a freeze."""
+
+    def alive_at(self, t: float) -> bool:
+        return self.start <= t < self.exit
+
+    def frozen_at(self, t: float) -> bool:
+        return any(a <= t < b for a, b in self.frozen)
+
+    def how_it_ended(self) -> str:
+        """``exit code 1``, ``signal SIGKILL`` or ``exit (status unknown)``."""
+        if self.signal:
+            return f"signal {self.signal}"
+        if self.code is not None:
+            return f"exit code {self.code}"
+        return "exit (status unknown)"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A kill or freeze that touched one process (``start`` of a freeze, or a kill)."""
+
+    t: float
+    fault: int
+    kind: str
+    pid: int
+    life: Life | None
+
+
+class Lifetimes:
+    """Every process of the trial and every fault that hit one, indexed for queries."""
+
+    def __init__(self, history: History) -> None:
+        self.lives: list[Life] = []
+        self.teardown = teardown_start(history)
+        open_: dict[int, Life] = {}
+        for event in history.events:
+            if isinstance(event, ProcessStart):
+                life = Life(event.pid, event.instance, event.role, event.root, event.t)
+                self.lives.append(life)
+                open_[event.pid] = life
+            elif isinstance(event, ProcessExit) and event.pid in open_:
+                life = open_.pop(event.pid)
+                life.exit, life.code, life.signal = event.t, event.code, event.signal
+        self.hits: list[Hit] = []
+        self._apply_faults(history.of(FaultAction))
+
+    def _apply_faults(self, actions: Iterable[FaultAction]) -> None:
+        thawed: dict[tuple[int, int], float] = {}
+        frozen: list[Hit] = []
+        for action in actions:
+            if action.kind == "freeze" and action.phase == "end":
+                for pid in action.pids:
+                    thawed.setdefault((action.fault, pid), action.t)
+            elif action.kind in ("kill", "freeze") and action.phase in ("instant", "start"):
+                for pid in action.pids:
+                    hit = Hit(action.t, action.fault, action.kind, pid, self.at(pid, action.t))
+                    self.hits.append(hit)
+                    if action.kind == "freeze":
+                        frozen.append(hit)
+        for hit in frozen:
+            if hit.life is not None:
+                until = min(thawed.get((hit.fault, hit.pid), INF), hit.life.exit)
+                hit.life.frozen.append((hit.t, until))
+
+    def at(self, pid: int, t: float) -> Life | None:
+        """The process with ``pid`` alive at ``t`` (or the latest one started before)."""
+        best: Life | None = None
+        for life in self.lives:
+            if life.pid == pid and life.start <= t and (best is None or life.start > best.start):
+                best = life
+        return best
+
+    def of(self, role: str | None = None, instance: int | None = None) -> list[Life]:
+        return [
+            life
+            for life in self.lives
+            if (role is None or life.role == role)
+            and (instance is None or life.instance == instance)
+        ]
+
+    def roots(self) -> dict[int, Life]:
+        """Each instance's root process (the first one marked ``root``)."""
+        found: dict[int, Life] = {}
+        for life in self.lives:
+            if life.root:
+                found.setdefault(life.instance, life)
+        return found
+
+
+def teardown_start(history: History) -> float:
+    """When teardown began (``Phase("teardown")``); ``INF`` if it was not recorded."""
+    starts = [e.t for e in history.of(Phase) if e.name == "teardown"]
+    return min(starts) if starts else INF
+
+
+def trial_end(history: History) -> float:
+    """The end of the judged window: teardown's start, or the last event recorded."""
+    return min(teardown_start(history), history.end)
+
+
+def ready_times(history: History) -> dict[int, float]:
+    """Each instance's first ``Ready``."""
+    found: dict[int, float] = {}
+    for event in history.of(Ready):
+        found.setdefault(event.instance, event.t)
+    return found

@@ -1,0 +1,97 @@
+"""``ledger``: every acknowledged id is found, settled, and never done twice; ``collect``
+polls until settled and records one lookup per id."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from timelines import backend_system
+
+from harness.invariants.base import History
+from harness.invariants.ledger import LedgerSpec, check, collect
+from harness.observe.events import Lookup, Request
+from harness.observe.timeline import Timeline
+from harness.results import Verdict
+
+SPEC = LedgerSpec.model_validate(
+    {
+        "workload": "jobs",
+        "lookup": "http://127.0.0.1:{port}/jobs/{id}",
+        "settle": "1s",
+        "final": {"path": "state", "in": ["finished", "failed"]},
+        "never": {"path": "runs", "above": 1},
+    }
+)
+
+
+def test_every_id_accounted_for_passes_with_counts() -> None:
+    story = backend_system().request(1.0, "jobs", recorded="a").request(1.1, "jobs", recorded=7)
+    story.request(1.2, "jobs", ok=False, status=503)  # never acknowledged: not owed
+    story.lookup(9.0, "a", {"state": "finished", "runs": 1})
+    story.lookup(9.0, "7", {"state": "failed", "runs": 0})
+    res = check(SPEC, story.history())
+    assert res.verdict is Verdict.PASS
+    assert res.metrics == {"acknowledged": 2, "lost": 0, "ledger": {"failed": 1, "finished": 1}}
+
+
+def test_lost_unsettled_and_duplicated_ids_fail() -> None:
+    story = backend_system()
+    for t, key in [(1.0, "lost"), (1.1, "gone"), (1.2, "stuck"), (1.3, "twice")]:
+        story.request(t, "jobs", recorded=key)
+    story.lookup(9.0, "gone", None, status=404)
+    story.lookup(9.0, "stuck", {"state": "claimed", "runs": 1})
+    story.lookup(9.0, "twice", {"state": "finished", "runs": 2})
+    res = check(SPEC, story.history())
+    assert res.verdict is Verdict.FAIL
+    assert "2 lost: lost (no lookup); gone (status 404)" in res.detail
+    assert "1 not settled: stuck (state='claimed')" in res.detail
+    assert "1 with runs too high: twice (runs=2)" in res.detail
+    assert res.metrics["lost"] == 2
+    assert res.evidence == [1.0, 1.1, 1.2, 1.3]
+
+
+def test_nothing_acknowledged_fails() -> None:
+    res = check(SPEC, backend_system().request(1.0, "jobs", ok=False, status=500).history())
+    assert res.verdict is Verdict.FAIL
+    assert "nothing to judge" in res.detail
+
+
+class FakeSystem:
+    """A CollectContext over a real timeline and an in-memory job store."""
+
+    def __init__(self, answers: dict[str, list[tuple[int | None, Any]]]) -> None:
+        self.timeline = Timeline()
+        self.deadline = time.monotonic() + 30.0
+        self.answers = answers
+        self.calls: list[str] = []
+
+    def resolve(self, template: str, instance: int = 0) -> str:
+        return template.replace("{port}", "4000").replace("{{", "{").replace("}}", "}")
+
+    def http_json(self, method: str, url: str, timeout: float) -> tuple[int | None, Any, None]:
+        self.calls.append(url)
+        key = url.rsplit("/", 1)[1]
+        queue = self.answers[key]
+        status, value = queue.pop(0) if len(queue) > 1 else queue[0]
+        return status, value, None
+
+
+def test_collect_polls_until_settled_and_records_the_last_reading() -> None:
+    system = FakeSystem(
+        {
+            "a": [(200, {"state": "running"}), (200, {"state": "finished", "runs": 1})],
+            "b": [(404, None)],
+        }
+    )
+    for key in ("a", "b"):
+        system.timeline.record(Request(t=1.0, workload="jobs", instance=0, ok=True, recorded=key))
+    collect(SPEC, system)
+    lookups = {e.key: e for e in system.timeline.of(Lookup)}
+    assert lookups["a"].value == {"state": "finished", "runs": 1}
+    assert lookups["b"].status == 404
+    assert system.calls.count("http://127.0.0.1:4000/jobs/a") == 2
+    assert system.calls.count("http://127.0.0.1:4000/jobs/b") >= 2  # retried until settle
+    res = check(SPEC, History(events=system.timeline.events()))
+    assert res.verdict is Verdict.FAIL
+    assert "1 lost: b (status 404)" in res.detail
