@@ -1,0 +1,90 @@
+"""``freeze``: SIGSTOP processes of a role, then SIGCONT them after ``for``.
+
+A frozen process keeps its pid, sockets and locks but answers nothing: the shape of a hung
+backend or a child too slow to register. A frozen process must never outlive the trial in
+that state, so the thaw runs at ``for`` or at teardown, whichever comes first, exactly once.
+"""
+
+from __future__ import annotations
+
+import signal as _signal
+
+from pydantic import ConfigDict, Field
+
+from harness.faults.base import FaultContext, FaultKind, FaultSpec
+from harness.faults.once import Once
+from harness.faults.targets import TargetSpec, choose, common_instance, record_miss
+from harness.observe.events import FaultAction
+from harness.scenario.units import Duration
+from harness.system.process import TrackedProcess
+
+
+class FreezeSpec(TargetSpec):
+    """``freeze: {role, for: 2s, count: 1, which: random, instance?}``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    for_: Duration = Field(alias="for")
+
+
+def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProcess | None) -> None:
+    """Stop the chosen processes now and schedule their thaw."""
+    assert isinstance(spec, FreezeSpec)
+    targets, reason = choose(spec, ctx, spawned)
+    role = spawned.role if spawned is not None else spec.role
+    if reason is None:
+        targets = [p for p in targets if not p.frozen]
+        if not targets:
+            reason = "every target is frozen already"
+    if reason is not None:
+        record_miss(ctx, index, "freeze", reason, role)
+        return
+    frozen: list[TrackedProcess] = []
+    for process in targets:
+        if ctx.signal(process, _signal.SIGSTOP):
+            process.frozen = True
+            frozen.append(process)
+    if not frozen:
+        record_miss(ctx, index, "freeze", "every target had exited already", role)
+        return
+    ctx.timeline.record(
+        FaultAction(
+            t=ctx.timeline.now(),
+            fault=index,
+            kind="freeze",
+            phase="start",
+            role=role,
+            pids=[p.pid for p in frozen],
+            instance=common_instance(frozen),
+            detail={"for_s": spec.for_},
+        )
+    )
+
+    def thaw() -> None:
+        thawed: list[int] = []
+        gone: list[int] = []
+        for process in frozen:
+            (thawed if ctx.signal(process, _signal.SIGCONT) else gone).append(process.pid)
+            process.frozen = False
+        detail: dict[str, object] = {"early": ctx.stopping.is_set()}
+        if gone:
+            detail["gone"] = gone
+        ctx.timeline.record(
+            FaultAction(
+                t=ctx.timeline.now(),
+                fault=index,
+                kind="freeze",
+                phase="end",
+                role=role,
+                pids=thawed,
+                instance=common_instance(frozen),
+                detail=detail,
+            )
+        )
+
+    once = Once(thaw)
+    ctx.on_teardown(once)
+    ctx.later(spec.for_, once)
+
+
+KIND = FaultKind("freeze", FreezeSpec, inject)

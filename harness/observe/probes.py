@@ -1,0 +1,104 @@
+"""Probes: named, periodic readings of what the system says about itself.
+
+A probe only records (``ProbeResult``); invariants decide what a reading means, at start,
+at end or continuously. Readings run on a fixed cadence (``every``); a reading that took
+longer than the interval skips the missed ticks instead of bursting to catch up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from harness.observe.events import ProbeResult
+from harness.observe.http import compact, http_json
+from harness.observe.timeline import Timeline
+from harness.scenario.model import ProbeSpec
+
+Resolve = Callable[[str, int], str]
+"""``resolve(template, instance)``: the trial's template expansion."""
+
+_TEXT_LIMIT = 1024
+
+
+class ProbePoller:
+    """Polls one probe on every targeted instance until stopped."""
+
+    def __init__(
+        self, name: str, spec: ProbeSpec, resolve: Resolve, timeline: Timeline, instances: int
+    ) -> None:
+        self.name = name
+        self.spec = spec
+        self._resolve = resolve
+        self._timeline = timeline
+        self._targets = [spec.instance] if spec.instance is not None else list(range(instances))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def read_once(self) -> list[ProbeResult]:
+        """One reading of every targeted instance, recorded and returned (start/end)."""
+        return [self._read(instance) for instance in self._targets]
+
+    def start(self) -> None:
+        """Poll every ``every`` on a background thread."""
+        if self._thread is not None:
+            raise RuntimeError(f"probe {self.name!r} started twice")
+        self._thread = threading.Thread(
+            target=self._poll, name=f"chaos-probe-{self.name}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop polling; waits for a reading in progress (bounded by its HTTP timeout)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout if timeout is not None else self.spec.http.timeout + 1.0)
+
+    def _poll(self) -> None:
+        every = self.spec.every
+        due = time.monotonic() + every
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
+            self.read_once()
+            due += every
+            now = time.monotonic()
+            if due < now:  # fell behind: skip the missed ticks
+                due = now + every
+
+    def _read(self, instance: int) -> ProbeResult:
+        http = self.spec.http
+        sent = self._timeline.now()
+        try:
+            answer = http_json(
+                http.method,
+                self._resolve(http.url, instance),
+                json_body=http.json_body,
+                headers={k: self._resolve(v, instance) for k, v in http.headers.items()},
+                timeout=http.timeout,
+            )
+        except Exception as exc:  # a bad URL or our own bug: a failed reading, on the record
+            result = ProbeResult(
+                t=sent,
+                name=self.name,
+                instance=instance,
+                ok=False,
+                error=repr(exc),
+                latency_s=self._timeline.now() - sent,
+            )
+        else:
+            error = answer.error
+            if error is None and not answer.is_json:
+                error = "the answer is not JSON"
+            result = ProbeResult(
+                t=sent,
+                name=self.name,
+                instance=instance,
+                ok=answer.ok and answer.is_json,
+                status=answer.status,
+                value=answer.value if answer.is_json else compact(answer.value, _TEXT_LIMIT),
+                error=error,
+                latency_s=answer.latency_s,
+            )
+        self._timeline.record(result)
+        return result

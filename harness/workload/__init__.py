@@ -1,0 +1,1 @@
+"""Traffic during a trial: request generators whose every outcome lands on the timeline."""

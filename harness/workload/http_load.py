@@ -1,0 +1,188 @@
+"""Open-loop HTTP load: requests at a fixed rate, whatever the system's answers look like.
+
+Send times are scheduled (``start + k / rate``) rather than "sleep after each answer", so a
+slow or dead system does not quietly lower the load (coordinated omission). At most
+``concurrency`` requests are in flight; a send that finds them all busy is recorded as a
+failed ``overload`` request, never dropped, and so is one still in flight when the
+workload stops and its drain time runs out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+from harness.observe.events import Request
+from harness.observe.http import HttpAnswer, at_path, compact, http_json, is_loopback
+from harness.observe.timeline import Timeline
+from harness.scenario.model import WorkloadSpec
+
+Resolve = Callable[[str, int], str]
+"""``resolve(template, instance)``: the trial's template expansion."""
+
+_BODY_LIMIT = 1024
+
+
+class HttpWorkload:
+    """One named workload of a scenario, sending to one instance or round-robin to all."""
+
+    def __init__(
+        self, spec: WorkloadSpec, resolve: Resolve, timeline: Timeline, instances: int
+    ) -> None:
+        self.spec = spec
+        self._resolve = resolve
+        self._timeline = timeline
+        self._targets = [spec.instance] if spec.instance is not None else list(range(instances))
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._in_flight: dict[int, tuple[float, int]] = {}
+        """Request number → (send time, instance) of every request not yet recorded."""
+        self._urls: dict[int, str] = {}
+        self._headers: dict[int, dict[str, str]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._scheduler: threading.Thread | None = None
+        self._stopped = False
+        self.sent = 0
+        """Requests scheduled so far (overloads included)."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Resolve the URL per instance (loopback only) and begin sending."""
+        if self._scheduler is not None:
+            raise RuntimeError(f"workload {self.spec.name!r} started twice")
+        for instance in self._targets:
+            url = self._resolve(self.spec.http.url, instance)
+            if not is_loopback(urlsplit(url).hostname or ""):
+                raise ValueError(f"workload {self.spec.name!r}: refusing non-loopback {url!r}")
+            self._urls[instance] = url
+            self._headers[instance] = {
+                k: self._resolve(v, instance) for k, v in self.spec.http.headers.items()
+            }
+        self._pool = ThreadPoolExecutor(
+            self.spec.concurrency, thread_name_prefix=f"chaos-load-{self.spec.name}"
+        )
+        self._scheduler = threading.Thread(
+            target=self._schedule, name=f"chaos-load-{self.spec.name}", daemon=True
+        )
+        self._scheduler.start()
+
+    def stop(self, drain_timeout: float = 5.0) -> None:
+        """Stop sending; wait up to ``drain_timeout`` for in-flight answers. Idempotent."""
+        self._stop.set()
+        if self._stopped or self._scheduler is None:
+            return
+        self._stopped = True
+        self._scheduler.join()
+        deadline = time.monotonic() + drain_timeout
+        with self._idle:
+            while self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._idle.wait(remaining)
+            unfinished = sorted(self._in_flight.items())
+            self._in_flight.clear()
+        for _, (sent, instance) in unfinished:
+            self._record(
+                sent,
+                instance,
+                None,
+                error=f"unfinished: no answer within the {drain_timeout:g}s drain at stop",
+                latency=self._timeline.now() - sent,
+            )
+        assert self._pool is not None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ sending
+
+    def _schedule(self) -> None:
+        assert self._pool is not None
+        interval = 1.0 / self.spec.rate
+        begin = time.monotonic()
+        number = 0
+        while not self._stop.is_set():
+            wait = begin + number * interval - time.monotonic()
+            if wait > 0:
+                if self._stop.wait(wait):
+                    break
+                continue
+            instance = self._targets[number % len(self._targets)]
+            now = self._timeline.now()
+            with self._idle:
+                busy = len(self._in_flight)
+                admitted = busy < self.spec.concurrency
+                if admitted:
+                    self._in_flight[number] = (now, instance)
+            if admitted:
+                self._pool.submit(self._send, number, instance)
+            else:
+                self._record(now, instance, None, error=f"overload: {busy} in flight")
+            number += 1
+            self.sent = number
+
+    def _send(self, number: int, instance: int) -> None:
+        http = self.spec.http
+        sent = self._timeline.now()
+        try:
+            answer = http_json(
+                http.method,
+                self._urls[instance],
+                json_body=http.json_body,
+                headers=self._headers[instance],
+                timeout=http.timeout,
+            )
+        except Exception as exc:  # our own bug: still one recorded outcome per request
+            answer = HttpAnswer(None, None, repr(exc), self._timeline.now() - sent)
+        with self._idle:
+            claimed = self._in_flight.pop(number, None) is not None
+            self._idle.notify_all()
+        if claimed:  # else stop() already recorded it as unfinished
+            self._record(sent, instance, answer)
+
+    def _record(
+        self,
+        sent: float,
+        instance: int,
+        answer: HttpAnswer | None,
+        *,
+        error: str | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        if answer is None:
+            event = Request(
+                t=sent,
+                workload=self.spec.name,
+                instance=instance,
+                ok=False,
+                latency_s=latency,
+                error=error,
+            )
+        else:
+            ok = self._is_ok(answer.status)
+            recorded: Any = None
+            if ok and self.spec.record and answer.is_json:
+                recorded = at_path(answer.value, self.spec.record)
+            event = Request(
+                t=sent,
+                workload=self.spec.name,
+                instance=instance,
+                ok=ok,
+                status=answer.status,
+                latency_s=answer.latency_s,
+                error=answer.error,
+                recorded=recorded,
+                body=compact(answer.value, _BODY_LIMIT),
+            )
+        self._timeline.record(event)
+
+    def _is_ok(self, status: int | None) -> bool:
+        if status is None:
+            return False
+        if self.spec.ok_status is not None:
+            return status in self.spec.ok_status
+        return 200 <= status < 300

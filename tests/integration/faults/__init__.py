@@ -1,0 +1,1 @@
+"""Fault kinds and the nemesis against real child processes."""

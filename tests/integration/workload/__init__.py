@@ -1,0 +1,1 @@
+"""The HTTP workload and probes against a real loopback server."""

@@ -1,0 +1,96 @@
+"""Fault options: what a scenario author may write, and the clear refusal of the rest."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from harness.faults.freeze import FreezeSpec
+from harness.faults.kill import KillSpec
+from harness.faults.registry import FAULTS
+from harness.faults.request import RequestSpec
+from harness.faults.squat_port import SquatPortSpec
+
+
+def _refused(model: Any, data: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        model.model_validate(data)
+    assert words in str(info.value)
+
+
+def test_registry_knows_every_kind_and_their_references() -> None:
+    assert FAULTS.names() == ["freeze", "kill", "request", "squat_port"]
+    assert FAULTS.get("kill").refs == {"role": "role"}
+    assert FAULTS.get("freeze").refs == {"role": "role"}
+    assert FAULTS.get("squat_port").refs == {}
+    assert FAULTS.get("request").refs == {}
+    for name in FAULTS:
+        assert FAULTS.get(name).name == name
+
+
+def test_kill_defaults() -> None:
+    spec = KillSpec.model_validate({"role": "backend"})
+    assert (spec.signal, spec.count, spec.which, spec.instance) == (
+        signal.SIGKILL,
+        1,
+        "random",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("SIGTERM", signal.SIGTERM), ("term", signal.SIGTERM), ("KILL", signal.SIGKILL), (15, 15)],
+)
+def test_kill_signal_by_name_or_number(given: Any, expected: int) -> None:
+    assert KillSpec.model_validate({"role": "b", "signal": given}).signal == expected
+
+
+def test_kill_signal_refusals() -> None:
+    _refused(KillSpec, {"role": "b", "signal": "SIGFOO"}, "unknown signal 'SIGFOO'")
+    _refused(KillSpec, {"role": "b", "signal": 999}, "not a signal number")
+    _refused(KillSpec, {"role": "b", "signal": True}, "expected a signal name")
+    _refused(KillSpec, {"role": "b", "signal": "SIGSTOP"}, "use the freeze fault")
+
+
+@pytest.mark.parametrize("count", [0, -1, "some", True, 1.5])
+def test_count_must_be_positive_or_all(count: Any) -> None:
+    _refused(KillSpec, {"role": "b", "count": count}, "expected a number of processes")
+
+
+def test_count_all_and_which() -> None:
+    spec = KillSpec.model_validate({"role": "b", "count": "all", "which": "oldest"})
+    assert (spec.count, spec.which) == ("all", "oldest")
+    _refused(KillSpec, {"role": "b", "which": "middle"}, "'random', 'oldest' or 'newest'")
+    _refused(KillSpec, {"role": "b", "instance": -1}, "greater than or equal to 0")
+    _refused(KillSpec, {"role": "b", "colour": "red"}, "Extra inputs are not permitted")
+
+
+def test_freeze_for_is_a_required_duration() -> None:
+    assert FreezeSpec.model_validate({"role": "w", "for": "250ms"}).for_ == 0.25
+    _refused(FreezeSpec, {"role": "w"}, "for")
+    _refused(FreezeSpec, {"role": "w", "for": 2}, "expected a duration")
+    _refused(FreezeSpec, {"role": "w", "for": "2s", "signal": "SIGSTOP"}, "Extra inputs")
+
+
+def test_squat_port_options() -> None:
+    spec = SquatPortSpec.model_validate({"port": 8080, "for": "1s"})
+    assert (spec.port, spec.host, spec.for_) == ("8080", "127.0.0.1", 1.0)
+    assert SquatPortSpec.model_validate({"port": "{port}"}).for_ is None
+    assert SquatPortSpec.model_validate({"port": "{port}", "host": "0.0.0.0"}).host == "0.0.0.0"
+    _refused(SquatPortSpec, {"port": "{port}", "host": "10.0.0.1"}, "loopback or wildcard")
+    _refused(SquatPortSpec, {}, "port")
+
+
+def test_request_options() -> None:
+    spec = RequestSpec.model_validate(
+        {"url": "http://127.0.0.1:{port}/x", "method": "POST", "json": {"a": 1}, "count": 50}
+    )
+    assert (spec.method, spec.json_body, spec.count, spec.concurrency) == ("POST", {"a": 1}, 50, 8)
+    assert spec.expect_status is None
+    _refused(RequestSpec, {"url": "u", "count": 0}, "greater than or equal to 1")
+    _refused(RequestSpec, {"url": "u", "concurrency": 0}, "greater than or equal to 1")
+    _refused(RequestSpec, {"url": "u", "expect_status": [42]}, "greater than or equal to 100")
