@@ -1,0 +1,36 @@
+"""The supervisor's options: one frozen record built by the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXED_BACKEND_PORT = 39291
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a supervisor run is configured with."""
+
+    port: int
+    data_dir: Path
+    bugs: frozenset[str] = frozenset()
+    modules: int = 2
+    workers: int = 2
+    instance_id: str = "testbed"
+    beat_s: float = 1.0
+    threshold_s: float = 3.0
+    register_timeout_s: float = 2.0
+    grace_s: float = 5.0
+    retry_window_s: float = 5.0
+    max_restarts: int = 5
+    restart_window_s: float = 30.0
+    backoff_base_s: float = 0.1
+    backoff_cap_s: float = 5.0
+    vars_interval_s: float = 2.0
+    canary_ms: float = 50.0
+    backend_port: int = FIXED_BACKEND_PORT
+
+    def bug(self, name: str) -> bool:
+        """Is this bug profile on?"""
+        return name in self.bugs
