@@ -1,0 +1,69 @@
+"""Small, failure-tolerant reads of /proc: a process may vanish between any two of them.
+
+Every reader returns None (or empty) for a process that is gone or unreadable; callers
+treat that as "not there (any more)", never as an error.
+"""
+
+from __future__ import annotations
+
+import os
+
+_PROC = "/proc"
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of ``pid``, across all its threads (``task/*/children``)."""
+    try:
+        tids = os.listdir(f"{_PROC}/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"{_PROC}/{pid}/task/{tid}/children", "rb") as handle:
+                data = handle.read()
+        except OSError:
+            continue
+        if data:
+            found.extend(int(c) for c in data.split())
+    return found
+
+
+def has_children_files() -> bool:
+    """Whether the kernel exposes ``task/*/children`` (CONFIG_PROC_CHILDREN)."""
+    me = os.getpid()
+    return os.path.exists(f"{_PROC}/{me}/task/{me}/children")
+
+
+def cmdline(pid: int) -> list[str] | None:
+    """The argument vector; None if gone; empty for a zombie."""
+    try:
+        with open(f"{_PROC}/{pid}/cmdline", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    if not raw:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.rstrip(b"\0").split(b"\0")]
+
+
+def ppid(pid: int) -> int | None:
+    """The current parent pid (field 4 of ``stat``)."""
+    try:
+        with open(f"{_PROC}/{pid}/stat", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    try:
+        return int(fields[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def exe_name(pid: int) -> str | None:
+    """Base name of the executable file (``/proc/<pid>/exe``), if readable."""
+    try:
+        return os.path.basename(os.readlink(f"{_PROC}/{pid}/exe"))
+    except OSError:
+        return None

@@ -1,0 +1,206 @@
+"""Is the system ready? Every given check (http, tcp, log line, file) must pass in time.
+
+Log patterns are matched against the ``LogLine`` events of the instance, waiting on the
+timeline itself, so a line is seen the moment it is recorded; the same wait wakes on the
+root's ``ProcessExit``, so a system that dies during start-up fails at once, with its exit
+code and last output, instead of after the whole timeout. Http, tcp and file checks are
+polled at a short interval. Each passed check stays passed.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from harness.observe.events import Event, LogLine, NotReady, ProcessExit, Ready
+from harness.observe.timeline import Timeline
+
+_POLL_S = 0.05
+_PROBE_TIMEOUT_S = 1.0
+_EXIT_CODE_WAIT_S = 2.0
+
+
+@dataclass(frozen=True)
+class ReadyChecks:
+    """Resolved readiness checks; any subset, all given must pass."""
+
+    http_url: str | None = None
+    http_status: int = 200
+    tcp_host: str | None = None
+    tcp_port: int | None = None
+    log_regex: str | re.Pattern[str] | None = None
+    file_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadyOutcome:
+    """``ok``; the log pattern's named groups; why not, when not."""
+
+    ok: bool
+    groups: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+
+class LaunchedRoot(Protocol):
+    """What readiness needs of a launched root (``harness.system.launcher.Launched``)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def instance(self) -> int: ...
+
+    @property
+    def started(self) -> float: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def output_tail(self) -> list[str]: ...
+
+
+# --------------------------------------------------------------------------- single checks
+
+
+def check_http(url: str, status: int, timeout: float) -> str | None:
+    """None when ``url`` answers ``status``; else what it did instead."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            got = int(response.status)
+    except urllib.error.HTTPError as exc:
+        got = int(exc.code)
+        exc.close()
+    except (OSError, ValueError) as exc:
+        return f"http {url}: {exc}"
+    return None if got == status else f"http {url}: status {got}, expected {status}"
+
+
+def check_tcp(host: str, port: int, timeout: float) -> str | None:
+    """None when a TCP connection to ``host:port`` is accepted."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return f"tcp {host}:{port}: {exc.strerror or exc}"
+
+
+def check_file(path: str) -> str | None:
+    """None when ``path`` exists."""
+    return None if Path(path).exists() else f"file {path} does not exist"
+
+
+# --------------------------------------------------------------------------- the wait
+
+
+def wait_ready(
+    checks: ReadyChecks,
+    launched: LaunchedRoot,
+    timeline: Timeline,
+    *,
+    deadline: float,
+    is_alive: Callable[[], bool],
+) -> ReadyOutcome:
+    """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``)."""
+    pattern = (
+        re.compile(checks.log_regex) if isinstance(checks.log_regex, str) else checks.log_regex
+    )
+    pending: dict[str, Callable[[float], str | None]] = {}
+    if checks.http_url is not None:
+        url, status = checks.http_url, checks.http_status
+        pending["http"] = lambda timeout: check_http(url, status, timeout)
+    if checks.tcp_port is not None:
+        host, port = checks.tcp_host or "127.0.0.1", checks.tcp_port
+        pending["tcp"] = lambda timeout: check_tcp(host, port, timeout)
+    if checks.file_path is not None:
+        path = checks.file_path
+        pending["file"] = lambda _timeout: check_file(path)
+    groups: dict[str, str] = {}
+    log_done = pattern is None
+    last_problem = {name: "not checked yet" for name in pending}
+    scanned = 0
+
+    def relevant(event: Event) -> bool:
+        if isinstance(event, ProcessExit):
+            return event.pid == launched.pid
+        if isinstance(event, LogLine) and pattern is not None and not log_done:
+            return event.instance == launched.instance and pattern.search(event.line) is not None
+        return False
+
+    while True:
+        # Log lines and the root's exit: event-driven, from where the last look stopped.
+        seen = len(timeline)
+        for event in timeline.events()[scanned:seen]:
+            if relevant(event) and isinstance(event, LogLine) and pattern is not None:
+                match = pattern.search(event.line)
+                if match is not None and not log_done:
+                    groups = {k: v for k, v in match.groupdict().items() if v is not None}
+                    log_done = True
+        scanned = seen
+        if not is_alive() or launched.returncode is not None:
+            return _not_ready(timeline, launched, _exit_reason(timeline, launched))
+        for name in list(pending):
+            remaining = deadline - time.monotonic()
+            problem = pending[name](max(0.05, min(_PROBE_TIMEOUT_S, remaining)))
+            if problem is None:
+                del pending[name]
+            else:
+                last_problem[name] = problem
+        if log_done and not pending:
+            return _ready(timeline, launched, groups)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            missing = [last_problem[name] for name in pending]
+            if not log_done:
+                missing.append(f"no output line matched {pattern.pattern if pattern else ''!r}")
+            return _not_ready(timeline, launched, "not ready in time: " + "; ".join(missing))
+        wait = remaining if not pending else min(_POLL_S, remaining)
+        timeline.wait_for(relevant, wait, since=scanned)
+
+
+def _exit_reason(timeline: Timeline, launched: LaunchedRoot) -> str:
+    """Why the root is gone, with its exit code once the tracker has recorded it."""
+    timeline.wait_for(
+        lambda e: isinstance(e, ProcessExit) and e.pid == launched.pid, _EXIT_CODE_WAIT_S
+    )
+    wait_output = getattr(launched, "wait_output", None)
+    if callable(wait_output):
+        wait_output(_EXIT_CODE_WAIT_S)  # so the output tail holds its last words
+    code = launched.returncode
+    if code is None:
+        return "the system exited before it was ready"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return f"the system was killed by {name} before it was ready"
+    return f"the system exited with code {code} before it was ready"
+
+
+def _ready(timeline: Timeline, launched: LaunchedRoot, groups: dict[str, str]) -> ReadyOutcome:
+    now = timeline.now()
+    timeline.record(
+        Ready(t=now, instance=launched.instance, elapsed_s=now - launched.started, groups=groups)
+    )
+    return ReadyOutcome(ok=True, groups=groups)
+
+
+def _not_ready(timeline: Timeline, launched: LaunchedRoot, reason: str) -> ReadyOutcome:
+    timeline.record(
+        NotReady(
+            t=timeline.now(),
+            instance=launched.instance,
+            reason=reason,
+            output_tail=launched.output_tail(),
+        )
+    )
+    return ReadyOutcome(ok=False, reason=reason)

@@ -1,0 +1,480 @@
+"""The live process tree of a trial: who is in it, in which role, and when each one ends.
+
+Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process each
+``scan_interval`` (5 ms), and opens a pidfd for each new child at once, so its exit wakes the
+tracker instantly (every pidfd sits in one epoll set) and no signal can ever reach a
+recycled pid. Membership is decided by ancestry at discovery (or by the trial's marker for
+an orphan re-parented to the harness), never by the current parent, so a process whose
+parent died stays tracked. A child whose command line is still its parent's (forked, not
+yet exec'd) is re-read for up to ``EXEC_WAIT_S`` before its role is decided. Exits are reaped
+with ``waitid(P_PIDFD)`` when the process is ours to reap (own child, or orphan given to us
+as subreaper), which yields its exit code or signal. Listening ports are read every
+``port_interval``. Everything is recorded on the timeline; nothing is decided here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal as _signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.errors import SystemUnderTestError
+from harness.observe.events import Event, PortListen, ProcessExit, ProcessStart
+from harness.observe.timeline import Timeline
+from harness.system import procfs
+from harness.system.marker import read_marker, require_proc
+from harness.system.pidfd import ExitStatus, open_pidfd, reap, require_pidfd, send
+from harness.system.process import TrackedProcess
+from harness.system.roles import RoleMatcher, resolve_role
+from harness.system.sockets import listening_ports
+
+__all__ = ["EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
+
+EXEC_WAIT_S = 0.1
+"""How long a forked child with its parent's command line may take to exec."""
+_REAP_RETRY_S = 0.1
+
+
+@dataclass
+class _Pending:
+    """A child seen with its parent's command line: role undecided until it execs."""
+
+    pid: int
+    ppid: int
+    instance: int
+    fd: int
+    seen_t: float
+    seen_mono: float
+    parent_cmdline: list[str] | None
+    cmdline: list[str]
+
+
+class ProcessTracker:
+    """Tracks one trial's process trees (one per instance) from their roots down."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        roles: Sequence[RoleMatcher],
+        *,
+        scan_interval: float = 0.005,
+        port_interval: float = 0.25,
+    ) -> None:
+        require_proc()
+        require_pidfd()
+        self._timeline = timeline
+        self._roles = list(roles)
+        self._scan_interval = scan_interval
+        self._port_interval = port_interval
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._pump_lock = threading.Lock()
+        self._epoll = select.epoll()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        self._epoll.register(self._wake_r, select.EPOLLIN)
+        self._fds: dict[int, int] = {}  # pidfd -> pid, live or pending
+        self._live: dict[int, TrackedProcess] = {}
+        self._pending: dict[int, _Pending] = {}
+        self._all: list[TrackedProcess] = []
+        self._owned: dict[int, TrackedProcess] = {}  # id() -> process ever tracked here
+        self._unreaped: dict[int, float] = {}  # pidfd -> give-up time (exited, not yet reapable)
+        self._ports_seen: set[tuple[int, int]] = set()
+        self._trials: set[str] = set()
+        self._foreign: set[int] = set()  # children of the harness that are not this trial's
+        self._next_scan = 0.0
+        self._next_ports = 0.0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the tracking thread (idempotent)."""
+        with self._lock:
+            if self._thread is not None or self._closed:
+                return
+            self._thread = threading.Thread(target=self._run, name="chaos-tracker", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop tracking: record exits already seen, close every pidfd. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            thread = self._thread
+        self._stopping.set()
+        self._wake()
+        if thread is not None:
+            thread.join()
+        with self._pump_lock:
+            self._pump(0.0)
+            with self._lock:
+                self._closed = True
+                for fd in list(self._fds):
+                    self._forget_fd(fd)
+                self._epoll.close()
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+            with self._changed:
+                self._changed.notify_all()
+
+    def cpu_time(self) -> float:
+        """CPU seconds the tracking thread has used so far (0.0 if not running)."""
+        thread = self._thread
+        if thread is None or thread.ident is None or not thread.is_alive():
+            return 0.0
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except (OSError, AttributeError):
+            return 0.0
+
+    # ------------------------------------------------------------------ the public view
+
+    def add_root(self, pid: int, instance: int) -> TrackedProcess:
+        """Track a launched root (our own child) from this instant."""
+        fd = open_pidfd(pid)
+        if fd is None:
+            raise SystemUnderTestError(f"the system's root process {pid} vanished at once")
+        marker = read_marker(pid)
+        with self._lock:
+            if marker is not None:
+                self._trials.add(marker.trial_id)
+            cmdline = procfs.cmdline(pid) or []
+            proc, event = self._track(
+                pid, os.getpid(), instance, cmdline, self._timeline.now(), fd, root=True
+            )
+        self._timeline.record(event)
+        return proc
+
+    def processes(
+        self, role: str | None = None, instance: int | None = None, alive_only: bool = True
+    ) -> list[TrackedProcess]:
+        """Tracked processes (role decided), in order of discovery."""
+        with self._lock:
+            return [
+                p
+                for p in self._all
+                if (not alive_only or p.alive)
+                and (role is None or p.role == role)
+                and (instance is None or p.instance == instance)
+            ]
+
+    def get(self, pid: int) -> TrackedProcess | None:
+        """The live process with ``pid``, else the latest one that had it."""
+        with self._lock:
+            if pid in self._live:
+                return self._live[pid]
+            for proc in reversed(self._all):
+                if proc.pid == pid:
+                    return proc
+        return None
+
+    def is_alive(self, pid: int) -> bool:
+        """Whether a tracked process with ``pid`` is alive (pending ones included)."""
+        with self._lock:
+            return pid in self._live or pid in self._pending
+
+    def pending(self) -> int:
+        """How many discovered children still wait for their exec (role undecided)."""
+        with self._lock:
+            return len(self._pending)
+
+    def decide_pending(self) -> None:
+        """Decide every pending role now (teardown must see and sweep them)."""
+        events: list[Event] = []
+        with self._lock:
+            for pid in list(self._pending):
+                events.append(self._promote(self._pending.pop(pid)))
+        for event in events:
+            self._timeline.record(event)
+
+    def signal(self, proc: TrackedProcess, signum: int) -> bool:
+        """Send ``signum`` through ``proc``'s pidfd; False if it has exited.
+
+        Raises ``PermissionError`` for a process this tracker never tracked.
+        """
+        with self._lock:
+            self._check_owned(proc)
+            if proc.pidfd is None or proc.exited is not None:
+                return False
+            sent = send(proc.pidfd, signum)
+            if sent and signum == _signal.SIGSTOP:
+                proc.frozen = True
+            elif sent and signum in (_signal.SIGCONT, _signal.SIGKILL):
+                proc.frozen = False
+            return sent
+
+    def set_frozen(self, proc: TrackedProcess, frozen: bool) -> None:
+        """Record that ``proc`` is (not) stopped, so teardown knows to thaw it."""
+        with self._lock:
+            self._check_owned(proc)
+            proc.frozen = frozen
+
+    def wait_gone(self, instance: int | None = None, timeout: float = 10.0) -> bool:
+        """Block until no tracked process (of ``instance``) is alive; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._changed:
+                if not self._any_alive(instance):
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                running = self._thread is not None and self._thread.is_alive()
+                if running or self._closed:
+                    self._changed.wait(remaining)
+                    continue
+            with self._pump_lock:  # nobody pumps for us: do it here
+                self._pump(min(remaining, self._scan_interval))
+
+    def _any_alive(self, instance: int | None) -> bool:
+        return any(instance is None or p.instance == instance for p in self._live.values()) or any(
+            instance is None or p.instance == instance for p in self._pending.values()
+        )
+
+    def _check_owned(self, proc: TrackedProcess) -> None:
+        if self._owned.get(id(proc)) is not proc:
+            raise PermissionError(f"process {proc.pid} is not part of this trial's system")
+
+    # ------------------------------------------------------------------ the loop
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            with self._pump_lock:
+                now = time.monotonic()
+                timeout = max(0.0, min(self._next_scan, self._next_ports) - now)
+                self._pump(timeout)
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+
+    def _pump(self, timeout: float) -> None:
+        """One round: wait for exits up to ``timeout``, then scan if due. Hold _pump_lock."""
+        if self._closed:
+            return
+        events: list[Event] = []
+        for fd, _ in self._epoll.poll(timeout):
+            if fd == self._wake_r:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self._wake_r, 4096)
+                continue
+            events.extend(self._on_exit(fd))
+        for fd, give_up in list(self._unreaped.items()):
+            events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
+        now = time.monotonic()
+        if now >= self._next_scan:
+            events.extend(self._scan())
+            self._next_scan = time.monotonic() + self._scan_interval
+        if now >= self._next_ports:
+            events.extend(self._adopt_orphans())
+            events.extend(self._scan_ports())
+            self._next_ports = time.monotonic() + self._port_interval
+        for event in events:
+            self._timeline.record(event)
+
+    # ------------------------------------------------------------------ discovery
+
+    def _scan(self) -> list[Event]:
+        """Find new children of every live process; decide pending roles that are due."""
+        events: list[Event] = []
+        with self._lock:
+            queue = [(p.pid, p.instance, p.cmdline) for p in self._live.values()]
+            queue += [(p.pid, p.instance, p.cmdline) for p in self._pending.values()]
+        while queue:
+            parent, instance, parent_cmdline = queue.pop()
+            for child in procfs.children(parent):
+                with self._lock:
+                    if child in self._live or child in self._pending:
+                        continue
+                found = self._discover(child, parent, instance, parent_cmdline)
+                if found is not None:
+                    events.extend(found[1])
+                    queue.append((child, instance, found[0]))
+        now = time.monotonic()
+        with self._lock:
+            for pid, pend in list(self._pending.items()):
+                current = procfs.cmdline(pid)
+                execed = bool(current) and current != pend.parent_cmdline
+                if current:  # empty while exec replaces the image: keep the last reading
+                    pend.cmdline = current
+                if execed or now - pend.seen_mono >= EXEC_WAIT_S:
+                    del self._pending[pid]
+                    events.append(self._promote(pend))
+        return events
+
+    def _discover(
+        self, pid: int, parent: int, instance: int, parent_cmdline: list[str] | None
+    ) -> tuple[list[str], list[Event]] | None:
+        """Open a pidfd for a new child and check it really is one before tracking it."""
+        seen_t, seen_mono = self._timeline.now(), time.monotonic()
+        fd = open_pidfd(pid)
+        if fd is None:
+            return None
+        # With the pidfd open the process cannot change; check it is the child we listed.
+        actual = procfs.ppid(pid)
+        if actual != parent:
+            marker = read_marker(pid)
+            if actual != os.getpid() or marker is None or marker.trial_id not in self._trials:
+                os.close(fd)
+                return None
+        cmdline = procfs.cmdline(pid) or []
+        with self._lock:
+            if cmdline == parent_cmdline or not cmdline:  # not exec'd yet, or mid-exec
+                self._pending[pid] = _Pending(
+                    pid, parent, instance, fd, seen_t, seen_mono, parent_cmdline, cmdline
+                )
+                self._fds[fd] = pid
+                self._epoll.register(fd, select.EPOLLIN)
+                return cmdline, []
+            _, event = self._track(pid, parent, instance, cmdline, seen_t, fd)
+        return cmdline, [event]
+
+    def _promote(self, pend: _Pending) -> Event:
+        """A pending child's role is decided now; its start time stays the first sighting."""
+        _, event = self._track(
+            pend.pid, pend.ppid, pend.instance, pend.cmdline, pend.seen_t, pend.fd, watch=False
+        )
+        return event
+
+    def _track(
+        self,
+        pid: int,
+        ppid: int,
+        instance: int,
+        cmdline: list[str],
+        seen_t: float,
+        fd: int,
+        *,
+        root: bool = False,
+        watch: bool = True,
+    ) -> tuple[TrackedProcess, Event]:
+        """Register a decided process (hold ``_lock``); ``watch``: add its pidfd to epoll."""
+        role = resolve_role(
+            self._roles, root=root, cmdline=cmdline, exe=lambda: procfs.exe_name(pid)
+        )
+        proc = TrackedProcess(
+            pid=pid,
+            ppid=ppid,
+            instance=instance,
+            role=role,
+            cmdline=cmdline,
+            started=seen_t,
+            root=root,
+            pidfd=fd,
+        )
+        self._live[pid] = proc
+        self._all.append(proc)
+        self._owned[id(proc)] = proc
+        self._fds[fd] = pid
+        if watch:
+            self._epoll.register(fd, select.EPOLLIN)
+        event = ProcessStart(
+            t=seen_t,
+            pid=pid,
+            ppid=ppid,
+            instance=instance,
+            role=role,
+            cmdline=list(cmdline),
+            root=root,
+        )
+        return proc, event
+
+    def _adopt_orphans(self) -> list[Event]:
+        """Track marked processes of this trial that were re-parented to the harness unseen."""
+        if not self._trials:
+            return []
+        me = os.getpid()
+        mine = procfs.children(me)
+        self._foreign &= set(mine)
+        events: list[Event] = []
+        for pid in mine:
+            with self._lock:
+                if pid in self._live or pid in self._pending or pid in self._foreign:
+                    continue
+            marker = read_marker(pid)
+            if marker is None or marker.trial_id not in self._trials:
+                self._foreign.add(pid)
+                continue
+            found = self._discover(pid, me, marker.instance or 0, None)
+            if found is not None:
+                events.extend(found[1])
+        return events
+
+    # ------------------------------------------------------------------ exits and ports
+
+    def _on_exit(self, fd: int, *, give_up: bool = False) -> list[Event]:
+        """The process behind ``fd`` exited: reap it if ours, record it, close the pidfd."""
+        status = reap(fd)
+        if status is None and not give_up:
+            # Exited but not yet reapable: stop polling it, retry on the next rounds.
+            with self._lock:
+                if fd not in self._unreaped and fd in self._fds:
+                    self._epoll.unregister(fd)
+                    self._unreaped[fd] = time.monotonic() + _REAP_RETRY_S
+            return []
+        status = status or ExitStatus()
+        events: list[Event] = []
+        with self._lock:
+            pid = self._fds.get(fd)
+            if pid is None:
+                return []
+            if pid in self._pending:
+                events.append(self._promote(self._pending.pop(pid)))
+            proc = self._live.pop(pid, None)
+            self._forget_fd(fd)
+            if proc is None:
+                return events
+            proc.exited = self._timeline.now()
+            proc.pidfd = None
+            proc.frozen = False
+            events.append(
+                ProcessExit(
+                    t=proc.exited,
+                    pid=pid,
+                    instance=proc.instance,
+                    role=proc.role,
+                    code=status.code,
+                    signal=status.signal,
+                )
+            )
+            self._changed.notify_all()
+        return events
+
+    def _forget_fd(self, fd: int) -> None:
+        """Stop polling and close ``fd`` (hold ``_lock``)."""
+        self._fds.pop(fd, None)
+        if self._unreaped.pop(fd, None) is None:
+            with contextlib.suppress(OSError, ValueError):
+                self._epoll.unregister(fd)
+        os.close(fd)
+
+    def _scan_ports(self) -> list[Event]:
+        """Record each (process, port) the first time it is seen listening."""
+        with self._lock:
+            live = dict(self._live)
+        events: list[Event] = []
+        for pid, addresses in listening_ports(live).items():
+            proc = live[pid]
+            for address, port in sorted(addresses):
+                if (pid, port) in self._ports_seen:
+                    continue
+                self._ports_seen.add((pid, port))
+                events.append(
+                    PortListen(
+                        t=self._timeline.now(),
+                        pid=pid,
+                        instance=proc.instance,
+                        role=proc.role,
+                        port=port,
+                        address=address,
+                    )
+                )
+        return events

@@ -1,0 +1,166 @@
+"""The tracker against real process trees: discovery, roles, exits, re-parenting, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from harness.observe.events import Event, LogLine, PortListen, ProcessExit, ProcessStart
+from harness.system.ports import free_port, release
+from harness.system.process import TrackedProcess
+
+from .rig import DEADLINE_S, PROGRAMS, Rig, program, role
+
+ROLES = [role("main", root=True), role("worker", r"worker\.py")]
+
+
+def _workers(rig: Rig, count: int) -> list[ProcessStart]:
+    """Wait until ``count`` worker starts are recorded; all of them so far."""
+    seen: list[ProcessStart] = []
+
+    def enough(event: Event) -> bool:
+        if isinstance(event, ProcessStart) and event.role == "worker":
+            seen.append(event)
+        return len(seen) >= count
+
+    assert rig.timeline.wait_for(enough, DEADLINE_S) is not None, f"fewer than {count} workers"
+    return seen
+
+
+def _ready_workers(rig: Rig, count: int) -> set[int]:
+    """Wait until ``count`` workers said they installed their signal handlers."""
+    ready: set[int] = set()
+
+    def enough(event: Event) -> bool:
+        if isinstance(event, LogLine) and event.line.startswith("worker ready "):
+            ready.add(int(event.line.split()[-1]))
+        return len(ready) >= count
+
+    assert rig.timeline.wait_for(enough, DEADLINE_S) is not None, f"fewer than {count} ready"
+    return ready
+
+
+def test_children_are_seen_with_role_and_parent(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(ROLES)
+    root = rig.launch(program("family.py", "2"))
+    pids = {int(p) for p in rig.line(r"^family ready (.*)$").group(1).split()}
+    starts = _workers(rig, 2)
+    assert {s.pid for s in starts} == pids
+    assert all(s.ppid == root.pid and s.instance == 0 and not s.root for s in starts)
+    assert all("worker.py" in " ".join(s.cmdline) for s in starts)
+    roots = [e for e in rig.timeline.of(ProcessStart) if e.root]
+    assert [(e.pid, e.role) for e in roots] == [(root.pid, "main")]
+    assert {p.pid for p in rig.tracker.processes(role="worker")} == pids
+
+
+def test_spawn_at_runtime_and_exit_of_root_with_code(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(ROLES)
+    root = rig.launch(program("family.py", "1"))
+    rig.line("^family ready")
+    _workers(rig, 1)
+    (main,) = rig.tracker.processes(role="main")
+    assert rig.tracker.signal(main, signal.SIGUSR2)
+    starts = _workers(rig, 2)
+    assert len({s.pid for s in starts}) == 2
+    assert rig.tracker.signal(main, signal.SIGUSR1)  # the root exits 5, leaving its workers
+    exit_event = rig.wait(ProcessExit, lambda e: e.pid == root.pid)
+    assert (exit_event.code, exit_event.signal, exit_event.role) == (5, None, "main")
+    assert root.returncode == 5
+    assert not main.alive
+    assert rig.tracker.signal(main, signal.SIGTERM) is False
+
+
+def test_reparented_orphans_stay_tracked_and_are_reaped(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(ROLES)
+    root = rig.launch(program("family.py", "2"))
+    rig.line("^family ready")
+    _workers(rig, 2)
+    _ready_workers(rig, 2)
+    (main,) = rig.tracker.processes(role="main")
+    rig.tracker.signal(main, signal.SIGUSR1)
+    rig.wait(ProcessExit, lambda e: e.pid == root.pid)
+    orphans = rig.tracker.processes(role="worker")
+    assert len(orphans) == 2, "the workers must stay tracked after their parent died"
+    for orphan in orphans:
+        with open(f"/proc/{orphan.pid}/stat") as stat:
+            ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        assert ppid == os.getpid(), "orphans are re-parented to the subreaper"
+    victim = orphans[0]
+    assert rig.tracker.signal(victim, signal.SIGUSR1)
+    gone = rig.wait(ProcessExit, lambda e: e.pid == victim.pid)
+    assert (gone.code, gone.role) == (7, "worker"), "we reaped it, so we know its code"
+    assert [p.pid for p in rig.tracker.processes(role="worker")] == [orphans[1].pid]
+
+
+def test_killed_child_exit_is_recorded_and_restart_seen(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(ROLES)
+    rig.launch(program("slow_restart.py"))
+    first_pid = int(rig.line(r"^worker (\d+)$").group(1))
+    (first,) = _workers(rig, 1)
+    assert first.pid == first_pid
+    (worker,) = rig.tracker.processes(role="worker")
+    assert rig.tracker.signal(worker, signal.SIGKILL)
+    died = rig.wait(ProcessExit, lambda e: e.pid == first_pid)
+    assert died.role == "worker"
+    second = rig.wait(ProcessStart, lambda e: e.role == "worker" and e.pid != first_pid)
+    assert second.t > died.t
+    assert [p.pid for p in rig.tracker.processes(role="worker")] == [second.pid]
+
+
+def test_fork_then_exec_gets_the_exec_role(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(ROLES)
+    root = rig.launch(program("fork_exec.py"))
+    child_pid = int(rig.line(r"^forked (\d+)$").group(1))
+    start = rig.wait(ProcessStart, lambda e: e.pid == child_pid)
+    assert start.role == "worker", f"role decided before exec: {start.cmdline}"
+    assert "worker.py" in " ".join(start.cmdline)
+    assert start.ppid == root.pid
+    assert [e.pid for e in rig.timeline.of(ProcessStart)].count(child_pid) == 1
+
+
+def test_listening_port_recorded_once(make_rig: Callable[..., Rig]) -> None:
+    port = free_port()
+    try:
+        rig = make_rig(ROLES, port_interval=0.05)
+        root = rig.launch(program("serve.py", str(port)))
+        listen = rig.wait(PortListen, lambda e: e.port == port)
+        assert (listen.pid, listen.role, listen.address) == (root.pid, "main", "127.0.0.1")
+        rig.tracker.wait_gone(timeout=0.3)  # several port scans pass while it is alive
+        assert [e.port for e in rig.timeline.of(PortListen)].count(port) == 1
+    finally:
+        release(port)
+
+
+@pytest.fixture
+def outsider() -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen([sys.executable, str(PROGRAMS / "worker.py")])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_outside_process_is_refused(
+    make_rig: Callable[..., Rig], outsider: subprocess.Popen[bytes]
+) -> None:
+    rig = make_rig([role("anything", ".*")])
+    rig.launch(program("family.py", "1"))
+    _ready_workers(rig, 1)
+    assert rig.tracker.get(outsider.pid) is None
+    fake = TrackedProcess(
+        pid=outsider.pid, ppid=os.getpid(), instance=0, role="anything", cmdline=[], started=0.0
+    )
+    with pytest.raises(PermissionError):
+        rig.tracker.signal(fake, signal.SIGKILL)
+    with pytest.raises(PermissionError):
+        rig.tracker.set_frozen(fake, True)
+    # A copy of a tracked process is not the tracked process either.
+    real = rig.tracker.processes(role="anything")[0]
+    clone = TrackedProcess(**{**real.__dict__})
+    with pytest.raises(PermissionError):
+        rig.tracker.signal(clone, signal.SIGKILL)
+    assert outsider.poll() is None
