@@ -6,6 +6,7 @@ no ``chaos-`` temp folder it created remains. A leak fails the test that caused 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -16,6 +17,26 @@ import psutil
 import pytest
 
 TMP_PREFIX = "chaos-"
+_PRIVATE_TMP: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this pytest process (each xdist worker too) its own temp root.
+
+    Everything the tests and the systems they start put in the temp folder lands there, so
+    the leak check below sees only what this process made, never another run's folders.
+    """
+    root = Path(tempfile.mkdtemp(prefix="pytest-chaos-tmp-"))
+    _PRIVATE_TMP.append(root)
+    os.environ["TMPDIR"] = str(root)
+    tempfile.tempdir = str(root)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    for root in _PRIVATE_TMP:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _children() -> list[psutil.Process]:
@@ -54,10 +75,8 @@ def no_leaks() -> Iterator[None]:
         time.sleep(0.05)
     new_tmp = _chaos_tmp() - before_tmp
     for proc in leaked:
-        try:
+        with contextlib.suppress(psutil.Error):
             proc.kill()
-        except psutil.Error:
-            pass
     problems = [f"process {_describe(p)}" for p in leaked]
     problems += [f"temp folder {name}" for name in sorted(new_tmp)]
     if problems:
@@ -68,10 +87,8 @@ def _alive(proc: psutil.Process) -> bool:
     try:
         if proc.status() == psutil.STATUS_ZOMBIE:
             # A zombie child of ours is a leak too, unless it is reaped now.
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(proc.pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
             return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
         return True
     except psutil.Error:

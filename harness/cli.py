@@ -1,0 +1,424 @@
+"""The ``chaos`` command line. The one place that prints and maps errors to exit codes.
+
+Exit codes (the contract): 0 every invariant held; 1 an invariant failed or the system did
+not become ready (or ``compare`` found a regression); 2 bad usage or an invalid scenario
+(nothing was started); 3 the harness itself failed (host problem, or our bug).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from harness import __version__
+from harness.errors import HostError, ScenarioError, UsageError
+from harness.results import RunResult, Verdict
+from harness.scenario.model import Scenario
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    HARNESS = 3
+
+
+app = typer.Typer(
+    name="chaos",
+    help="Run a managed-process system under real faults and judge its recovery.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+_err = Console(stderr=True)
+
+REPORT_FLAGS = {
+    "--json": "journal.json",
+    "--junit": "junit.xml",
+    "--html": "report.html",
+    "--md": "summary.md",
+}
+
+
+def _console(quiet: bool = False) -> Console:
+    return Console(quiet=quiet, highlight=False)
+
+
+def _fail(message: str, code: ExitCode) -> NoReturn:
+    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(int(code))
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Map every error family to its exit code, with one readable line (no traceback)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ScenarioError as exc:
+        _fail(str(exc), ExitCode.USAGE)
+    except UsageError as exc:
+        _fail(str(exc), ExitCode.USAGE)
+    except HostError as exc:
+        _fail(f"host problem: {exc}", ExitCode.HARNESS)
+    except KeyboardInterrupt:
+        _fail("interrupted; processes of the system were stopped", ExitCode.HARNESS)
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in chaos; please "
+            "report it with the traceback above.",
+            ExitCode.HARNESS,
+        )
+
+
+def _parse_vars(items: list[str]) -> dict[str, str]:
+    from harness.scenario.loader import parse_var
+
+    return dict(parse_var(item) for item in items)
+
+
+def _load(
+    paths: list[Path], variables: dict[str, str], select: str | None, repeat: int | None = None
+) -> list[Scenario]:
+    from harness.scenario.loader import load_all, select_scenarios, with_overrides
+
+    scenarios = load_all(paths, variables)
+    if select:
+        scenarios = select_scenarios(scenarios, select)
+    if repeat is not None:
+        scenarios = [with_overrides(s, repeat=repeat) for s in scenarios]
+    return scenarios
+
+
+def _exit_for(run: RunResult) -> ExitCode:
+    trials = [t for s in run.scenarios for t in s.trials]
+    if any(t.verdict is Verdict.ERROR for t in trials):
+        return ExitCode.HARNESS
+    if any(t.verdict is Verdict.FAIL for t in trials):
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
+    repeat: Annotated[int | None, typer.Option(min=1, help="Trials per scenario.")] = None,
+    var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
+    select: Annotated[str | None, typer.Option("-k", help="Select by name or tag.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the journal and reports.")] = Path(
+        "reports"
+    ),
+    json_path: Annotated[Path | None, typer.Option("--json", help="Journal file.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="JUnit XML file.")] = None,
+    html: Annotated[Path | None, typer.Option(help="HTML report file.")] = None,
+    md: Annotated[Path | None, typer.Option(help="Markdown summary file.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for random choices.")] = None,
+    fail_fast: Annotated[bool, typer.Option(help="Stop after the first failure.")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="Trials in parallel.")] = 1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the exit code.")] = False,
+    keep: Annotated[bool, typer.Option(help="Keep each trial's run folder.")] = False,
+) -> None:
+    """Run every scenario found in PATHS and judge each trial."""
+    from harness.report.console import RunProgress, render_summary
+    from harness.runner import Run, RunOptions
+
+    with _errors():
+        scenarios = _load(paths, _parse_vars(var), select, repeat)
+        if not scenarios:
+            _fail(f"-k {select!r} selected no scenario", ExitCode.USAGE)
+        journal_path = json_path or out / REPORT_FLAGS["--json"]
+        console = _console(quiet)
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        with RunProgress(console) as progress:
+            runner = Run(
+                scenarios,
+                RunOptions(
+                    seed=seed,
+                    jobs=jobs,
+                    fail_fast=fail_fast,
+                    journal_path=journal_path,
+                    keep_run_dirs=keep,
+                    argv=sys.argv[1:],
+                ),
+                observer=progress,
+            )
+            result = runner.execute()
+        render_summary(result, console)
+        written = _write_reports(result, journal_path, out, junit, html, md)
+        if not quiet:
+            console.print("reports: " + ", ".join(str(p) for p in written), style="dim")
+    raise typer.Exit(int(_exit_for(result)))
+
+
+def _write_reports(
+    result: RunResult,
+    journal_path: Path,
+    out: Path,
+    junit: Path | None,
+    html: Path | None,
+    md: Path | None,
+) -> list[Path]:
+    from harness.report.writers import write_reports
+
+    return write_reports(
+        result,
+        journal=journal_path,
+        junit=junit or out / REPORT_FLAGS["--junit"],
+        html=html or out / REPORT_FLAGS["--html"],
+        markdown=md or out / REPORT_FLAGS["--md"],
+    )
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
+    var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
+) -> None:
+    """Check scenario files without running anything (exit 2 on the first bad file)."""
+    from harness.scenario.loader import discover, problems
+
+    with _errors():
+        files = discover(paths)
+        variables = _parse_vars(var)
+        found = {path: problems(path, variables) for path in files}
+        for errors in found.values():
+            for error in errors:
+                _err.print(f"[bold red]invalid:[/] {error}", highlight=False)
+        bad = sum(1 for errors in found.values() if errors)
+        _console().print(f"{len(files) - bad} of {len(files)} scenario file(s) valid")
+        if bad:
+            raise typer.Exit(int(ExitCode.USAGE))
+
+
+@app.command("list")
+def list_(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
+    select: Annotated[str | None, typer.Option("-k", help="Select by name or tag.")] = None,
+) -> None:
+    """List scenarios: name, tags, trials, faults and invariants."""
+    from rich.table import Table
+
+    from harness.scenario.loader import missing_requirements
+
+    with _errors():
+        scenarios = _load(paths, {}, select)
+        table = Table(box=None, header_style="bold")
+        for column in ("scenario", "tags", "trials", "faults", "invariants", "file"):
+            table.add_column(column)
+        for s in scenarios:
+            missing = missing_requirements(s)
+            name = s.name + (f" [dim](skipped: needs {', '.join(missing)})[/]" if missing else "")
+            table.add_row(
+                name,
+                ", ".join(s.tags),
+                str(s.repeat),
+                ", ".join(f.kind for f in s.faults) or "-",
+                ", ".join(i.kind for i in s.invariants) or "-",
+                s.file,
+            )
+        _console().print(table)
+
+
+@app.command()
+def report(
+    journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A journal.json.")],
+    html: Annotated[Path | None, typer.Option(help="Write an HTML report.")] = None,
+    md: Annotated[Path | None, typer.Option(help="Write a Markdown summary.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML.")] = None,
+    scenario: Annotated[
+        list[Path],
+        typer.Option("--scenario", help="Re-judge trials with this scenario file's invariants."),
+    ] = [],  # noqa: B006
+    var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
+) -> None:
+    """Re-render (and optionally re-judge) a journal without re-running anything."""
+    from harness import journal
+    from harness.report.console import render_summary
+    from harness.report.writers import rejudge, write_reports
+
+    with _errors():
+        try:
+            result = journal.read(journal_file)
+        except journal.JournalError as exc:
+            raise UsageError(str(exc)) from None
+        if scenario:
+            scenarios = _load(scenario, _parse_vars(var), None)
+            result = rejudge(result, scenarios)
+        render_summary(result, _console())
+        written = write_reports(result, journal=None, junit=junit, html=html, markdown=md)
+        for path in written:
+            _console().print(f"wrote {path}", style="dim")
+    raise typer.Exit(int(_exit_for(result)))
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="Journal of the baseline version.")],
+    head: Annotated[Path, typer.Argument(help="Journal of the version under review.")],
+    threshold: Annotated[str, typer.Option(help="Slowdown that counts, e.g. 10%.")] = "10%",
+    metric: Annotated[str, typer.Option(help="Metric to compare.")] = "recovery_s",
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    md: Annotated[Path | None, typer.Option(help="Also write Markdown here.")] = None,
+) -> None:
+    """Compare recovery times of two runs; exit 1 on a significant regression."""
+    from harness import journal
+    from harness.report.compare import compare as do_compare
+    from harness.report.compare import compare_to_markdown, render_compare
+    from harness.scenario.units import parse_fraction
+
+    with _errors():
+        try:
+            limit = parse_fraction(threshold)
+        except ValueError as exc:
+            raise UsageError(f"--threshold: {exc}") from None
+        try:
+            runs = journal.read(base), journal.read(head)
+        except journal.JournalError as exc:
+            raise UsageError(str(exc)) from None
+        comparison = do_compare(*runs, metric=metric, threshold=limit, alpha=alpha)
+        render_compare(comparison, _console())
+        if md is not None:
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(compare_to_markdown(comparison), encoding="utf-8")
+    raise typer.Exit(int(ExitCode.FAILED if comparison.regressed else ExitCode.OK))
+
+
+@app.command()
+def matrix(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
+    axis: Annotated[
+        str,
+        typer.Option(
+            help="VAR=BASE,V1,V2...: the first value is the baseline that must pass; every other "
+            "value must be caught by a failed invariant. 'bugs=,no-restart' starts with ''."
+        ),
+    ],
+    select: Annotated[str | None, typer.Option("-k", help="Select by name or tag.")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Trials in parallel.")] = 1,
+    seed: Annotated[int | None, typer.Option(help="Seed for random choices.")] = None,
+    md: Annotated[Path | None, typer.Option(help="Write the matrix as Markdown here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the matrix.")] = False,
+) -> None:
+    """Run the scenarios once per value of a var and show which scenario catches which."""
+    from harness.matrix import run_matrix, to_grid, to_markdown
+    from harness.report.console import RunProgress
+    from harness.runner import RunOptions
+
+    with _errors():
+        name, sep, raw = axis.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--axis expects VAR=BASE,V1,V2..., got {axis!r}")
+        values = [v.strip() for v in raw.split(",")]
+        scenarios = _load(paths, {}, select)
+        if not scenarios:
+            _fail(f"-k {select!r} selected no scenario", ExitCode.USAGE)
+        console = _console()
+        with RunProgress(_console(quiet)) as progress:
+            result = run_matrix(
+                scenarios,
+                name.strip(),
+                values,
+                RunOptions(seed=seed, jobs=jobs, argv=sys.argv[1:]),
+                progress,
+            )
+        console.print(to_grid(result), highlight=False, markup=False)
+        text = to_markdown(result)
+        if md is not None:
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(text, encoding="utf-8")
+        base, others = values[0], values[1:]
+        baseline_ok = all(
+            c.verdict in (Verdict.PASS, Verdict.SKIP) for c in result.column(base).values()
+        )
+        missed = [v for v in others if not result.caught_by(v)]
+        if not baseline_ok:
+            console.print(f"baseline {name}={base!r} did not pass every scenario", style="red")
+        for value in missed:
+            console.print(f"{name}={value!r} was caught by no scenario", style="red")
+    raise typer.Exit(int(ExitCode.OK if baseline_ok and not missed else ExitCode.FAILED))
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def testbed(ctx: typer.Context) -> None:
+    """Run the reference system (the testbed) by hand; --help for its options."""
+    from harness.testbed.cli import main as testbed_main
+
+    raise typer.Exit(testbed_main(list(ctx.args)))
+
+
+@app.command()
+def version() -> None:
+    """Print the harness version."""
+    _console().print(f"chaos {__version__}")
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _expand_bare_report_flags(argv: list[str]) -> list[str]:
+    """``--json --junit`` with no file: use the default name inside ``--out``.
+
+    The contract shows both ``--json FILE`` and bare ``--json``; Click options need a
+    value, so a bare flag (followed by another option or nothing) gets its default file.
+    """
+    if not argv or argv[0] != "run":
+        return argv
+    out = "reports"
+    for i, arg in enumerate(argv):
+        if arg == "--out" and i + 1 < len(argv):
+            out = argv[i + 1]
+        elif arg.startswith("--out="):
+            out = arg.split("=", 1)[1]
+    expanded: list[str] = []
+    for i, arg in enumerate(argv):
+        expanded.append(arg)
+        if arg in REPORT_FLAGS:
+            following = argv[i + 1] if i + 1 < len(argv) else None
+            if following is None or following.startswith("-") or Path(following).is_dir():
+                expanded.append(os.path.join(out, REPORT_FLAGS[arg]))
+    return expanded
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry: run the Typer app with the exit-code contract.
+
+    Click's standalone mode prints usage errors as one line (exit 2) and turns every
+    ``typer.Exit`` into ``SystemExit``; its code is what we return.
+    """
+    args = _expand_bare_report_flags(list(sys.argv[1:] if argv is None else argv))
+    try:
+        app(args=args, prog_name="chaos", standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code is None:
+            return int(ExitCode.OK)
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
+    return int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""One trial end to end: launch, observe, break, judge. Teardown always runs.
+
+The order follows Chaos Toolkit's hypothesis/method/rollback and Jepsen's history-first
+rule: the system must become ready (steady state), probes and workload record, the nemesis
+injects faults on schedule, teardown runs whatever happened, and only then do the checkers
+read the recorded timeline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from harness.errors import SystemUnderTestError
+from harness.faults.nemesis import Nemesis
+from harness.judge import judge
+from harness.results import TrialResult, Verdict
+from harness.scenario.model import Scenario
+from harness.session import NotReadyError, SystemSession
+
+PhaseCallback = Callable[[str], None]
+
+
+def run_trial(
+    scenario: Scenario,
+    index: int,
+    seed: int,
+    *,
+    on_phase: PhaseCallback | None = None,
+    keep_run_dir: bool = False,
+    abort: threading.Event | None = None,
+) -> TrialResult:
+    """Run one trial of ``scenario`` and return its judged result.
+
+    Never raises for anything the system under test does: a system that will not start is a
+    failed trial carrying its output; an unexpected harness problem is an ``error`` trial.
+    """
+    stop = abort or threading.Event()
+    failure: str | None = None
+    error: str | None = None
+    output_tail: list[str] = []
+    session = SystemSession(scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase)
+    nemesis = Nemesis(scenario.faults, session.ctx)
+    try:
+        session.phase("prepare")
+        nemesis.before_start()
+        session.start()
+        session.wait_ready()
+        session.observe()
+        session.phase("faults")
+        nemesis.start(session.ready_t or 0.0)
+        stop.wait(max(0.0, min(scenario.duration, session.remaining())))
+        nemesis.stop()
+        session.settle()
+    except NotReadyError as exc:
+        failure = str(exc)
+        output_tail = exc.output_tail
+    except SystemUnderTestError as exc:
+        failure = f"the system could not be started: {exc}"
+    except Exception as exc:  # a host problem or our own bug: recorded, never lost
+        error = f"{type(exc).__name__}: {exc}"
+        session.note("error", error)
+    finally:
+        nemesis.stop()
+        session.close()
+    return _result(scenario, index, seed, session, failure, error, output_tail)
+
+
+def _result(
+    scenario: Scenario,
+    index: int,
+    seed: int,
+    session: SystemSession,
+    failure: str | None,
+    error: str | None,
+    output_tail: list[str],
+) -> TrialResult:
+    duration = time.monotonic() - session.started
+    events = session.timeline.events()
+    result = TrialResult(
+        index=index,
+        verdict=Verdict.PASS,
+        duration_s=duration,
+        events=events,
+        seed=seed,
+        vars=dict(scenario.vars),
+        output_tail=output_tail,
+    )
+    if error is not None:
+        result.verdict, result.error = Verdict.ERROR, error
+        return result
+    if failure is not None:
+        result.verdict, result.error = Verdict.FAIL, failure
+        return result
+    result.invariants = judge(scenario, events)
+    result.metrics = merge_metrics(result)
+    if duration > scenario.timeout:
+        result.verdict = Verdict.FAIL
+        result.error = f"trial took {duration:.1f}s, over its timeout of {scenario.timeout:g}s"
+    elif any(i.verdict is not Verdict.PASS for i in result.invariants):
+        result.verdict = Verdict.FAIL
+    if result.verdict is not Verdict.PASS:
+        result.output_tail = [line for p in session.launched for line in p.output_tail()][-60:]
+    return result
+
+
+def merge_metrics(result: TrialResult) -> dict[str, Any]:
+    """Trial metrics: the union of every invariant's metrics (lists are concatenated)."""
+    metrics: dict[str, Any] = {}
+    for inv in result.invariants:
+        for key, value in inv.metrics.items():
+            if isinstance(value, list):
+                existing = metrics.setdefault(key, [])
+                if isinstance(existing, list):
+                    existing.extend(value)
+            else:
+                metrics.setdefault(key, value)
+    return metrics
