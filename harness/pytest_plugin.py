@@ -1,0 +1,382 @@
+"""pytest plugin: scenario YAML files as test items, and the ``chaos_system`` fixture.
+
+Registered by the ``pytest11`` entry point, so it is active in every pytest run where chaos
+is installed; it imports nothing of the harness until a scenario is collected or the
+fixture is used, so it costs other suites nothing. Scenario files are collected only under
+the paths named on the command line (not the ``testpaths`` fallback, nor a named path that
+holds a ``testpaths`` folder: that is a run of the project's own tests, whose YAML
+fixtures are data) or in the ``chaos_paths`` ini option, and only when they look like
+scenarios (a mapping with a ``system`` key), so other YAML is left alone.
+
+One item per trial: ``scenarios/backend-sigkill.yaml::backend-sigkill[trial-0]``. A failed
+trial shows its failed invariants (expected vs seen) and the events around them, not a
+harness traceback. Under pytest-xdist each worker runs whole trials (own folder, ports and
+process tree); each trial's result rides on its test report to the controller, which
+writes the journal and reports once.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.results import RunResult, TrialResult
+    from harness.scenario.model import Scenario
+    from harness.session import SystemSession
+
+_RESULT_ATTR = "chaos_trial"
+"""The test report attribute carrying a trial's journal entry (a JSON string)."""
+
+_ROOTS = pytest.StashKey[tuple[Path, ...]]()
+_SEED = pytest.StashKey[int]()
+_REAPED = pytest.StashKey[bool]()
+
+_MARKER_NAME = re.compile(r"[A-Za-z_][\w\-.]*")
+_PYTEST_MARKS = frozenset(
+    {"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings", "timeout"}
+)
+"""Markers with a meaning to pytest or its plugins: a tag with such a name is only a keyword."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chaos", "chaos scenarios")
+    group.addoption(
+        "--chaos-var",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="override a scenario var (repeatable), as chaos run --var",
+    )
+    group.addoption(
+        "--chaos-repeat",
+        type=int,
+        default=None,
+        metavar="N",
+        help="trials per scenario (default: each scenario's repeat)",
+    )
+    group.addoption(
+        "--chaos-out",
+        default=None,
+        metavar="DIR",
+        help="write journal.json, junit.xml, report.html and summary.md here",
+    )
+    group.addoption("--chaos-html", default=None, metavar="FILE", help="write the HTML report here")
+    group.addoption(
+        "--chaos-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="base seed for random choices (default: random, shown in the header)",
+    )
+    parser.addini(
+        "chaos_paths",
+        type="paths",
+        default=[],
+        help="folders whose *.yaml scenario files are collected",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    repeat = config.getoption("chaos_repeat")
+    if repeat is not None and repeat < 1:
+        raise pytest.UsageError(f"--chaos-repeat expects at least 1, got {repeat}")
+    for text in config.getoption("chaos_var"):
+        key, sep, _ = text.partition("=")
+        if not sep or not key.strip():
+            raise pytest.UsageError(f"--chaos-var expects KEY=VALUE, got {text!r}")
+    workerinput = getattr(config, "workerinput", {})
+    seed = workerinput.get("chaos_seed", config.getoption("chaos_seed"))
+    config.stash[_SEED] = int(seed) if seed is not None else random.randrange(2**31)
+    config.pluginmanager.register(ChaosReports(config), "chaos-reports")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: every worker uses the controller's base seed, so one seed replays the run."""
+    node.workerinput["chaos_seed"] = node.config.stash[_SEED]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not _roots(config):
+        return None
+    return f"chaos: base seed {config.stash[_SEED]} (replay with --chaos-seed)"
+
+
+# --------------------------------------------------------------------------- collection
+
+
+def _roots(config: pytest.Config) -> tuple[Path, ...]:
+    """Where scenario files are collected: ``chaos_paths`` and the explicit arguments."""
+    if _ROOTS in config.stash:
+        return config.stash[_ROOTS]
+    roots = [Path(p).resolve() for p in config.getini("chaos_paths")]
+    if config.args_source is pytest.Config.ArgsSource.ARGS:
+        testpaths = [(config.rootpath / p).resolve() for p in config.getini("testpaths")]
+        for arg in config.args:
+            path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+            if path.is_dir() and any(t == path or path in t.parents for t in testpaths):
+                continue
+            roots.append(path)
+    config.stash[_ROOTS] = tuple(roots)
+    return config.stash[_ROOTS]
+
+
+def _looks_like_scenario(path: Path) -> bool:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # the loader reports it as a collection error, with its line
+    return isinstance(data, dict) and "system" in data
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    resolved = file_path.resolve()
+    if not any(resolved == r or r in resolved.parents for r in _roots(parent.config)):
+        return None
+    if not _looks_like_scenario(file_path):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+def _register_marker(config: pytest.Config, tag: str) -> bool:
+    """Register ``tag`` as a marker (``--strict-markers``); False if it cannot be one."""
+    if not _MARKER_NAME.fullmatch(tag) or tag in _PYTEST_MARKS:
+        return False
+    known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    if tag not in known:
+        config.addinivalue_line("markers", f"{tag}: chaos scenario tag")
+    return True
+
+
+def _shown(path: Path, config: pytest.Config) -> Path:
+    """The path as the user would write it (relative to where pytest was started), for
+    error messages and the journal; absolute if that is not the working folder any more."""
+    start = config.invocation_params.dir
+    if Path.cwd() != start or not path.is_relative_to(start):
+        return path
+    return path.relative_to(start)
+
+
+class ScenarioFile(pytest.File):
+    """A scenario YAML file: one item per trial."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.errors import ScenarioError
+        from harness.scenario.loader import load_scenario, missing_requirements, parse_var
+
+        config = self.config
+        try:
+            variables = dict(parse_var(v) for v in config.getoption("chaos_var"))
+            scenario = load_scenario(_shown(self.path, config), variables)
+        except ScenarioError as exc:
+            raise self.CollectError(f"invalid scenario: {exc}") from None
+        repeat = config.getoption("chaos_repeat") or scenario.repeat
+        marks = [tag for tag in scenario.tags if _register_marker(config, tag)]
+        missing = missing_requirements(scenario)
+        for index in range(repeat):
+            item = ScenarioItem.from_parent(
+                self, name=f"{scenario.name}[trial-{index}]", scenario=scenario, index=index
+            )
+            for tag in marks:
+                item.add_marker(tag)
+            if missing:
+                item.add_marker(pytest.mark.skip(reason="requires " + ", ".join(missing)))
+            yield item
+
+
+class ScenarioFailed(Exception):
+    """A trial whose verdict is not ``pass``; carries the result for the report."""
+
+    def __init__(self, result: TrialResult) -> None:
+        from harness.report.excerpt import failure_message
+
+        super().__init__(failure_message(result))
+        self.result = result
+
+
+class ScenarioItem(pytest.Item):
+    """One trial of one scenario, run exactly as ``chaos run`` runs it."""
+
+    def __init__(self, *, scenario: Scenario, index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.index = index
+        self.trial_json: str | None = None
+
+    def runtest(self) -> None:
+        from harness.journal import run_to_dict
+        from harness.results import RunResult, ScenarioResult, Verdict
+        from harness.runner import trial_seed
+        from harness.system.subreaper import become_subreaper, reap_leftovers
+        from harness.trial import run_trial
+
+        become_subreaper()
+        if _REAPED not in self.config.stash:  # like chaos run: what a killed run left
+            self.config.stash[_REAPED] = True
+            reap_leftovers()
+        seed = trial_seed(self.config.stash[_SEED], self.scenario.name, self.index)
+        result = run_trial(self.scenario, self.index, seed)
+        one = RunResult(
+            started="",
+            scenarios=[
+                ScenarioResult(
+                    name=self.scenario.name,
+                    file=self.scenario.file,
+                    tags=list(self.scenario.tags),
+                    description=self.scenario.description,
+                    trials=[result],
+                )
+            ],
+        )
+        self.trial_json = json.dumps(run_to_dict(one)["scenarios"][0], default=str)
+        if result.verdict is not Verdict.PASS:
+            raise ScenarioFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ScenarioFailed):
+            from harness.report.text import describe_trial
+
+            # The first line is pytest's one-line summary (-r); the rest is the story.
+            return f"{excinfo.value}\n{describe_trial(self.scenario.name, excinfo.value.result)}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.scenario.name}[trial-{self.index}]"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the trial's journal entry to its report (xdist carries it to the controller;
+    unlike ``user_properties`` it stays out of ``--junitxml``)."""
+    report = yield
+    if call.when == "call" and isinstance(item, ScenarioItem) and item.trial_json is not None:
+        report.__dict__[_RESULT_ATTR] = item.trial_json
+    return report
+
+
+# --------------------------------------------------------------------------- reports
+
+
+class ChaosReports:
+    """Gathers trial results (also from xdist workers) and writes the journal and reports
+    once, in the controller, at the end of the session."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.scenarios: dict[str, dict[str, Any]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        value = getattr(report, _RESULT_ATTR, None)
+        if report.when != "call" or not isinstance(value, str):
+            return
+        data = json.loads(value)
+        entry = self.scenarios.setdefault(data["name"], {**data, "trials": []})
+        entry["trials"].extend(data["trials"])
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes
+            return
+        out = self.config.getoption("chaos_out")
+        html = self.config.getoption("chaos_html")
+        if not self.scenarios or not (out or html):
+            return
+        from harness.report.writers import write_reports
+
+        out_dir = Path(out) if out else None
+        write_reports(
+            self.run(),
+            journal=out_dir / "journal.json" if out_dir else None,
+            junit=out_dir / "junit.xml" if out_dir else None,
+            html=Path(html) if html else (out_dir / "report.html" if out_dir else None),
+            markdown=out_dir / "summary.md" if out_dir else None,
+        )
+
+    def run(self) -> RunResult:
+        """The gathered trials as one ``RunResult`` (scenarios by file, trials by index)."""
+        import datetime as dt
+        import sys
+
+        from harness import __version__
+        from harness.journal import SCHEMA, run_from_dict
+
+        scenarios = sorted(self.scenarios.values(), key=lambda s: (s["file"], s["name"]))
+        for scenario in scenarios:
+            scenario["trials"].sort(key=lambda t: t["index"])
+        return run_from_dict(
+            {
+                "schema": SCHEMA,
+                "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "harness": {
+                    "version": __version__,
+                    "argv": ["pytest", *sys.argv[1:]],
+                    "seed": self.config.stash[_SEED],
+                },
+                "scenarios": scenarios,
+            }
+        )
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., SystemSession]]:
+    """Start a system from a spec (a dict in the scenario format, or a YAML path).
+
+    ``system = chaos_system({...})`` launches it and waits until it is ready (the probes
+    and workload of the spec start too); the handle offers ``kill(role)``,
+    ``freeze(role, for_="2s")``, ``check(kind, **options)``, ``timeline``,
+    ``processes(role)`` and ``wait_for_role(role, count)``. Teardown runs at the end of the
+    test whatever happened, with the same launcher and safety as ``chaos run``.
+    """
+    from harness.system.subreaper import become_subreaper
+
+    become_subreaper()
+    sessions: list[SystemSession] = []
+    base_seed = request.config.stash[_SEED]
+
+    def start(
+        spec: dict[str, Any] | str | Path,
+        *,
+        wait_ready: bool = True,
+        variables: dict[str, str] | None = None,
+    ) -> SystemSession:
+        from harness.runner import trial_seed
+        from harness.scenario.loader import load_scenario, scenario_from_mapping
+        from harness.session import NotReadyError, SystemSession
+
+        if isinstance(spec, dict):
+            scenario = scenario_from_mapping(spec, variables or {})
+        else:
+            scenario = load_scenario(Path(spec), variables or {})
+        seed = trial_seed(base_seed, request.node.nodeid, len(sessions))
+        session = SystemSession(scenario, seed=seed)
+        sessions.append(session)
+        session.start()
+        if wait_ready:
+            try:
+                session.wait_ready()
+            except NotReadyError as exc:
+                tail = "\n".join("  | " + line for line in exc.output_tail[-20:])
+                pytest.fail(f"{scenario.name}: {exc}\n{tail}", pytrace=False)
+            session.observe()
+        return session
+
+    try:
+        yield start
+    finally:
+        for session in reversed(sessions):
+            session.close()
