@@ -2,9 +2,9 @@
 
 Incident 3: a daemon that dies on a recoverable error (a stop for a dataflow that no longer
 exists). The burst runs on its own thread so a slow system cannot delay the faults after it;
-every answer is recorded as a ``Request`` of workload ``fault:<index>``, and one ``instant``
-action sums the answers by status. Without ``expect_status`` an answer counts as ok when
-the system answered at all: for bad input, a clear error answer is the success.
+every answer is recorded as a ``Request`` of workload ``name`` (default ``fault:<index>``),
+and one ``instant`` action sums the answers by status. Without ``expect_status`` an answer
+counts as ok when the system answered at all: for bad input, a clear error answer is the success.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class RequestSpec(FaultSpec):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
+    name: str | None = None
+    """Record the answers as this workload (default ``fault:<index>``), so invariants such
+    as ``availability`` can judge them: "every bad request got a clear error"."""
     url: str
     method: str = "GET"
     json_body: Any = Field(default=None, alias="json")
@@ -132,7 +135,7 @@ class _Burst:
         ok = status is not None and (expected is None or status in expected)
         return Request(
             t=sent,
-            workload=f"fault:{self._index}",
+            workload=self._spec.name or f"fault:{self._index}",
             instance=self._spec.instance,
             ok=ok,
             status=status,

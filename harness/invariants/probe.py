@@ -72,7 +72,10 @@ def _chosen(spec: ProbeSpec, history: History) -> tuple[list[ProbeResult], str]:
         windows = fault_windows(history)
         chosen = [p for p in after_ready if any(a <= p.t < b for a, b in windows)]
         return chosen, "every reading while a fault was active"
-    actions = [a.t for a in history.of(FaultAction) if a.phase in ("start", "end", "instant")]
+    # The last fault *injected* before teardown; a freeze's end (the thaw) is not a new fault.
+    actions = [
+        a.t for a in history.of(FaultAction) if a.phase in ("start", "instant") and a.t < end
+    ]
     since = max(actions, default=t_ready)
     until = since + spec.within if spec.within is not None else INF
     what = "the last fault" if actions else "ready"
@@ -101,7 +104,7 @@ def check(spec: ProbeSpec, history: History) -> InvariantResult:
             expected=expected,
             observed="no reading",
         )
-    good = [p for p in chosen if p.ok and spec.holds(read_path(p.value, spec.path))]
+    good = [p for p in chosen if p.ok and spec.holds(read_path(p.value, spec.path), p.instance)]
     bad = [p for p in chosen if p not in good]
     metrics = {"probe_readings": len(chosen), "probe_violations": len(bad)}
     if spec.at == "eventually":

@@ -82,11 +82,15 @@ class Expectation(InvariantSpec):
             parts.append(f"below {self.below:g}")
         return " and ".join(parts)
 
-    def holds(self, value: Any) -> bool:
-        """Whether ``value`` meets every given condition (``MISSING`` never does)."""
+    def holds(self, value: Any, instance: int | None = None) -> bool:
+        """Whether ``value`` meets every given condition (``MISSING`` never does).
+
+        In ``equals``, the text ``{instance}`` stands for the index of the instance the
+        reading came from, so one invariant can say "each instance answers as itself".
+        """
         if value is MISSING:
             return False
-        if "equals" in self.model_fields_set and value != self.equals:
+        if "equals" in self.model_fields_set and value != _for_instance(self.equals, instance):
             return False
         if self.matches is not None and not re.search(self.matches, _text(value)):
             return False
@@ -96,6 +100,12 @@ class Expectation(InvariantSpec):
         if self.above is not None and (number is None or not number > self.above):
             return False
         return not (self.below is not None and (number is None or not number < self.below))
+
+
+def _for_instance(expected: Any, instance: int | None) -> Any:
+    if instance is not None and isinstance(expected, str):
+        return expected.replace("{instance}", str(instance))
+    return expected
 
 
 def _text(value: Any) -> str:

@@ -76,7 +76,8 @@ def reference_problems(
     """Every role, workload and probe a fault or invariant names must exist."""
     known = {
         "role": sorted(scenario.roles),
-        "workload": [w.name for w in scenario.workload],
+        "workload": [w.name for w in scenario.workload]
+        + [name for f in scenario.faults if isinstance(name := getattr(f.spec, "name", None), str)],
         "probe": sorted(scenario.probes),
     }
     problems: list[Problem] = []

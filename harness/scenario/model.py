@@ -147,6 +147,9 @@ class SystemSpec(Frozen):
     cwd: str | None = None
     instances: Annotated[int, Field(ge=1, le=64)] = 1
     share: list[Literal["port", "run_dir"]] = Field(default_factory=list)
+    start: Literal["together", "sequential"] = "together"
+    """With instances > 1: launch all at once, or each after the previous one is ready (a
+    user opening a second copy of an app that is already running)."""
     ready: ReadySpec = Field(default_factory=ReadySpec)
     stop: StopSpec = Field(default_factory=StopSpec)
 

@@ -46,9 +46,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--list-bugs", action="store_true", help="list bug profiles and exit")
     p.add_argument("--modules", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument(
-        "--instance-id", default=None, help="instance id; its data lives in DATA_DIR/ID"
-    )
+    p.add_argument("--instance-id", default=None, help="instance id; its data lives in DATA_DIR/ID")
     p.add_argument("--heartbeat", "--beat", dest="beat", type=seconds, default=1.0)
     p.add_argument(
         "--heartbeat-threshold",
@@ -139,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
 def run(options: Options, data: DataDir) -> int:
     """Start everything, serve, stop on a signal."""
     jobs.create(data.queue_path)
+    # Who owns this data folder: an instance reading back another's id here is the
+    # multi-instance bug made visible (GET /data/owner).
+    data.put("owner", {"instance": options.instance_id, "pid": os.getpid()})
     if options.bug("fixed-port"):
         clean_up_fixed_port(options.instance_id)
     server = gateway.bind(options.port)
@@ -167,4 +168,4 @@ def run(options: Options, data: DataDir) -> int:
     daemon.close()
     data.close()
     log("stopped")
-    return 0
+    return 1 if supervisor.start_failed else 0

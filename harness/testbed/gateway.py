@@ -238,6 +238,7 @@ class GatewayServer(ThreadingHTTPServer):
     """The HTTP server; ``app`` is set before serving."""
 
     daemon_threads = True
+    request_queue_size = 256  # the default of 5 resets connections under a burst of clients
     app: App
 
 

@@ -25,6 +25,8 @@ from harness.testbed.loop import Loop
 from harness.testbed.policy import Event, GiveUp, Phase, Policy, Restart, SlotState, decide
 from harness.testbed.slots import ROLE_MODULES, Slot
 
+JAN_WATCHDOG_DELAY_S = 5.0
+
 
 def log(text: str) -> None:
     """A supervisor log line on stderr."""
@@ -43,6 +45,8 @@ class Supervisor:
         self.backend_changed = threading.Condition(self.lock)
         self.backend_gen = 0
         self.stopping = False
+        self.start_failed: str | None = None
+        """Set when a role gave up before the system was ever ready: we exit non-zero."""
         self.ready_once = threading.Event()
         self.on_ready: list[Any] = []
         self.env = children.child_env(options.bug("orphans"))
@@ -210,10 +214,20 @@ class Supervisor:
                 self._backend_bump()
         action = decision.action
         if isinstance(action, Restart):
-            slot.restart_timer = self.loop.call_later(action.delay_s, lambda: self.spawn(slot))
+            delay = action.delay_s
+            if slot.role == "backend" and code == 0 and self.opt.bug("fixed-port"):
+                # Jan's watchdog respawned a backend that stopped "normally" after 5 s: long
+                # enough for the other instance to take the fixed port (Jan #4565).
+                delay = max(delay, JAN_WATCHDOG_DELAY_S)
+            slot.restart_timer = self.loop.call_later(delay, lambda: self.spawn(slot))
         elif isinstance(action, GiveUp):
             slot.gave_up = action.reason
             log(f"{slot.name} gave up: {action.reason}")
+            if not self.ready_once.is_set():
+                # A system that cannot start says so and exits, instead of hanging unready.
+                self.start_failed = f"{slot.name} could not start: {action.reason}"
+                log(f"fatal: {self.start_failed}; stopping")
+                self.begin_stop()
         elif decision.state.phase is Phase.CRASHED:
             log(f"{slot.name} is not restarted")
 
