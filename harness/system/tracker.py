@@ -1,15 +1,16 @@
 """The live process tree of a trial: who is in it, in which role, and when each one ends.
 
-Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process each
-``scan_interval`` (5 ms), and opens a pidfd for each new child at once, so its exit wakes the
-tracker instantly (every pidfd sits in one epoll set) and no signal can ever reach a
-recycled pid. Membership is decided by ancestry at discovery (or by the trial's marker for
-an orphan re-parented to the harness), never by the current parent, so a process whose
-parent died stays tracked. A child whose command line is still its parent's (forked, not
-yet exec'd) is re-read for up to ``EXEC_WAIT_S`` before its role is decided. Exits are reaped
-with ``waitid(P_PIDFD)`` when the process is ours to reap (own child, or orphan given to us
-as subreaper), which yields its exit code or signal. Listening ports are read every
-``port_interval``. Everything is recorded on the timeline; nothing is decided here.
+Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process, every
+``scan_interval`` (5 ms) while hot (``hot_for`` after any start, exit or signal: that is when
+new processes appear) and every ``idle_scan_interval`` (25 ms) otherwise. It opens a pidfd
+for each new child at once, so its exit wakes the tracker instantly (every pidfd sits in one
+epoll set) and no signal can ever reach a recycled pid. Membership is decided by ancestry at
+discovery (or by the trial's marker for an orphan re-parented to the harness), never by the
+current parent, so a process whose parent died stays tracked. A child not yet exec'd waits
+in ``pending`` before its role is decided. Exits are reaped with ``waitid(P_PIDFD)`` when
+the process is ours to reap (own child, or orphan given to us as subreaper), which yields
+its exit code or signal. Listening ports are read every ``port_interval`` (``portwatch``).
+Everything is recorded on the timeline; nothing is decided here.
 """
 
 from __future__ import annotations
@@ -21,37 +22,21 @@ import signal as _signal
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from harness.errors import SystemUnderTestError
-from harness.observe.events import Event, PortListen, ProcessExit, ProcessStart
+from harness.observe.events import Event, ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
 from harness.system import procfs
 from harness.system.marker import read_marker, require_proc
+from harness.system.pending import EXEC_WAIT_S, Pending, PendingExecs
 from harness.system.pidfd import ExitStatus, open_pidfd, reap, require_pidfd, send
+from harness.system.portwatch import PortWatcher
 from harness.system.process import TrackedProcess
 from harness.system.roles import RoleMatcher, resolve_role
-from harness.system.sockets import listening_ports
 
 __all__ = ["EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
 
-EXEC_WAIT_S = 0.1
-"""How long a forked child with its parent's command line may take to exec."""
 _REAP_RETRY_S = 0.1
-
-
-@dataclass
-class _Pending:
-    """A child seen with its parent's command line: role undecided until it execs."""
-
-    pid: int
-    ppid: int
-    instance: int
-    fd: int
-    seen_t: float
-    seen_mono: float
-    parent_cmdline: list[str] | None
-    cmdline: list[str]
 
 
 class ProcessTracker:
@@ -63,6 +48,8 @@ class ProcessTracker:
         roles: Sequence[RoleMatcher],
         *,
         scan_interval: float = 0.005,
+        idle_scan_interval: float = 0.025,
+        hot_for: float = 2.0,
         port_interval: float = 0.25,
     ) -> None:
         require_proc()
@@ -70,6 +57,9 @@ class ProcessTracker:
         self._timeline = timeline
         self._roles = list(roles)
         self._scan_interval = scan_interval
+        self._idle_scan_interval = max(idle_scan_interval, scan_interval)
+        self._hot_for = hot_for
+        self._hot_until = time.monotonic() + hot_for  # start-up is when children appear
         self._port_interval = port_interval
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -80,11 +70,11 @@ class ProcessTracker:
         self._epoll.register(self._wake_r, select.EPOLLIN)
         self._fds: dict[int, int] = {}  # pidfd -> pid, live or pending
         self._live: dict[int, TrackedProcess] = {}
-        self._pending: dict[int, _Pending] = {}
+        self._pending = PendingExecs()
         self._all: list[TrackedProcess] = []
         self._owned: dict[int, TrackedProcess] = {}  # id() -> process ever tracked here
         self._unreaped: dict[int, float] = {}  # pidfd -> give-up time (exited, not yet reapable)
-        self._ports_seen: set[tuple[int, int]] = set()
+        self._ports = PortWatcher()
         self._trials: set[str] = set()
         self._foreign: set[int] = set()  # children of the harness that are not this trial's
         self._next_scan = 0.0
@@ -190,8 +180,7 @@ class ProcessTracker:
         """Decide every pending role now (teardown must see and sweep them)."""
         events: list[Event] = []
         with self._lock:
-            for pid in list(self._pending):
-                events.append(self._promote(self._pending.pop(pid)))
+            events.extend(self._promote(pend) for pend in self._pending.pop_all())
         for event in events:
             self._timeline.record(event)
 
@@ -204,6 +193,7 @@ class ProcessTracker:
             self._check_owned(proc)
             if proc.pidfd is None or proc.exited is not None:
                 return False
+            self.heat()
             sent = send(proc.pidfd, signum)
             if sent and signum == _signal.SIGSTOP:
                 proc.frozen = True
@@ -236,7 +226,7 @@ class ProcessTracker:
 
     def _any_alive(self, instance: int | None) -> bool:
         return any(instance is None or p.instance == instance for p in self._live.values()) or any(
-            instance is None or p.instance == instance for p in self._pending.values()
+            instance is None or p.instance == instance for p in self._pending
         )
 
     def _check_owned(self, proc: TrackedProcess) -> None:
@@ -244,6 +234,23 @@ class ProcessTracker:
             raise PermissionError(f"process {proc.pid} is not part of this trial's system")
 
     # ------------------------------------------------------------------ the loop
+
+    def heat(self) -> None:
+        """Scan at the fast interval for a while: something is about to change (a fault
+        was injected, a process exited and a replacement is expected)."""
+        self._hot_until = max(self._hot_until, time.monotonic() + self._hot_for)
+        self._next_scan = min(self._next_scan, time.monotonic() + self._scan_interval)
+
+    def _current_scan_interval(self) -> float:
+        """Fast (5 ms) while hot, slower when nothing has happened for a while.
+
+        Exits wake the tracker at once through pidfds, and replacements follow exits, so
+        the fast scan runs exactly when new processes are expected; an idle system costs
+        a fifth of the CPU. A spontaneous spawn is still seen within the idle interval.
+        """
+        if time.monotonic() < self._hot_until:
+            return self._scan_interval
+        return self._idle_scan_interval
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -272,11 +279,13 @@ class ProcessTracker:
         now = time.monotonic()
         if now >= self._next_scan:
             events.extend(self._scan())
-            self._next_scan = time.monotonic() + self._scan_interval
+            self._next_scan = time.monotonic() + self._current_scan_interval()
         if now >= self._next_ports:
             events.extend(self._adopt_orphans())
             events.extend(self._scan_ports())
             self._next_ports = time.monotonic() + self._port_interval
+        if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
+            self.heat()
         for event in events:
             self._timeline.record(event)
 
@@ -287,7 +296,7 @@ class ProcessTracker:
         events: list[Event] = []
         with self._lock:
             queue = [(p.pid, p.instance, p.cmdline) for p in self._live.values()]
-            queue += [(p.pid, p.instance, p.cmdline) for p in self._pending.values()]
+            queue += [(p.pid, p.instance, p.cmdline) for p in self._pending]
         while queue:
             parent, instance, parent_cmdline = queue.pop()
             for child in procfs.children(parent):
@@ -298,16 +307,8 @@ class ProcessTracker:
                 if found is not None:
                     events.extend(found[1])
                     queue.append((child, instance, found[0]))
-        now = time.monotonic()
         with self._lock:
-            for pid, pend in list(self._pending.items()):
-                current = procfs.cmdline(pid)
-                execed = bool(current) and current != pend.parent_cmdline
-                if current:  # empty while exec replaces the image: keep the last reading
-                    pend.cmdline = current
-                if execed or now - pend.seen_mono >= EXEC_WAIT_S:
-                    del self._pending[pid]
-                    events.append(self._promote(pend))
+            events.extend(self._promote(pend) for pend in self._pending.pop_due(time.monotonic()))
         return events
 
     def _discover(
@@ -328,8 +329,8 @@ class ProcessTracker:
         cmdline = procfs.cmdline(pid) or []
         with self._lock:
             if cmdline == parent_cmdline or not cmdline:  # not exec'd yet, or mid-exec
-                self._pending[pid] = _Pending(
-                    pid, parent, instance, fd, seen_t, seen_mono, parent_cmdline, cmdline
+                self._pending.add(
+                    Pending(pid, parent, instance, fd, seen_t, seen_mono, parent_cmdline, cmdline)
                 )
                 self._fds[fd] = pid
                 self._epoll.register(fd, select.EPOLLIN)
@@ -337,7 +338,7 @@ class ProcessTracker:
             _, event = self._track(pid, parent, instance, cmdline, seen_t, fd)
         return cmdline, [event]
 
-    def _promote(self, pend: _Pending) -> Event:
+    def _promote(self, pend: Pending) -> Event:
         """A pending child's role is decided now; its start time stays the first sighting."""
         _, event = self._track(
             pend.pid, pend.ppid, pend.instance, pend.cmdline, pend.seen_t, pend.fd, watch=False
@@ -426,8 +427,9 @@ class ProcessTracker:
             pid = self._fds.get(fd)
             if pid is None:
                 return []
-            if pid in self._pending:
-                events.append(self._promote(self._pending.pop(pid)))
+            pend = self._pending.pop(pid)
+            if pend is not None:
+                events.append(self._promote(pend))
             proc = self._live.pop(pid, None)
             self._forget_fd(fd)
             if proc is None:
@@ -460,21 +462,4 @@ class ProcessTracker:
         """Record each (process, port) the first time it is seen listening."""
         with self._lock:
             live = dict(self._live)
-        events: list[Event] = []
-        for pid, addresses in listening_ports(live).items():
-            proc = live[pid]
-            for address, port in sorted(addresses):
-                if (pid, port) in self._ports_seen:
-                    continue
-                self._ports_seen.add((pid, port))
-                events.append(
-                    PortListen(
-                        t=self._timeline.now(),
-                        pid=pid,
-                        instance=proc.instance,
-                        role=proc.role,
-                        port=port,
-                        address=address,
-                    )
-                )
-        return events
+        return list(self._ports.scan(live, self._timeline.now))
