@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,7 +25,7 @@ from harness.faults.base import FaultSpec
 from harness.faults.registry import FAULTS
 from harness.invariants.registry import INVARIANTS
 from harness.judge import history_of
-from harness.observe.events import HarnessNote, Phase
+from harness.observe.events import FaultAction, HarnessNote, Phase
 from harness.observe.probes import ProbePoller
 from harness.observe.timeline import Timeline
 from harness.results import InvariantResult
@@ -280,21 +281,31 @@ class SystemSession:
         """Live processes of the system, optionally of one role."""
         return self.tracker.processes(role=role, instance=instance)
 
-    def inject(self, kind: str, **options: Any) -> None:
-        """Inject one fault now, by kind name and its YAML options (``kill``, ``freeze``...)."""
+    def inject(self, kind: str, **options: Any) -> list[int]:
+        """Inject one fault now, by kind name and its YAML options (``kill``, ``freeze``...).
+
+        Returns the pids it acted on (empty when it found no target: see the timeline).
+        """
         fault = FAULTS.get(kind)
         spec: FaultSpec = fault.spec.model_validate(options)
         index = self._fault_index
         self._fault_index += 1
         fault.inject(spec, self.ctx, index, None)
+        return [
+            pid
+            for action in self.timeline.of(FaultAction)
+            if action.fault == index and action.phase in ("start", "instant")
+            for pid in action.pids
+        ]
 
-    def kill(self, role: str, signal: str = "SIGKILL", **options: Any) -> None:
-        """Send ``signal`` to a process of ``role`` (``count``, ``which``, ``instance``)."""
-        self.inject("kill", role=role, signal=signal, **options)
+    def kill(self, role: str, signal: str = "SIGKILL", **options: Any) -> list[int]:
+        """Send ``signal`` to a process of ``role`` (``count``, ``which``, ``instance``);
+        returns the pids signalled."""
+        return self.inject("kill", role=role, signal=signal, **options)
 
-    def freeze(self, role: str, for_: str = "2s", **options: Any) -> None:
+    def freeze(self, role: str, for_: str = "2s", **options: Any) -> list[int]:
         """SIGSTOP a process of ``role``; SIGCONT after ``for_`` (or at teardown)."""
-        self.inject("freeze", role=role, **{"for": for_}, **options)
+        return self.inject("freeze", role=role, **{"for": for_}, **options)
 
     def check(self, kind: str, **options: Any) -> InvariantResult:
         """Judge one invariant on the timeline recorded so far."""
@@ -302,10 +313,19 @@ class SystemSession:
         spec = checker.spec.model_validate(options)
         return checker.check(spec, history_of(self.scenario, self.timeline.events()))
 
-    def wait_for_role(self, role: str, count: int = 1, timeout: float = 10.0) -> bool:
-        """Wait (event-driven, on the timeline) until ``count`` live processes of ``role``."""
+    def wait_for_role(
+        self, role: str, count: int = 1, timeout: float = 10.0, *, replacing: Collection[int] = ()
+    ) -> bool:
+        """Wait (event-driven, on the timeline) until ``count`` live processes of ``role``
+        exist, none of them a pid in ``replacing`` (pass what ``kill`` returned to wait for
+        the replacement rather than see the dying process)."""
         deadline = time.monotonic() + timeout
-        while len(self.processes(role)) < count:
+
+        def enough() -> bool:
+            live = [p for p in self.processes(role) if p.pid not in replacing]
+            return len(live) >= count
+
+        while not enough():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
