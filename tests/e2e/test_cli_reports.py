@@ -1,0 +1,130 @@
+"""Reports from ``chaos run`` and ``chaos report``: all four written, each valid for its reader.
+
+One run of the tiny supervisor (two trials) feeds every test here: bare report flags land
+in ``--out``; JUnit has one case per trial; the HTML is self-contained with SVG timelines;
+the journal matches its JSON schema; ``chaos report`` re-renders it and, given a stricter
+scenario, re-judges it to a failure without re-running anything.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import ROOT, Chaos, CliResult, read_journal, supervisor_scenario
+from junitparser import JUnitXml
+
+pytestmark = pytest.mark.e2e
+
+REPORTS = ("journal.json", "junit.xml", "report.html", "summary.md")
+SCHEMA = ROOT / "harness" / "report" / "journal.schema.json"
+
+
+@dataclass(frozen=True)
+class Reported:
+    result: CliResult
+    out: Path
+    scenario: Path
+    runner: Chaos
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
+    runner = Chaos(home=tmp_path_factory.mktemp("reports"))
+    runner.tmpdir.mkdir()
+    scenario = runner.scenario("restart.yaml", supervisor_scenario("tiny-reports", duration="1s"))
+    out = runner.home / "out"
+    try:
+        result = runner.run(
+            "run", scenario, "--repeat", "2", "--json", "--junit", "--html", "--md", "--out", out
+        )
+        assert runner.problems() == []
+        yield Reported(result, out, scenario, runner)
+    finally:
+        runner.cleanup()
+
+
+def test_bare_report_flags_write_all_four_into_out(reported: Reported) -> None:
+    assert reported.result.returncode == 0, reported.result
+    for name in REPORTS:
+        assert (reported.out / name).stat().st_size > 0, name
+    assert not (reported.runner.home / "reports").exists(), "--out is honoured"
+
+
+def test_junit_has_one_case_per_trial(reported: Reported) -> None:
+    xml = JUnitXml.fromfile(str(reported.out / "junit.xml"))
+    cases = [case for suite in xml for case in suite]
+
+    assert len(cases) == 2
+    assert all(case.is_passed for case in cases)
+    assert all("tiny-reports" in (case.classname or "") + case.name for case in cases)
+
+
+def test_html_is_self_contained_with_svg_timelines(reported: Reported) -> None:
+    html = (reported.out / "report.html").read_text(encoding="utf-8")
+
+    assert "<svg" in html
+    assert "tiny-reports" in html
+    remote = re.findall(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]*""", html, re.I)
+    assert remote == [], "the report must open offline"
+    assert not re.search(r"""url\(\s*["']?(?:https?:)?//|@import""", html, re.I)
+
+
+def test_markdown_summary_names_the_scenario(reported: Reported) -> None:
+    text = (reported.out / "summary.md").read_text(encoding="utf-8")
+    assert "tiny-reports" in text
+
+
+def test_journal_matches_its_schema(reported: Reported) -> None:
+    journal = read_journal(reported.out / "journal.json")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+
+    jsonschema.validate(journal, schema)
+    (scenario,) = journal["scenarios"]
+    assert [t["index"] for t in scenario["trials"]] == [0, 1]
+    assert journal["summary"]["trials"] == 2
+
+
+def test_report_rerenders_a_journal(reported: Reported, tmp_path: Path) -> None:
+    files = {flag: tmp_path / name for flag, name in (("--html", "r.html"), ("--md", "r.md"))}
+    files["--junit"] = tmp_path / "r.xml"
+    args = [arg for flag, path in files.items() for arg in (flag, str(path))]
+
+    result = reported.runner.run("report", reported.out / "journal.json", *args)
+
+    assert result.returncode == 0, result
+    for path in files.values():
+        assert path.stat().st_size > 0, path
+    assert "<svg" in files["--html"].read_text(encoding="utf-8")
+    assert len([c for s in JUnitXml.fromfile(str(files["--junit"])) for c in s]) == 2
+
+
+def test_report_with_a_stricter_scenario_rejudges_to_failure(
+    reported: Reported, tmp_path: Path
+) -> None:
+    journal = read_journal(reported.out / "journal.json")
+    seen = [r for t in journal["scenarios"][0]["trials"] for r in t["metrics"]["recovery_s"]]
+    stricter_ms = min(seen) * 1000 / 2  # half the fastest recovery recorded: every trial fails
+    text = reported.scenario.read_text(encoding="utf-8")
+    stricter = tmp_path / "stricter.yaml"
+    stricter.write_text(
+        text.replace("within: 1s", f"within: {stricter_ms:.4f}ms"), encoding="utf-8"
+    )
+    assert stricter.read_text(encoding="utf-8") != text
+    junit = tmp_path / "rejudged.xml"
+
+    result = reported.runner.run(
+        "report", reported.out / "journal.json", "--scenario", stricter, "--junit", junit
+    )
+
+    assert result.returncode == 1, result
+    assert "recovers" in result.stdout, result
+    cases = [c for s in JUnitXml.fromfile(str(junit)) for c in s]
+    assert len(cases) == 2
+    assert not any(c.is_passed for c in cases)
+    assert read_journal(reported.out / "journal.json") == journal, "the journal is untouched"

@@ -1,0 +1,112 @@
+"""``chaos validate`` and ``chaos list``: every broken file is named with its line, no traceback.
+
+The broken corpus states its expected line and field on its first line. The CLI loads
+with the real fault and invariant registries, where a few files fail earlier than in the
+unit tests' reduced registries: those are listed in ``REAL_REGISTRY_FIRST_ERROR``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Chaos, CliResult
+
+from harness.scenario.loader import load_all, select_scenarios
+
+pytestmark = pytest.mark.e2e
+
+BROKEN = sorted((ROOT / "tests" / "data" / "scenarios" / "broken").glob("*.yaml"))
+EXPECT = re.compile(r"^# expect: (\d+|-) (\S+) \|")
+REAL_REGISTRY_FIRST_ERROR = {
+    # The real ledger checker also requires ``settle`` (line 9), reported first.
+    "unknown_workload": (9, "invariants[0].ledger.settle"),
+}
+
+
+def expected(path: Path) -> tuple[int, str | None]:
+    if path.stem in REAL_REGISTRY_FIRST_ERROR:
+        return REAL_REGISTRY_FIRST_ERROR[path.stem]
+    found = EXPECT.match(path.read_text(encoding="utf-8").splitlines()[0])
+    assert found, f"{path.name}: first line must be '# expect: LINE FIELD | message'"
+    line, field = found.groups()
+    assert line != "-", f"{path.name}: every broken file has a line to report"
+    return int(line), None if field == "-" else field
+
+
+def test_the_broken_corpus_is_all_there() -> None:
+    assert len(BROKEN) >= 38
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, CliResult]:
+    """``chaos validate FILE`` for every broken file, run concurrently (validation is cheap
+    but interpreter start-up is not)."""
+    runner = Chaos(home=tmp_path_factory.mktemp("validate"))
+    running = {path: runner.start("validate", path) for path in BROKEN}
+    results = {path: runner.finish(proc) for path, proc in running.items()}
+    assert runner.problems() == []
+    return results
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_validate_names_file_line_and_field(validated: dict[Path, CliResult], path: Path) -> None:
+    line, field = expected(path)
+
+    result = validated[path]
+
+    assert result.returncode == 2, result
+    assert f"{path}:{line}: " in result.stderr, result
+    if field is not None:
+        assert f"{path}:{line}: {field}" in result.stderr, result
+    assert "Traceback" not in result.stderr + result.stdout, result
+    assert "0 of 1 scenario file(s) valid" in result.stdout, result
+
+
+def test_validate_a_folder_reports_every_broken_file(chaos: Chaos) -> None:
+    result = chaos.run("validate", BROKEN[0].parent)
+
+    assert result.returncode == 2, result
+    assert f"0 of {len(BROKEN)} scenario file(s) valid" in result.stdout, result
+    for path in BROKEN:
+        assert f"{path}:" in result.stderr, f"{path.name} not reported\n{result}"
+    assert "Traceback" not in result.stderr
+
+
+def test_the_real_scenarios_validate(chaos: Chaos) -> None:
+    count = len([p for p in (ROOT / "scenarios").rglob("*") if p.suffix in (".yaml", ".yml")])
+
+    result = chaos.run("validate", ROOT / "scenarios")
+
+    assert result.returncode == 0, result
+    assert f"{count} of {count} scenario file(s) valid" in result.stdout, result
+    assert result.stderr == "", result
+
+
+def test_list_shows_every_scenario_with_its_faults(chaos: Chaos) -> None:
+    files = sorted((ROOT / "scenarios").rglob("*.yaml"))
+
+    result = chaos.run("list", ROOT / "scenarios")
+
+    assert result.returncode == 0, result
+    for path in files:
+        assert path.stem in result.stdout, f"{path.stem} missing\n{result}"
+    row = next(line for line in result.stdout.splitlines() if "backend-sigkill " in line)
+    assert "kill" in row
+    assert "recovers" in row
+
+
+def test_list_with_k_selects_by_tag(chaos: Chaos) -> None:
+    every = load_all([ROOT / "scenarios"])
+    tagged = {s.name for s in select_scenarios(every, "daemon")}
+    assert tagged, "the suite has a scenario tagged 'daemon'"
+    assert len(tagged) < len(every)
+
+    result = chaos.run("list", ROOT / "scenarios", "-k", "daemon")
+
+    assert result.returncode == 0, result
+    listed = {
+        s.name for s in every if re.search(rf"^\s*{re.escape(s.name)}\s", result.stdout, re.M)
+    }
+    assert listed == tagged, result
