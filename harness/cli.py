@@ -280,13 +280,21 @@ def compare(
     threshold: Annotated[str, typer.Option(help="Slowdown that counts, e.g. 10%.")] = "10%",
     metric: Annotated[str, typer.Option(help="Metric to compare.")] = "recovery_s",
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    min_delta: Annotated[
+        str, typer.Option(help="Smallest change of the median that counts, for time metrics.")
+    ] = "25ms",
     md: Annotated[Path | None, typer.Option(help="Also write Markdown here.")] = None,
 ) -> None:
-    """Compare recovery times of two runs; exit 1 on a significant regression."""
+    """Compare recovery times of two runs; exit 1 on a significant regression.
+
+    A regression is a median worse by more than --threshold and by more than --min-delta
+    (time metrics only: scheduling jitter of a few ms is not a regression), with p < alpha
+    (Mann-Whitney U).
+    """
     from harness import journal
     from harness.report.compare import compare as do_compare
     from harness.report.compare import compare_to_markdown, render_compare
-    from harness.scenario.units import parse_fraction
+    from harness.scenario.units import parse_duration, parse_fraction
 
     with _errors():
         try:
@@ -297,7 +305,11 @@ def compare(
             runs = journal.read(base), journal.read(head)
         except journal.JournalError as exc:
             raise UsageError(str(exc)) from None
-        comparison = do_compare(*runs, metric=metric, threshold=limit, alpha=alpha)
+        try:
+            floor = parse_duration(min_delta) if metric.endswith("_s") else 0.0
+        except ValueError as exc:
+            raise UsageError(f"--min-delta: {exc}") from None
+        comparison = do_compare(*runs, metric=metric, threshold=limit, alpha=alpha, min_delta=floor)
         render_compare(comparison, _console())
         if md is not None:
             md.parent.mkdir(parents=True, exist_ok=True)

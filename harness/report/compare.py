@@ -69,6 +69,8 @@ class Comparison:
     threshold: float
     alpha: float
     scenarios: list[ScenarioComparison] = field(default_factory=list)
+    min_delta: float = 0.0
+    """Smallest absolute change of the median that can count (metric units)."""
 
     @property
     def regressed(self) -> bool:
@@ -77,7 +79,13 @@ class Comparison:
 
 
 def _judge(
-    name: str, base: Side, head: Side, metric: str, threshold: float, alpha: float
+    name: str,
+    base: Side,
+    head: Side,
+    metric: str,
+    threshold: float,
+    alpha: float,
+    min_delta: float = 0.0,
 ) -> ScenarioComparison:
     if base.n == 0 or head.n == 0:
         missing = "base" if base.n == 0 else "head"
@@ -99,13 +107,22 @@ def _judge(
     p = mann_whitney_u(head.values, base.values).p_value
     worse = delta > threshold if metric not in HIGHER_IS_BETTER else delta < -threshold
     better = delta < -threshold if metric not in HIGHER_IS_BETTER else delta > threshold
+    if abs(h - b) <= min_delta:
+        # A few milliseconds of scheduling jitter on a shared machine is not a regression,
+        # however significant: the change must also be large in absolute terms.
+        worse = better = False
     if p < alpha and worse:
         change, reason = Change.REGRESSED, f"median {delta:+.0%}, p={p:.3g}"
     elif p < alpha and better:
         change, reason = Change.IMPROVED, f"median {delta:+.0%}, p={p:.3g}"
     else:
         change = Change.UNCHANGED
-        reason = f"p={p:.3g} ≥ {alpha:g}" if p >= alpha else f"|Δ median| within {threshold:.0%}"
+        if p >= alpha:
+            reason = f"p={p:.3g} ≥ {alpha:g}"
+        elif abs(h - b) <= min_delta:
+            reason = f"|Δ median| {abs(h - b):.3g} within the minimum {min_delta:g}"
+        else:
+            reason = f"|Δ median| within {threshold:.0%}"
     return ScenarioComparison(name, base, head, change, delta, p, reason)
 
 
@@ -116,15 +133,20 @@ def compare(
     metric: str = "recovery_s",
     threshold: float = 0.10,
     alpha: float = 0.05,
+    min_delta: float = 0.0,
 ) -> Comparison:
-    """Compare ``metric`` per scenario (matched by name) between two runs."""
+    """Compare ``metric`` per scenario (matched by name) between two runs.
+
+    A scenario regressed when its median is worse by more than ``threshold`` (relative)
+    and by more than ``min_delta`` (absolute), and the difference is significant.
+    """
 
     def sides(run: RunResult) -> dict[str, Side]:
         return {s.name: Side(metric_values(s.trials, metric)) for s in run.scenarios}
 
     base_sides, head_sides = sides(base), sides(head)
     names = list(dict.fromkeys([*base_sides, *head_sides]))
-    result = Comparison(metric=metric, threshold=threshold, alpha=alpha)
+    result = Comparison(metric=metric, threshold=threshold, alpha=alpha, min_delta=min_delta)
     for name in names:
         result.scenarios.append(
             _judge(
@@ -134,6 +156,7 @@ def compare(
                 metric,
                 threshold,
                 alpha,
+                min_delta,
             )
         )
     return result

@@ -102,3 +102,15 @@ def test_rendered_table_and_markdown_show_the_verdict() -> None:
     assert md.startswith("## 🔴 regression")
     assert "| backend-sigkill | 5 |" in md
     assert "regressed" in md
+
+
+def test_a_significant_change_smaller_than_the_minimum_delta_is_unchanged() -> None:
+    # 6 ms → 9 ms: +50% and clearly significant, yet only 3 ms: scheduling jitter.
+    base = recovery_run({"backend-sigkill": [0.006 + i * 0.0001 for i in range(10)]})
+    head = recovery_run({"backend-sigkill": [0.009 + i * 0.0001 for i in range(10)]})
+    flagged = compare(base, head)
+    assert flagged.scenarios[0].change is Change.REGRESSED
+    floored = compare(base, head, min_delta=0.025)
+    assert floored.scenarios[0].change is Change.UNCHANGED
+    assert not floored.regressed
+    assert "minimum" in floored.scenarios[0].reason
