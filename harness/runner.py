@@ -21,6 +21,7 @@ from harness import __version__, journal
 from harness.results import RunResult, ScenarioResult, TrialResult, Verdict
 from harness.scenario.loader import missing_requirements
 from harness.scenario.model import Scenario
+from harness.system import rundir
 from harness.system.subreaper import become_subreaper, reap_leftovers
 from harness.trial import run_trial
 
@@ -91,6 +92,7 @@ class Run:
         """Run everything; on KeyboardInterrupt, stop trials (teardown still runs)."""
         become_subreaper()
         reap_leftovers()
+        rundir.remove_stale()
         jobs: list[tuple[Scenario, ScenarioResult, int]] = []
         for scenario in self.scenarios:
             sresult = ScenarioResult(

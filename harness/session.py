@@ -12,7 +12,6 @@ import functools
 import re
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Collection
@@ -31,6 +30,7 @@ from harness.observe.timeline import Timeline
 from harness.results import InvariantResult
 from harness.scenario.model import Scenario
 from harness.scenario.templates import port_names, resolve
+from harness.system import rundir
 from harness.system.launcher import Launched, launch
 from harness.system.ports import PortAllocator
 from harness.system.process import TrackedProcess
@@ -62,7 +62,7 @@ class SystemSession:
         self.deadline = self.started + scenario.timeout
         self.timeline = Timeline()
         self.trial_id = uuid.uuid4().hex
-        self.root_dir = Path(tempfile.mkdtemp(prefix=f"chaos-{scenario.name[:40]}-"))
+        self.root_dir = rundir.create(scenario.name)
         self.ports = PortAllocator()
         self.values, self.run_dirs = self._template_values()
         self.tracker = ProcessTracker(self.timeline, self._matchers())
