@@ -237,9 +237,26 @@ class ProcessTracker:
 
     def heat(self) -> None:
         """Scan at the fast interval for a while: something is about to change (a fault
-        was injected, a process exited and a replacement is expected)."""
-        self._hot_until = max(self._hot_until, time.monotonic() + self._hot_for)
-        self._next_scan = min(self._next_scan, time.monotonic() + self._scan_interval)
+        was injected, a process exited and a replacement is expected).
+
+        Wakes the tracking thread, which may be sleeping until a slow scan is due.
+        """
+        if self._heat() and not self._closed:
+            self._wake()
+
+    def _heat(self) -> bool:
+        """Set the hot period; True if the next scan had to be brought forward."""
+        now = time.monotonic()
+        self._hot_until = max(self._hot_until, now + self._hot_for)
+        sooner = now + self._scan_interval
+        if sooner >= self._next_scan:
+            return False
+        self._next_scan = sooner
+        return True
+
+    def is_hot(self) -> bool:
+        """Whether discovery currently runs at the fast interval."""
+        return time.monotonic() < self._hot_until
 
     def _current_scan_interval(self) -> float:
         """Fast (5 ms) while hot, slower when nothing has happened for a while.
@@ -248,7 +265,7 @@ class ProcessTracker:
         the fast scan runs exactly when new processes are expected; an idle system costs
         a fifth of the CPU. A spontaneous spawn is still seen within the idle interval.
         """
-        if time.monotonic() < self._hot_until:
+        if self.is_hot():
             return self._scan_interval
         return self._idle_scan_interval
 
@@ -285,7 +302,7 @@ class ProcessTracker:
             events.extend(self._scan_ports())
             self._next_ports = time.monotonic() + self._port_interval
         if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
-            self.heat()
+            self._heat()
         for event in events:
             self._timeline.record(event)
 

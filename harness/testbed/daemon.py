@@ -3,7 +3,9 @@
 Requests that name a missing dataflow or a non-dynamic node raise a ``DaemonError`` with
 dora's own wording; the gateway turns it into an error answer (the fix) or lets it take
 the supervisor down (the ``crash-on-unknown-id`` bug). A canary dataflow ticks every
-``canary_ms`` so a stalled or dead daemon shows as a gap.
+``canary_ms`` so a stalled or dead daemon shows as a gap. The canary is lazy: it ticks
+while someone reads it (for ``CANARY_WATCH_S`` after each read), so an idle supervisor
+nobody probes does not wake 20 times a second; gaps are measured only while it ticks.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+CANARY_WATCH_S = 10.0
+"""The canary keeps ticking this long after its last read."""
 NODES: dict[str, bool] = {"camera": False, "detector": False, "plot": True, "recorder": True}
 
 
@@ -65,6 +69,7 @@ class Daemon:
         self.canary_max_gap = 0.0
         self._canary_last: float | None = None
         self._canary_next = time.monotonic()
+        self._canary_until = 0.0  # ticking while monotonic() < this
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="daemon", daemon=True)
 
@@ -117,8 +122,14 @@ class Daemon:
         return {"node": node_id, "config": config, "applied": True}
 
     def canary(self) -> dict[str, Any]:
-        """Canary ticks so far and the largest gap between ticks."""
+        """Canary ticks so far and the largest gap between ticks; keeps it ticking."""
         with self._cond:
+            now = time.monotonic()
+            if self.canary_period > 0 and now >= self._canary_until:
+                self._canary_last = None  # asleep until now: that pause is not a gap
+                self._canary_next = now
+                self._cond.notify_all()
+            self._canary_until = now + CANARY_WATCH_S
             return {
                 "ticks": self.canary_ticks,
                 "max_gap_ms": round(self.canary_max_gap * 1000.0, 3),
@@ -133,13 +144,16 @@ class Daemon:
                 now = time.monotonic()
                 self._tick(now)
                 due = [f.next_at for f in self._flows.values()]
-                if self.canary_period > 0:
+                if self._canary_on(now):
                     due.append(self._canary_next)
                 timeout = max(0.0, min(due) - time.monotonic()) if due else None
                 self._cond.wait(timeout)
 
+    def _canary_on(self, now: float) -> bool:
+        return self.canary_period > 0 and now < self._canary_until
+
     def _tick(self, now: float) -> None:
-        if self.canary_period > 0 and now >= self._canary_next:
+        if self._canary_on(now) and now >= self._canary_next:
             if self._canary_last is not None:
                 self.canary_max_gap = max(self.canary_max_gap, now - self._canary_last)
             self._canary_last = now

@@ -4,7 +4,7 @@ of the same fixed version is not."""
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, Chaos, read_journal
+from e2e_support import ROOT, Chaos, read_journal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -14,7 +14,7 @@ import subprocess
 import jsonschema
 import psutil
 import pytest
-from conftest import ROOT, Chaos, read_journal, supervisor_scenario, wait_until
+from e2e_support import ROOT, Chaos, read_journal, supervisor_scenario, wait_until
 
 from harness.system.marker import read_marker
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ROOT, Chaos, CliResult, read_journal, supervisor_scenario
+from e2e_support import ROOT, Chaos, CliResult, read_journal, supervisor_scenario
 from junitparser import JUnitXml
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import Chaos, read_journal, supervisor_scenario
+from e2e_support import Chaos, read_journal, supervisor_scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import SYSTEMS, Chaos, read_journal, wait_until
+from e2e_support import SYSTEMS, Chaos, read_journal, wait_until
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ and ``--seed`` shape the run and are recorded in the journal."""
 from __future__ import annotations
 
 import pytest
-from conftest import Chaos, read_journal, supervisor_scenario
+from e2e_support import Chaos, read_journal, supervisor_scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Chaos, supervisor_scenario
+from e2e_support import Chaos, supervisor_scenario
 
 pytestmark = pytest.mark.e2e
 

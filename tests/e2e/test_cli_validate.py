@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Chaos, CliResult
+from e2e_support import ROOT, Chaos, CliResult
 
 from harness.scenario.loader import load_all, select_scenarios
 
@@ -19,10 +19,7 @@ pytestmark = pytest.mark.e2e
 
 BROKEN = sorted((ROOT / "tests" / "data" / "scenarios" / "broken").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect: (\d+|-) (\S+) \|")
-REAL_REGISTRY_FIRST_ERROR = {
-    # The real ledger checker also requires ``settle`` (line 9), reported first.
-    "unknown_workload": (9, "invariants[0].ledger.settle"),
-}
+REAL_REGISTRY_FIRST_ERROR: dict[str, tuple[int, str]] = {}
 
 
 def expected(path: Path) -> tuple[int, str | None]:

@@ -1,0 +1,77 @@
+"""Children seen before their exec: their role cannot be decided from the parent's argv.
+
+A forked child shows its parent's command line until it execs (and an empty one while the
+image is being replaced). Such a child is held here, its pidfd already open, and re-read on
+each scan until it has exec'd or ``EXEC_WAIT_S`` has passed; then the tracker decides its
+role with the last command line read. Its start time stays the first sighting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from harness.system import procfs
+
+__all__ = ["EXEC_WAIT_S", "Pending", "PendingExecs"]
+
+EXEC_WAIT_S = 0.1
+"""How long a forked child with its parent's command line may take to exec."""
+
+
+@dataclass
+class Pending:
+    """A child seen with its parent's command line: role undecided until it execs."""
+
+    pid: int
+    ppid: int
+    instance: int
+    fd: int
+    seen_t: float
+    seen_mono: float
+    parent_cmdline: list[str] | None
+    cmdline: list[str]
+
+
+class PendingExecs:
+    """The pending children of one tracker, by pid (the tracker's lock guards it)."""
+
+    def __init__(self, exec_wait_s: float = EXEC_WAIT_S) -> None:
+        self._by_pid: dict[int, Pending] = {}
+        self._exec_wait_s = exec_wait_s
+
+    def __contains__(self, pid: object) -> bool:
+        return pid in self._by_pid
+
+    def __len__(self) -> int:
+        return len(self._by_pid)
+
+    def __iter__(self) -> Iterator[Pending]:
+        return iter(list(self._by_pid.values()))
+
+    def add(self, pend: Pending) -> None:
+        """Hold ``pend`` until it execs or its wait runs out."""
+        self._by_pid[pend.pid] = pend
+
+    def pop(self, pid: int) -> Pending | None:
+        """Take ``pid`` out (its role is being decided now), if it is pending."""
+        return self._by_pid.pop(pid, None)
+
+    def pop_all(self) -> list[Pending]:
+        """Take every pending child out (teardown decides them all at once)."""
+        out = list(self._by_pid.values())
+        self._by_pid.clear()
+        return out
+
+    def pop_due(self, now_mono: float) -> list[Pending]:
+        """Re-read each command line; take out those that exec'd or waited long enough."""
+        due: list[Pending] = []
+        for pid, pend in list(self._by_pid.items()):
+            current = procfs.cmdline(pid)
+            execed = bool(current) and current != pend.parent_cmdline
+            if current:  # empty while exec replaces the image: keep the last reading
+                pend.cmdline = current
+            if execed or now_mono - pend.seen_mono >= self._exec_wait_s:
+                del self._by_pid[pid]
+                due.append(pend)
+        return due

@@ -1,0 +1,227 @@
+"""Helpers for the CLI end-to-end tests: run ``chaos`` as a user does, and prove it cleaned up.
+
+Every ``chaos`` process a test starts goes through the ``chaos`` fixture. It runs in the
+test's own folder with a private ``TMPDIR``, so after the test the fixture can check, for
+that test's runs only: no process carrying a ``CHAOS_TRIAL`` marker launched by one of its
+``chaos`` processes is alive, no port the journals saw the system listen on is still
+listening, and no ``chaos-*`` temp folder is left. A leak fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from harness.system.marker import find_marked, read_marker, start_time
+
+CHAOS = str(Path(sys.executable).with_name("chaos"))
+SYSTEMS = Path(__file__).resolve().parent / "systems"
+ROOT = Path(__file__).resolve().parents[2]
+RUN_DEADLINE = 120.0
+"""Generous cap for one ``chaos`` command; each ends on its own long before."""
+WAIT_DEADLINE = 30.0
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """One finished ``chaos`` command."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        return (
+            f"chaos {' '.join(self.args)} -> {self.returncode}\n"
+            f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+        )
+
+
+def wait_until(condition: Callable[[], bool], what: str, deadline: float = WAIT_DEADLINE) -> None:
+    """Poll ``condition`` until true; fail with ``what`` after ``deadline`` seconds."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {deadline:g}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def read_journal(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    assert data.get("schema") == "chaos-journal/1", path
+    return data
+
+
+@dataclass
+class Chaos:
+    """Runs ``chaos`` commands for one test and remembers them for the leak checks."""
+
+    home: Path
+    harnesses: dict[int, int | None] = field(default_factory=dict)
+    """pid -> start time (clock ticks) of every chaos process started."""
+    background: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    @property
+    def tmpdir(self) -> Path:
+        return self.home / "tmp"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["TMPDIR"] = str(self.tmpdir)
+        env["COLUMNS"] = "400"  # no wrapping: a path or a message stays on one line
+        env.pop("CHAOS_TRIAL", None)
+        return env
+
+    def scenario(self, name: str, text: str) -> Path:
+        """Write a scenario file (``{SYSTEMS}`` becomes the tiny systems' folder)."""
+        path = self.home / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).replace("{SYSTEMS}", str(SYSTEMS)), "utf-8")
+        return path
+
+    def start(self, *args: str | Path) -> subprocess.Popen[str]:
+        """Start ``chaos ARGS`` in the background (the test must wait for it)."""
+        self.tmpdir.mkdir(exist_ok=True)
+        proc = subprocess.Popen(
+            [CHAOS, *map(str, args)],
+            cwd=self.home,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.harnesses[proc.pid] = start_time(proc.pid)
+        self.background.append(proc)
+        return proc
+
+    def finish(self, proc: subprocess.Popen[str], deadline: float = RUN_DEADLINE) -> CliResult:
+        """Wait for a background ``chaos`` to exit, with a deadline."""
+        try:
+            out, err = proc.communicate(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            pytest.fail(f"chaos did not finish within {deadline:g}s:\n{out}\n{err}")
+        args = tuple(str(a) for a in proc.args[1:])  # type: ignore[index]
+        return CliResult(args, proc.returncode, out, err)
+
+    def run(self, *args: str | Path, deadline: float = RUN_DEADLINE) -> CliResult:
+        """Run ``chaos ARGS`` to completion."""
+        return self.finish(self.start(*args), deadline)
+
+    # ------------------------------------------------------------------ leak checks
+
+    def marked_processes(self) -> list[int]:
+        """Live processes launched by one of this test's chaos processes."""
+        found = []
+        for pid in find_marked():
+            marker = read_marker(pid)
+            if marker is None or marker.harness_pid not in self.harnesses:
+                continue
+            started = self.harnesses[marker.harness_pid]
+            if marker.harness_start is None or started in (None, marker.harness_start):
+                with contextlib.suppress(psutil.Error):
+                    if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                        found.append(pid)
+        return found
+
+    def journal_ports(self) -> set[int]:
+        """Every port a system listened on, from every journal this test produced."""
+        ports: set[int] = set()
+        for path in self.home.rglob("*.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, OSError):
+                continue
+            if not isinstance(data, dict) or data.get("schema") != "chaos-journal/1":
+                continue
+            for scenario in data.get("scenarios", []):
+                for trial in scenario.get("trials", []):
+                    for event in trial.get("events", []):
+                        if event.get("type") == "port_listen":
+                            ports.add(int(event["port"]))
+        return ports
+
+    def problems(self) -> list[str]:
+        """What this test's runs left behind (waits a while for exits in progress)."""
+        found: list[str] = []
+        end = time.monotonic() + 10.0
+        while (left := self.marked_processes()) and time.monotonic() < end:
+            time.sleep(0.05)
+        found += [f"marked process {_describe(pid)}" for pid in left]
+        ports = self.journal_ports()
+        listening = {
+            c.laddr.port: c.pid
+            for c in psutil.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port in ports
+        }
+        found += [f"port {port} still listening ({pid})" for port, pid in listening.items()]
+        if self.tmpdir.exists():
+            found += [f"temp folder {p}" for p in sorted(self.tmpdir.glob("chaos-*"))]
+        return found
+
+    def cleanup(self) -> None:
+        """Stop what a failed test left: our own chaos processes, then their marked tree."""
+        for proc in self.background:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        from harness.system.pidfd import kill_if_marked
+
+        for pid in self.marked_processes():
+            kill_if_marked(pid, lambda m: m.harness_pid in self.harnesses)
+
+
+def _describe(pid: int) -> str:
+    try:
+        return f"{pid} {' '.join(psutil.Process(pid).cmdline())[:120]!r}"
+    except psutil.Error:
+        return str(pid)
+
+
+def supervisor_scenario(
+    name: str,
+    *,
+    restart_delay: str = "0",
+    within: str = "1s",
+    duration: str = "2s",
+    tags: str = "[tiny]",
+    extra_args: str = "",
+    timeout: str = "30s",
+) -> str:
+    """A scenario for the tiny supervisor: kill its worker once, expect a quick restart."""
+    return f"""\
+        name: {name}
+        tags: {tags}
+        repeat: 1
+        timeout: {timeout}
+        vars: {{delay: "{restart_delay}"}}
+        system:
+          command: ["{{python}}", "{{SYSTEMS}}/supervisor.py", --port, "{{port}}",
+                    --restart-delay, "{{delay}}"{extra_args}]
+          ready: {{log: 'worker listening on \\d+', timeout: 20s}}
+          stop: {{signal: SIGTERM, grace: 3s}}
+        roles:
+          supervisor: {{root: true}}
+          worker: {{cmdline: 'systems/worker\\.py', count: 1}}
+        faults:
+          - at: 300ms
+            kill: {{role: worker, signal: SIGKILL}}
+        duration: {duration}
+        invariants:
+          - recovers: {{role: worker, within: {within}}}
+          - alive: {{role: supervisor}}
+        """
