@@ -68,7 +68,11 @@ class PendingExecs:
         due: list[Pending] = []
         for pid, pend in list(self._by_pid.items()):
             current = procfs.cmdline(pid)
-            execed = bool(current) and current != pend.parent_cmdline
+            # Compare with the parent's command line as it is now too: a parent that exec'd
+            # after it was first seen (``sh -c '... && exec supervisord'``) forks children
+            # that show its new command line until they exec themselves.
+            parent_now = procfs.cmdline(pend.ppid)
+            execed = bool(current) and current not in (pend.parent_cmdline, parent_now)
             if current:  # empty while exec replaces the image: keep the last reading
                 pend.cmdline = current
             if execed or now_mono - pend.seen_mono >= self._exec_wait_s:

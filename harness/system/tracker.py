@@ -37,6 +37,8 @@ from harness.system.roles import RoleMatcher, resolve_role
 __all__ = ["EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
 
 _REAP_RETRY_S = 0.1
+FULL_SCAN_EVERY_S = 0.5
+"""A children scan runs at least this often even when no new pid was seen (a backstop)."""
 
 
 class ProcessTracker:
@@ -78,6 +80,8 @@ class ProcessTracker:
         self._trials: set[str] = set()
         self._foreign: set[int] = set()  # children of the harness that are not this trial's
         self._next_scan = 0.0
+        self._last_pid: int | None = None
+        self._last_full_scan = 0.0
         self._next_ports = 0.0
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -295,7 +299,8 @@ class ProcessTracker:
             events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
         now = time.monotonic()
         if now >= self._next_scan:
-            events.extend(self._scan())
+            if self._scan_needed(now):
+                events.extend(self._scan())
             self._next_scan = time.monotonic() + self._current_scan_interval()
         if now >= self._next_ports:
             events.extend(self._adopt_orphans())
@@ -307,6 +312,24 @@ class ProcessTracker:
             self._timeline.record(event)
 
     # ------------------------------------------------------------------ discovery
+
+    def _scan_needed(self, now: float) -> bool:
+        """Skip a children scan when no pid was handed out anywhere since the last one.
+
+        Reading one small file is far cheaper than reading every tracked process's
+        ``children``; pending execs and a periodic full scan keep it safe.
+        """
+        last = procfs.last_pid()
+        due = (
+            last is None
+            or last != self._last_pid
+            or len(self._pending) > 0
+            or now - self._last_full_scan >= FULL_SCAN_EVERY_S
+        )
+        if due:
+            self._last_pid = last
+            self._last_full_scan = now
+        return due
 
     def _scan(self) -> list[Event]:
         """Find new children of every live process; decide pending roles that are due."""
@@ -344,8 +367,11 @@ class ProcessTracker:
                 os.close(fd)
                 return None
         cmdline = procfs.cmdline(pid) or []
+        # The parent's command line as recorded may be stale (read mid-exec, or before it
+        # exec'd): a child showing the parent's current one has not exec'd yet either.
+        parent_now = procfs.cmdline(parent)
         with self._lock:
-            if cmdline == parent_cmdline or not cmdline:  # not exec'd yet, or mid-exec
+            if not cmdline or cmdline in (parent_cmdline, parent_now):  # not exec'd, mid-exec
                 self._pending.add(
                     Pending(pid, parent, instance, fd, seen_t, seen_mono, parent_cmdline, cmdline)
                 )
