@@ -52,7 +52,11 @@ REPORT_FLAGS = {
 
 
 def _console(quiet: bool = False) -> Console:
-    return Console(quiet=quiet, highlight=False)
+    """Rich on a terminal; plain, 120 columns wide in CI logs (unless COLUMNS says)."""
+    width = None
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        width = 120
+    return Console(quiet=quiet, highlight=False, width=width)
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:

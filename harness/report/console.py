@@ -11,6 +11,7 @@ import threading
 import time
 from types import TracebackType
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
@@ -59,31 +60,39 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
 
 
 def _summary_table(run: RunResult) -> Table:
-    table = Table(title="chaos run", title_justify="left", header_style="bold")
-    table.add_column("scenario")
-    table.add_column("verdict")
-    table.add_column("trials", justify="right")
-    table.add_column("recovery p50", justify="right")
-    table.add_column("p95", justify="right")
-    table.add_column("max", justify="right")
-    table.add_column("availability (worst)", justify="right")
+    # Light borders and no-wrap names: it must read well at 80 columns (CI logs).
+    table = Table(
+        title="chaos run",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+    )
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("trials", justify="right", no_wrap=True)
+    table.add_column("recov. p50", justify="right", no_wrap=True)
+    table.add_column("p95", justify="right", no_wrap=True)
+    table.add_column("max", justify="right", no_wrap=True)
+    table.add_column("avail.", justify="right", no_wrap=True)
     for scenario in run.scenarios:
         if scenario.skipped is not None:
             table.add_row(
                 scenario.name,
                 verdict_text(Verdict.SKIP),
+                "-",
+                "",
+                "",
+                "",
                 Text(scenario.skipped, style="dim"),
-                "",
-                "",
-                "",
-                "",
             )
             continue
         f = figures(scenario)
         table.add_row(
             scenario.name,
             verdict_text(scenario.verdict),
-            f"{f.passed}/{f.total} passed",
+            f"{f.passed}/{f.total}",
             ms(f.recovery_p50),
             ms(f.recovery_p95),
             ms(f.recovery_max),
