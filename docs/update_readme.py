@@ -28,7 +28,7 @@ def replace_block(text: str, name: str, body: str) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: update_readme.py BLOCK FILE", file=sys.stderr)
+        sys.stderr.write("usage: update_readme.py BLOCK FILE\n")
         return 2
     name, source = argv
     README.write_text(replace_block(README.read_text(), name, Path(source).read_text()))

@@ -338,7 +338,7 @@ def matrix(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the matrix.")] = False,
 ) -> None:
     """Run the scenarios once per value of a var and show which scenario catches which."""
-    from harness.matrix import run_matrix, to_grid, to_markdown
+    from harness.matrix import run_matrix, to_markdown
     from harness.report.console import RunProgress
     from harness.runner import RunOptions
 
@@ -359,8 +359,8 @@ def matrix(
                 RunOptions(seed=seed, jobs=jobs, argv=sys.argv[1:]),
                 progress,
             )
-        console.print(to_grid(result), highlight=False, markup=False)
         text = to_markdown(result)
+        console.print(text, highlight=False, markup=False)
         if md is not None:
             md.parent.mkdir(parents=True, exist_ok=True)
             md.write_text(text, encoding="utf-8")

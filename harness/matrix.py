@@ -113,22 +113,3 @@ def to_markdown(matrix: Matrix) -> str:
         text = "<br>".join(caught) if caught else "nothing failed"
         lines.append(f"| `{_label(value)}` | {text} |")
     return "\n".join(lines) + "\n"
-
-
-def to_grid(matrix: Matrix) -> str:
-    """A compact fixed-width grid (scenario rows, value columns) for logs and tests."""
-    width = max(len(s) for s in matrix.scenarios) if matrix.scenarios else 8
-    heads = [_label(v) for v in matrix.values]
-    out = [" " * width + "  " + "  ".join(heads)]
-    for s in matrix.scenarios:
-        row = []
-        for v, head in zip(matrix.values, heads, strict=True):
-            cell = matrix.cells.get((s, v))
-            mark = (
-                "-"
-                if cell is None
-                else ("." if cell.verdict is Verdict.PASS else "X" if cell.caught else "!")
-            )
-            row.append(mark.center(len(head)))
-        out.append(s.ljust(width) + "  " + "  ".join(row))
-    return "\n".join(out) + "\n"

@@ -202,7 +202,8 @@ def supervisor_scenario(
     extra_args: str = "",
     timeout: str = "30s",
 ) -> str:
-    """A scenario for the tiny supervisor: kill its worker once, expect a quick restart."""
+    """A scenario for the tiny supervisor: kill its worker once (at 300 ms), expect a quick
+    restart. ``duration`` must leave the kill and the recovery time to happen."""
     return f"""\
         name: {name}
         tags: {tags}

@@ -70,7 +70,7 @@ def test_sigkilled_harness_leaves_a_valid_journal_and_the_next_run_reaps(chaos: 
         assert marker is not None
         assert marker.harness_pid == proc.pid
 
-    small = chaos.scenario("small.yaml", supervisor_scenario("small", duration="300ms"))
+    small = chaos.scenario("small.yaml", supervisor_scenario("small", duration="1500ms"))
     result = chaos.run("run", small, "--out", "next")
 
     assert result.returncode == 0, result

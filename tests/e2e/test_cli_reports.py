@@ -37,7 +37,7 @@ class Reported:
 def reported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reported]:
     runner = Chaos(home=tmp_path_factory.mktemp("reports"))
     runner.tmpdir.mkdir()
-    scenario = runner.scenario("restart.yaml", supervisor_scenario("tiny-reports", duration="1s"))
+    scenario = runner.scenario("restart.yaml", supervisor_scenario("tiny-reports", duration="2s"))
     out = runner.home / "out"
     try:
         result = runner.run(

@@ -23,7 +23,7 @@ NEVER_READY = """\
 def test_fail_fast_stops_after_the_first_failure(chaos: Chaos) -> None:
     suite = chaos.home / "suite"
     chaos.scenario("suite/a.yaml", NEVER_READY)
-    chaos.scenario("suite/b.yaml", supervisor_scenario("b-restart", duration="500ms"))
+    chaos.scenario("suite/b.yaml", supervisor_scenario("b-restart", duration="1500ms"))
 
     result = chaos.run("run", suite, "--fail-fast", "--jobs", "1")
 
@@ -36,7 +36,7 @@ def test_fail_fast_stops_after_the_first_failure(chaos: Chaos) -> None:
 def test_without_fail_fast_every_scenario_runs(chaos: Chaos) -> None:
     suite = chaos.home / "suite"
     chaos.scenario("suite/a.yaml", NEVER_READY)
-    chaos.scenario("suite/b.yaml", supervisor_scenario("b-restart", duration="500ms"))
+    chaos.scenario("suite/b.yaml", supervisor_scenario("b-restart", duration="1500ms"))
 
     result = chaos.run("run", suite, "--jobs", "1")
 
@@ -50,7 +50,7 @@ def test_k_repeat_and_seed(chaos: Chaos) -> None:
     suite = chaos.home / "suite"
     chaos.scenario("suite/a.yaml", NEVER_READY)
     chaos.scenario(
-        "suite/b.yaml", supervisor_scenario("b-restart", duration="500ms", tags="[quick, tiny]")
+        "suite/b.yaml", supervisor_scenario("b-restart", duration="1500ms", tags="[quick, tiny]")
     )
 
     result = chaos.run("run", suite, "-k", "quick", "--repeat", "2", "--seed", "4242")
@@ -67,7 +67,7 @@ def test_k_repeat_and_seed(chaos: Chaos) -> None:
 
 
 def test_the_same_seed_gives_the_same_trial_seeds(chaos: Chaos) -> None:
-    path = chaos.scenario("b.yaml", supervisor_scenario("b-restart", duration="300ms"))
+    path = chaos.scenario("b.yaml", supervisor_scenario("b-restart", duration="1500ms"))
     seeds = []
     for out in ("one", "two"):
         result = chaos.run("run", path, "--seed", "7", "--out", out)
