@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
         help="no heartbeat for this long: frozen or dead",
     )
     p.add_argument("--register-timeout", type=seconds, default=2.0)
+    p.add_argument(
+        "--fixed-port",
+        type=int,
+        default=FIXED_BACKEND_PORT,
+        help="the one backend port of the fixed-port bug (Jan's was 39291)",
+    )
     p.add_argument("--grace", type=seconds, default=5.0, help="SIGTERM grace before SIGKILL")
     p.add_argument("--retry-window", type=seconds, default=5.0, help="gateway retry bound")
     p.add_argument("--max-restarts", type=int, default=5)
@@ -86,12 +92,13 @@ def options_from(args: argparse.Namespace) -> Options:
         restart_window_s=args.restart_window,
         backoff_base_s=args.backoff_base,
         canary_ms=args.canary_ms,
+        backend_port=args.fixed_port,
     )
 
 
-def clean_up_fixed_port(instance: str) -> None:
+def clean_up_fixed_port(instance: str, port: int) -> None:
     """The ``fixed-port`` bug (Jan #4565): destroy whatever backend answers on the port."""
-    url = f"http://127.0.0.1:{FIXED_BACKEND_PORT}/destroy"
+    url = f"http://127.0.0.1:{port}/destroy"
     req = urllib.request.Request(
         url,
         data=json.dumps({"instance": instance}).encode(),
@@ -100,10 +107,7 @@ def clean_up_fixed_port(instance: str) -> None:
     )
     try:
         with urllib.request.urlopen(req, timeout=1.0) as resp:
-            log(
-                f"start-up clean-up: destroyed the backend on port {FIXED_BACKEND_PORT} "
-                f"({resp.status})"
-            )
+            log(f"start-up clean-up: destroyed the backend on port {port} ({resp.status})")
     except (urllib.error.URLError, OSError):
         return
 
@@ -141,7 +145,7 @@ def run(options: Options, data: DataDir) -> int:
     # multi-instance bug made visible (GET /data/owner).
     data.put("owner", {"instance": options.instance_id, "pid": os.getpid()})
     if options.bug("fixed-port"):
-        clean_up_fixed_port(options.instance_id)
+        clean_up_fixed_port(options.instance_id, options.backend_port)
     server = gateway.bind(options.port)
     port = int(server.server_address[1])
     loop = Loop()

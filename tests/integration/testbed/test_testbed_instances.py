@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from testbed_helpers import Factory, Testbed, wait_for
 
-from harness.testbed.config import FIXED_BACKEND_PORT
-
 pytestmark = pytest.mark.integration
 SMALL = ("--modules", "0", "--workers", "0")
 
@@ -75,12 +73,21 @@ def port_free(port: int) -> bool:
     return True
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def test_fixed_port_start_up_clean_up_ends_the_other_instances_backend(testbed: Factory) -> None:
-    assert port_free(FIXED_BACKEND_PORT), "the fixed-port test needs port 39291 free"
-    a = testbed(*SMALL, "--instance-id", "a", "--bugs", "fixed-port", "--retry-window", "1s")
+    # The bug's own port (39291 by default) may be held by another run of the bug on this
+    # machine (the detection matrix): this test fixes its own.
+    fixed = free_port()
+    bug = ("--bugs", "fixed-port", "--fixed-port", str(fixed))
+    a = testbed(*SMALL, "--instance-id", "a", *bug, "--retry-window", "1s")
     first = a.slot("backend")["pid"]
-    assert a.slot("backend")["port"] == FIXED_BACKEND_PORT
-    b = testbed(*SMALL, "--instance-id", "b", "--bugs", "fixed-port", wait_ready=False)
+    assert a.slot("backend")["port"] == fixed
+    b = testbed(*SMALL, "--instance-id", "b", *bug, wait_ready=False)
     wait_for("a's backend destroyed by b", lambda: "destroyed on request" in a.log())
     assert "start-up clean-up: destroyed the backend" in b.log()
     entry = a.wait_slot("backend", "noticed dead", lambda s: s["pid"] != first)
@@ -89,7 +96,7 @@ def test_fixed_port_start_up_clean_up_ends_the_other_instances_backend(testbed: 
     # Then the two fight over one port: one side's backend cannot bind, or a's gateway now
     # reaches b's backend.
     def fight() -> bool:
-        if "cannot bind 127.0.0.1:39291" in a.log() + b.log():
+        if f"cannot bind 127.0.0.1:{fixed}" in a.log() + b.log():
             return True
         code, value = a.http("POST", "/api/echo", {"text": "who"})
         return code == 200 and value["backend_instance"] == "b"
