@@ -85,7 +85,7 @@ def _summary_table(run: RunResult) -> Table:
                 "",
                 "",
                 "",
-                Text(scenario.skipped, style="dim"),
+                "",
             )
             continue
         f = figures(scenario)
@@ -140,6 +140,9 @@ def render_summary(run: RunResult, console: Console, *, verbose: bool = False) -
     """Print the per-scenario table, then every failed or errored trial with its evidence."""
     console.print(_summary_table(run))
     console.print(_totals(run))
+    for scenario in run.scenarios:
+        if scenario.skipped is not None:
+            console.print(Text(f"skipped {scenario.name}: {scenario.skipped}", style="yellow"))
     for scenario in run.scenarios:
         for trial in scenario.trials:
             if trial.verdict in (Verdict.FAIL, Verdict.ERROR):

@@ -10,6 +10,7 @@ import sys
 
 signal.signal(signal.SIGUSR1, lambda *_: sys.exit(7))
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-print(f"worker ready {os.getpid()}", flush=True)
+# One write(2) per line: siblings share the pipe, and print() may split text and newline.
+os.write(1, f"worker ready {os.getpid()}\n".encode())
 while True:
     signal.pause()

@@ -59,7 +59,11 @@ class Rig:
     def wait(self, kind: type[E], predicate: Callable[[E], bool] = lambda _: True) -> E:
         """The first event of ``kind`` matching ``predicate``, waiting up to the deadline."""
         found = self.timeline.wait_for(lambda e: isinstance(e, kind) and predicate(e), DEADLINE_S)
-        assert found is not None, f"no {kind.__name__} event within {DEADLINE_S}s"
+        if found is None:
+            recorded = "\n".join(f"  {e!r}"[:240] for e in self.timeline.events()[-40:])
+            raise AssertionError(
+                f"no matching {kind.__name__} event within {DEADLINE_S}s; recorded:\n{recorded}"
+            )
         assert isinstance(found, kind)
         return found
 
