@@ -12,28 +12,13 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.faults.once import Once
 from harness.observe.events import HarnessNote
 from harness.observe.http import http_json
 from harness.observe.timeline import Timeline
 from harness.scenario.templates import resolve
 from harness.system.process import TrackedProcess
 from harness.system.tracker import ProcessTracker
-
-
-class _Once:
-    """An action that runs at most once, whoever calls it first (timer or teardown)."""
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        self._action = action
-        self._lock = threading.Lock()
-        self._done = False
-
-    def __call__(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self._done = True
-        self._action()
 
 
 class TrialContext:
@@ -53,8 +38,8 @@ class TrialContext:
         self._values = values
         self._rng = random.Random(seed)
         self._stopping = threading.Event()
-        self._timers: list[tuple[threading.Timer, _Once]] = []
-        self._teardown_actions: list[_Once] = []
+        self._timers: list[tuple[threading.Timer, Once]] = []
+        self._teardown_actions: list[Once] = []
         self._lock = threading.Lock()
         self.deadline = deadline
 
@@ -88,7 +73,7 @@ class TrialContext:
         return self._values[min(instance, len(self._values) - 1)]
 
     def later(self, delay: float, action: Callable[[], None]) -> None:
-        once = _Once(self._guarded(action))
+        once = Once(self._guarded(action))
         timer = threading.Timer(max(0.0, delay), once)
         timer.daemon = True
         with self._lock:
@@ -98,7 +83,7 @@ class TrialContext:
 
     def on_teardown(self, action: Callable[[], None]) -> None:
         with self._lock:
-            self._teardown_actions.append(_Once(self._guarded(action)))
+            self._teardown_actions.append(Once(self._guarded(action)))
 
     # ------------------------------------------------------------------ CollectContext
 

@@ -44,6 +44,21 @@ class InvariantResult:
     spec: dict[str, Any] = field(default_factory=dict)
 
 
+def merge_metrics(invariants: list[InvariantResult]) -> dict[str, Any]:
+    """A trial's metrics: the union of its invariants' metrics (lists are concatenated, so
+    ``recovery_s`` holds one value per fault whichever invariants measured them)."""
+    metrics: dict[str, Any] = {}
+    for inv in invariants:
+        for key, value in inv.metrics.items():
+            if isinstance(value, list):
+                existing = metrics.setdefault(key, [])
+                if isinstance(existing, list):
+                    existing.extend(value)
+            else:
+                metrics.setdefault(key, value)
+    return metrics
+
+
 @dataclass
 class TrialResult:
     """One trial end to end."""

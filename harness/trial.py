@@ -11,12 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from harness.errors import SystemUnderTestError
 from harness.faults.nemesis import Nemesis
 from harness.judge import judge
-from harness.results import TrialResult, Verdict
+from harness.results import TrialResult, Verdict, merge_metrics
 from harness.scenario.model import Scenario
 from harness.session import NotReadyError, SystemSession
 
@@ -95,7 +94,7 @@ def _result(
         result.verdict, result.error = Verdict.FAIL, failure
         return result
     result.invariants = judge(scenario, events)
-    result.metrics = merge_metrics(result)
+    result.metrics = merge_metrics(result.invariants)
     if duration > scenario.timeout:
         result.verdict = Verdict.FAIL
         result.error = f"trial took {duration:.1f}s, over its timeout of {scenario.timeout:g}s"
@@ -104,17 +103,3 @@ def _result(
     if result.verdict is not Verdict.PASS:
         result.output_tail = [line for p in session.launched for line in p.output_tail()][-60:]
     return result
-
-
-def merge_metrics(result: TrialResult) -> dict[str, Any]:
-    """Trial metrics: the union of every invariant's metrics (lists are concatenated)."""
-    metrics: dict[str, Any] = {}
-    for inv in result.invariants:
-        for key, value in inv.metrics.items():
-            if isinstance(value, list):
-                existing = metrics.setdefault(key, [])
-                if isinstance(existing, list):
-                    existing.extend(value)
-            else:
-                metrics.setdefault(key, value)
-    return metrics

@@ -19,7 +19,14 @@ from harness.observe.events import Event
 from harness.report.html import to_html
 from harness.report.junit import to_junit
 from harness.report.markdown import to_markdown, write_step_summary
-from harness.results import InvariantResult, RunResult, ScenarioResult, TrialResult, Verdict
+from harness.results import (
+    InvariantResult,
+    RunResult,
+    ScenarioResult,
+    TrialResult,
+    Verdict,
+    merge_metrics,
+)
 
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario
@@ -71,19 +78,6 @@ def write_reports(
 # --------------------------------------------------------------------------- re-judging
 
 
-def _merge_metrics(invariants: Sequence[InvariantResult]) -> dict[str, object]:
-    metrics: dict[str, object] = {}
-    for inv in invariants:
-        for key, value in inv.metrics.items():
-            if isinstance(value, list):
-                existing = metrics.setdefault(key, [])
-                if isinstance(existing, list):
-                    existing.extend(value)
-            else:
-                metrics.setdefault(key, value)
-    return metrics
-
-
 def _rejudge_trial(scenario: Scenario, trial: TrialResult, judge: Judge) -> TrialResult:
     if trial.verdict in (Verdict.ERROR, Verdict.SKIP) or (trial.error and not trial.invariants):
         return trial  # never judged (not ready, harness error): nothing to re-judge
@@ -93,7 +87,7 @@ def _rejudge_trial(scenario: Scenario, trial: TrialResult, judge: Judge) -> Tria
     return dataclasses.replace(
         trial,
         invariants=invariants,
-        metrics=_merge_metrics(invariants),
+        metrics=merge_metrics(list(invariants)),
         verdict=Verdict.FAIL if failed or over_time else Verdict.PASS,
     )
 
