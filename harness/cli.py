@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
@@ -228,8 +229,9 @@ def list_(
 
     with _errors():
         scenarios = _load(paths, {}, select)
-        table = Table(box=None, header_style="bold")
-        for column in ("scenario", "tags", "trials", "faults", "invariants", "file"):
+        table = Table(box=None, header_style="bold", padding=(0, 2, 0, 0))
+        table.add_column("scenario", no_wrap=True)
+        for column in ("tags", "trials", "faults", "invariants"):
             table.add_column(column)
         for s in scenarios:
             missing = missing_requirements(s)
@@ -238,11 +240,16 @@ def list_(
                 name,
                 ", ".join(s.tags),
                 str(s.repeat),
-                ", ".join(f.kind for f in s.faults) or "-",
-                ", ".join(i.kind for i in s.invariants) or "-",
-                s.file,
+                _counted(f.kind for f in s.faults),
+                _counted(i.kind for i in s.invariants),
             )
         _console().print(table)
+
+
+def _counted(kinds: Iterable[str]) -> str:
+    """``kill, kill, freeze`` → ``kill x2, freeze``: compact enough for one line."""
+    counts = Counter(kinds)
+    return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items()) or "-"
 
 
 @app.command()
