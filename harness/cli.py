@@ -78,6 +78,10 @@ def _errors() -> Iterator[None]:
         _fail(str(exc), ExitCode.USAGE)
     except HostError as exc:
         _fail(f"host problem: {exc}", ExitCode.HARNESS)
+    except OSError as exc:
+        if exc.filename:  # a path the user gave (--out, --html...) cannot be written or read
+            _fail(f"{exc.filename}: {exc.strerror or exc}", ExitCode.USAGE)
+        _fail(f"host problem: {exc}", ExitCode.HARNESS)
     except KeyboardInterrupt:
         _fail("interrupted; processes of the system were stopped", ExitCode.HARNESS)
     except Exception as exc:

@@ -74,16 +74,26 @@ class TrialContext:
 
     def later(self, delay: float, action: Callable[[], None]) -> None:
         once = Once(self._guarded(action))
-        timer = threading.Timer(max(0.0, delay), once)
-        timer.daemon = True
         with self._lock:
-            self._timers.append((timer, once))
-            self._teardown_actions.append(once)
+            late = self._stopping.is_set()
+            if not late:
+                timer = threading.Timer(max(0.0, delay), once)
+                timer.daemon = True
+                self._timers.append((timer, once))
+                self._teardown_actions.append(once)
+        if late:  # the trial is ending: an undo runs now, never after the teardown
+            once()
+            return
         timer.start()
 
     def on_teardown(self, action: Callable[[], None]) -> None:
+        once = Once(self._guarded(action))
         with self._lock:
-            self._teardown_actions.append(Once(self._guarded(action)))
+            late = self._stopping.is_set()
+            if not late:
+                self._teardown_actions.append(once)
+        if late:
+            once()
 
     # ------------------------------------------------------------------ CollectContext
 
@@ -97,8 +107,8 @@ class TrialContext:
 
     def run_teardown_actions(self) -> None:
         """Cancel pending timers and run every pending action now (thaw, release...)."""
-        self._stopping.set()
         with self._lock:
+            self._stopping.set()
             timers = list(self._timers)
             actions = list(self._teardown_actions)
         for timer, _ in timers:

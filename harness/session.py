@@ -14,7 +14,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -62,10 +62,18 @@ class SystemSession:
         self.deadline = self.started + scenario.timeout
         self.timeline = Timeline()
         self.trial_id = uuid.uuid4().hex
-        self.root_dir = rundir.create(scenario.name)
-        self.ports = PortAllocator()
-        self.values, self.run_dirs = self._template_values()
+        # The tracker first: it is what needs the host's features (pidfd, /proc). If
+        # anything after it fails, what was already taken is given back before raising.
         self.tracker = ProcessTracker(self.timeline, self._matchers())
+        self.ports = PortAllocator()
+        self.root_dir = rundir.create(scenario.name)
+        try:
+            self.values, self.run_dirs = self._template_values()
+        except BaseException:
+            self.tracker.stop()
+            self.ports.release_all()
+            shutil.rmtree(self.root_dir, ignore_errors=True)
+            raise
         self.ctx = TrialContext(
             timeline=self.timeline,
             tracker=self.tracker,
@@ -219,33 +227,48 @@ class SystemSession:
                 self.note("error", f"{entry.kind} end observation failed: {exc!r}")
 
     def close(self) -> None:
-        """Teardown: always safe, idempotent; leaves no process, port or folder behind."""
+        """Teardown: always safe, idempotent; leaves no process, port or folder behind.
+
+        Every step runs even if an earlier one fails (or is interrupted): the process tree
+        is always stopped and swept, and the first error is raised once all have run.
+        """
         if self._closed:
             return
         self._closed = True
-        self.phase("teardown")
-        for workload in self.workloads:
-            workload.stop(drain_timeout=1.0)
-        for poller in self.pollers:
-            poller.stop()
-        self.ctx.run_teardown_actions()
-        try:
-            teardown(
-                self.tracker,
-                [p for p in self.tracker.processes(alive_only=False) if p.root],
-                stop_signal=self.scenario.system.stop.signal,
-                grace=self.scenario.system.stop.grace,
-                timeline=self.timeline,
-                trial_id=self.trial_id,
-            )
-        finally:
-            self.tracker.stop()
-            for proc in self.launched:
-                proc.close()
-            self.ports.release_all()
-            if not self.keep_run_dir:
-                shutil.rmtree(self.root_dir, ignore_errors=True)
-            self.phase("done")
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("phase", lambda: self.phase("teardown")),
+            *[("workload", functools.partial(w.stop, drain_timeout=1.0)) for w in self.workloads],
+            *[("probe", p.stop) for p in self.pollers],
+            ("fault clean-up", self.ctx.run_teardown_actions),
+            ("process teardown", self._teardown_tree),
+            ("tracker", self.tracker.stop),
+            *[("output", p.close) for p in self.launched],
+            ("ports", self.ports.release_all),
+            ("run folder", self._remove_run_dir),
+            ("phase", lambda: self.phase("done")),
+        ]
+        first: BaseException | None = None
+        for _, step in steps:
+            try:
+                step()
+            except BaseException as exc:  # finish the teardown, then report the first
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def _teardown_tree(self) -> None:
+        teardown(
+            self.tracker,
+            [p for p in self.tracker.processes(alive_only=False) if p.root],
+            stop_signal=self.scenario.system.stop.signal,
+            grace=self.scenario.system.stop.grace,
+            timeline=self.timeline,
+            trial_id=self.trial_id,
+        )
+
+    def _remove_run_dir(self) -> None:
+        if not self.keep_run_dir:
+            shutil.rmtree(self.root_dir, ignore_errors=True)
 
     def _teardown_budget(self) -> float:
         return self.scenario.system.stop.grace + 2.0

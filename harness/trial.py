@@ -15,6 +15,7 @@ from collections.abc import Callable
 from harness.errors import SystemUnderTestError
 from harness.faults.nemesis import Nemesis
 from harness.judge import judge
+from harness.observe.events import HarnessNote
 from harness.results import TrialResult, Verdict, merge_metrics
 from harness.scenario.model import Scenario
 from harness.session import NotReadyError, SystemSession
@@ -40,7 +41,16 @@ def run_trial(
     failure: str | None = None
     error: str | None = None
     output_tail: list[str] = []
-    session = SystemSession(scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase)
+    try:
+        session = SystemSession(scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase)
+    except Exception as exc:  # the host cannot run a trial at all: nothing was started
+        return TrialResult(
+            index=index,
+            verdict=Verdict.ERROR,
+            duration_s=0.0,
+            seed=seed,
+            error=f"could not prepare the trial: {type(exc).__name__}: {exc}",
+        )
     nemesis = Nemesis(scenario.faults, session.ctx)
     try:
         session.phase("prepare")
@@ -100,6 +110,12 @@ def _result(
         result.error = f"trial took {duration:.1f}s, over its timeout of {scenario.timeout:g}s"
     elif any(i.verdict is not Verdict.PASS for i in result.invariants):
         result.verdict = Verdict.FAIL
+    problems = [e.message for e in events if isinstance(e, HarnessNote) and e.level == "error"]
+    if problems and result.verdict is Verdict.PASS:
+        # A fault that could not be injected, or an end observation that broke, must never
+        # end in a silent pass: the trial did not test what the scenario says.
+        result.verdict = Verdict.ERROR
+        result.error = "the harness could not do what the scenario says: " + problems[0]
     if result.verdict is not Verdict.PASS:
         result.output_tail = [line for p in session.launched for line in p.output_tail()][-60:]
     return result

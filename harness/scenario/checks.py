@@ -8,11 +8,14 @@ workload, every ``{name}`` in a template something that will have a value. Each 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from harness.observe.http import is_loopback
 from harness.registry import Registry
 from harness.scenario.messages import suggest
 from harness.scenario.model import Scenario
@@ -181,3 +184,37 @@ def _known(scenario: Scenario, groups: set[str], extras: Iterable[str]) -> set[s
     names |= set(scenario.vars) | {f"vars.{key}" for key in scenario.vars}
     names |= {f"ready.{group}" for group in groups}
     return names
+
+
+# --------------------------------------------------------------------------- traffic targets
+
+
+_URL_FIELDS = {"url", "lookup"}
+_TEMPLATE = re.compile(r"\{[^{}]*\}")
+
+
+def url_problems(scenario: Scenario) -> list[Problem]:
+    """Traffic only ever goes to this machine: every URL is http:// to a loopback host.
+
+    Refused at load time, before anything starts, rather than failing a trial later. A host
+    written as a template is checked when the request is made.
+    """
+    problems: list[Problem] = []
+    for path, text, _ in template_strings(scenario):
+        if not path or path[-1] not in _URL_FIELDS:
+            continue
+        literal = _TEMPLATE.sub("0", text.replace("{{", "").replace("}}", ""))
+        parts = urlsplit(literal)
+        if parts.scheme != "http":
+            problems.append(Problem(path, f"expected an http:// URL, got {text!r}"))
+            continue
+        host = urlsplit(_TEMPLATE.sub("", text)).hostname or ""
+        if "{" not in (urlsplit(text).netloc.rsplit(":", 1)[0]) and not is_loopback(host):
+            problems.append(
+                Problem(
+                    path,
+                    f"{host!r} is not a loopback address: chaos only sends traffic to this "
+                    "machine (127.0.0.0/8, ::1, localhost)",
+                )
+            )
+    return problems

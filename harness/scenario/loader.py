@@ -228,6 +228,7 @@ def _validate(
         found += checks.duplicate_problems(scenario)
         found += checks.reference_problems(scenario, faults, invariants)
         found += checks.template_problems(scenario)
+        found += checks.url_problems(scenario)
     errors = _located(found, file, lines)
     return (None if errors else scenario), errors
 

@@ -9,6 +9,7 @@ killed leaves marked processes whose ``CHAOS_HARNESS_PID`` is dead: the next run
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 import threading
 
@@ -73,6 +74,16 @@ def reap_leftovers() -> list[int]:
     """
     killed: list[int] = []
     for pid in find_marked():
+        if not _same_pid_namespace(pid):
+            continue  # its harness's pid means nothing here: not ours to judge
         if kill_if_marked(pid, lambda m: not harness_alive(m)):
             killed.append(pid)
     return killed
+
+
+def _same_pid_namespace(pid: int) -> bool:
+    """Whether ``pid`` lives in our pid namespace (a harness in a container is another)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid") == os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False

@@ -116,6 +116,10 @@ class ProcessTracker:
                 self._closed = True
                 for fd in list(self._fds):
                     self._forget_fd(fd)
+                # The fds are closed: their numbers may be reused by anything. No process
+                # keeps one, so a late signal() cannot go through a recycled descriptor.
+                for proc in self._all:
+                    proc.pidfd = None
                 self._epoll.close()
                 os.close(self._wake_r)
                 os.close(self._wake_w)
@@ -198,7 +202,7 @@ class ProcessTracker:
         """
         with self._lock:
             self._check_owned(proc)
-            if proc.pidfd is None or proc.exited is not None:
+            if self._closed or proc.pidfd is None or proc.exited is not None:
                 return False
             self.heat()
             sent = send(proc.pidfd, signum)
