@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 from harness.errors import SystemUnderTestError
 from harness.observe.events import LogLine, ProcessExit, SystemStart
@@ -114,6 +115,14 @@ class Launched:
 
     def _read(self) -> None:
         streams = {"stdout": self._popen.stdout, "stderr": self._popen.stderr}
+        try:
+            self._pump_output(streams)
+        finally:  # whatever ends the loop, the pipes are ours to close
+            for stream in streams.values():
+                if stream is not None:
+                    stream.close()
+
+    def _pump_output(self, streams: dict[str, IO[bytes] | None]) -> None:
         partial: dict[int, bytes] = {}
         names: dict[int, str] = {}
         with selectors.DefaultSelector() as selector:
@@ -137,9 +146,6 @@ class Launched:
                         open_fds.discard(fd)
                         data = b"\n" if partial[fd] else b""
                     partial[fd] = self._emit(names[fd], partial[fd] + data)
-        for stream in streams.values():
-            if stream is not None:
-                stream.close()
 
     def _emit(self, stream: str, data: bytes) -> bytes:
         *lines, rest = data.split(b"\n")

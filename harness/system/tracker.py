@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 
 from harness.errors import SystemUnderTestError
-from harness.observe.events import Event, ProcessExit, ProcessStart
+from harness.observe.events import Event, HarnessNote, ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
 from harness.system import procfs
 from harness.system.marker import read_marker, require_proc
@@ -281,11 +281,26 @@ class ProcessTracker:
         return self._idle_scan_interval
 
     def _run(self) -> None:
+        failures = 0
         while not self._stopping.is_set():
             with self._pump_lock:
                 now = time.monotonic()
                 timeout = max(0.0, min(self._next_scan, self._next_ports) - now)
-                self._pump(timeout)
+                try:
+                    self._pump(timeout)
+                    failures = 0
+                except Exception as exc:  # never stop watching silently: put it on record
+                    failures += 1
+                    self._timeline.record(
+                        HarnessNote(
+                            t=self._timeline.now(),
+                            level="error",
+                            message=f"process tracker: {type(exc).__name__}: {exc}",
+                        )
+                    )
+                    if failures >= 3:
+                        return
+                    self._stopping.wait(self._idle_scan_interval)
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):
