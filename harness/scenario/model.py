@@ -119,8 +119,15 @@ class HttpReady(Frozen):
     status: int = 200
 
 
+def _port_or_template(value: Any) -> Any:
+    text = str(value).strip() if isinstance(value, int | str) else value
+    if isinstance(text, str) and (text.isdigit() or ("{" in text and "}" in text)):
+        return text
+    raise ValueError(f"expected a port number or a template such as '{{port}}', got {value!r}")
+
+
 class TcpReady(Frozen):
-    port: str
+    port: Annotated[str, BeforeValidator(_port_or_template)]
     host: str = "127.0.0.1"
 
 
