@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -29,7 +28,7 @@ from harness.observe.probes import ProbePoller
 from harness.observe.timeline import Timeline
 from harness.results import InvariantResult
 from harness.scenario.model import Scenario
-from harness.scenario.templates import port_names, resolve
+from harness.scenario.templates import port_names, resolve, values_for
 from harness.system import rundir
 from harness.system.launcher import Launched, launch
 from harness.system.ports import PortAllocator
@@ -102,13 +101,9 @@ class SystemSession:
             run_dir.mkdir(parents=True, exist_ok=True)
             run_dirs.append(run_dir)
             ports = shared or {name: self.ports.allocate() for name in names}
-            v = {"run_dir": str(run_dir), "instance": str(instance), "python": sys.executable}
-            for name, port in ports.items():
-                v["port" if name == "" else f"port.{name}"] = str(port)
-            for key, value in scenario.vars.items():
-                v[key] = value
-                v[f"vars.{key}"] = value
-            values.append(v)
+            values.append(
+                values_for(run_dir=run_dir, instance=instance, ports=ports, variables=scenario.vars)
+            )
         return values, run_dirs
 
     def _matchers(self) -> list[RoleMatcher]:

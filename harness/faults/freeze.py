@@ -13,8 +13,7 @@ from pydantic import ConfigDict, Field
 
 from harness.faults.base import FaultContext, FaultKind, FaultSpec
 from harness.faults.once import Once
-from harness.faults.targets import TargetSpec, choose, common_instance, record_miss
-from harness.observe.events import FaultAction
+from harness.faults.targets import TargetSpec, choose, record_action, record_miss
 from harness.scenario.units import Duration
 from harness.system.process import TrackedProcess
 
@@ -47,18 +46,7 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
     if not frozen:
         record_miss(ctx, index, "freeze", "every target had exited already", role)
         return
-    ctx.timeline.record(
-        FaultAction(
-            t=ctx.timeline.now(),
-            fault=index,
-            kind="freeze",
-            phase="start",
-            role=role,
-            pids=[p.pid for p in frozen],
-            instance=common_instance(frozen),
-            detail={"for_s": spec.for_},
-        )
-    )
+    record_action(ctx, index, "freeze", "start", role, frozen, {"for_s": spec.for_})
 
     def thaw() -> None:
         thawed: list[int] = []
@@ -69,18 +57,7 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
         detail: dict[str, object] = {"early": ctx.stopping.is_set()}
         if gone:
             detail["gone"] = gone
-        ctx.timeline.record(
-            FaultAction(
-                t=ctx.timeline.now(),
-                fault=index,
-                kind="freeze",
-                phase="end",
-                role=role,
-                pids=thawed,
-                instance=common_instance(frozen),
-                detail=detail,
-            )
-        )
+        record_action(ctx, index, "freeze", "end", role, frozen, detail, pids=thawed)
 
     once = Once(thaw)
     ctx.on_teardown(once)

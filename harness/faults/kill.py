@@ -12,8 +12,7 @@ import signal as _signal
 from pydantic import field_validator
 
 from harness.faults.base import FaultContext, FaultKind, FaultSpec
-from harness.faults.targets import TargetSpec, choose, common_instance, record_miss
-from harness.observe.events import FaultAction
+from harness.faults.targets import TargetSpec, choose, record_action, record_miss
 from harness.scenario.model import Signal, signal_name
 from harness.system.process import TrackedProcess
 
@@ -54,18 +53,7 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
     detail: dict[str, object] = {"signal": signal_name(spec.signal)}
     if gone:
         detail["gone"] = gone
-    ctx.timeline.record(
-        FaultAction(
-            t=ctx.timeline.now(),
-            fault=index,
-            kind="kill",
-            phase="instant",
-            role=role,
-            pids=[p.pid for p in hit],
-            instance=common_instance(hit),
-            detail=detail,
-        )
-    )
+    record_action(ctx, index, "kill", "instant", role, hit, detail)
 
 
 KIND = FaultKind("kill", KillSpec, inject)

@@ -84,3 +84,28 @@ def record_miss(
             detail={"reason": reason},
         )
     )
+
+
+def record_action(
+    ctx: FaultContext,
+    index: int,
+    kind: str,
+    phase: str,
+    role: str | None,
+    processes: Sequence[TrackedProcess],
+    detail: dict[str, object],
+    pids: Sequence[int] | None = None,
+) -> None:
+    """What a fault did to which processes (``pids`` when not all of ``processes``)."""
+    ctx.timeline.record(
+        FaultAction(
+            t=ctx.timeline.now(),
+            fault=index,
+            kind=kind,
+            phase=phase,
+            role=role,
+            pids=list(pids) if pids is not None else [p.pid for p in processes],
+            instance=common_instance(processes),
+            detail=detail,
+        )
+    )
