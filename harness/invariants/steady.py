@@ -51,7 +51,7 @@ def check(spec: SteadySpec, history: History) -> InvariantResult:
             expected=expected,
             observed="no reading",
         )
-    bad = [p for p in readings if not spec.holds(read_path(p.value, spec.path))]
+    bad = [p for p in readings if not spec.holds(read_path(p.value, spec.path), p.instance)]
     if bad:
         seen = read_path(bad[0].value, spec.path)
         detail = (

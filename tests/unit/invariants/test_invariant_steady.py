@@ -26,3 +26,15 @@ def test_unhealthy_before_the_fault_fails() -> None:
 def test_no_reading_before_the_fault_fails() -> None:
     story = backend_system().kill(1.0, 101).probe(1.2, "status", {"state": "running"})
     assert "nothing to judge" in check(SPEC, story.history()).detail
+
+
+def test_equals_instance_stands_for_the_reading_instance() -> None:
+    spec = SteadySpec.model_validate({"probe": "whoami", "path": "id", "equals": "i{instance}"})
+    story = backend_system(instances=2).probe(0.6, "whoami", {"id": "i0"}, instance=0)
+    story.probe(0.6, "whoami", {"id": "i1"}, instance=1)
+    assert check(spec, story.kill(1.0, 101).history()).verdict is Verdict.PASS
+    crossed = backend_system(instances=2).probe(0.6, "whoami", {"id": "i0"}, instance=1)
+    crossed.kill(1.0, 101)
+    res = check(spec, crossed.history())
+    assert res.verdict is Verdict.FAIL
+    assert "was 'i0' at 0.60s" in res.detail
