@@ -79,6 +79,9 @@ class ProcessTracker:
         self._all: list[TrackedProcess] = []
         self._owned: dict[int, TrackedProcess] = {}  # id() -> process ever tracked here
         self._unreaped: dict[int, float] = {}  # pidfd -> give-up time (exited, not yet reapable)
+        # Instances of exits taken off ``_live`` whose ProcessExit is not on the timeline yet:
+        # until it is, ``wait_gone`` must not report them gone (a reader would miss the exit).
+        self._exits_unrecorded: list[int] = []
         self._ports = PortWatcher()
         self._trials: set[str] = set()
         self._foreign: set[int] = set()  # children of the harness that are not this trial's
@@ -236,8 +239,13 @@ class ProcessTracker:
                 self._pump(min(remaining, self._scan_interval))
 
     def _any_alive(self, instance: int | None) -> bool:
-        return any(instance is None or p.instance == instance for p in self._live.values()) or any(
-            instance is None or p.instance == instance for p in self._pending
+        def ours(owner: int) -> bool:
+            return instance is None or owner == instance
+
+        return (
+            any(ours(p.instance) for p in self._live.values())
+            or any(ours(p.instance) for p in self._pending)
+            or any(ours(owner) for owner in self._exits_unrecorded)
         )
 
     def _check_owned(self, proc: TrackedProcess) -> None:
@@ -333,8 +341,20 @@ class ProcessTracker:
             self._next_ports = time.monotonic() + interval
         if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
             self._heat()
-        for event in events:
-            self._timeline.record(event)
+        try:
+            for event in events:
+                self._timeline.record(event)
+        finally:
+            self._exits_recorded([e.instance for e in events if isinstance(e, ProcessExit)])
+
+    def _exits_recorded(self, instances: list[int]) -> None:
+        """These exits are on the timeline now: only now may ``wait_gone`` report them."""
+        if not instances:
+            return
+        with self._changed:
+            for owner in instances:
+                self._exits_unrecorded.remove(owner)
+            self._changed.notify_all()
 
     # ------------------------------------------------------------------ discovery
 
@@ -515,7 +535,7 @@ class ProcessTracker:
                     signal=status.signal,
                 )
             )
-            self._changed.notify_all()
+            self._exits_unrecorded.append(proc.instance)
         return events
 
     def _forget_fd(self, fd: int) -> None:

@@ -164,3 +164,28 @@ def test_outside_process_is_refused(
     with pytest.raises(PermissionError):
         rig.tracker.signal(clone, signal.SIGKILL)
     assert outsider.poll() is None
+
+
+def test_gone_only_once_every_exit_is_on_the_timeline(make_rig: Callable[..., Rig]) -> None:
+    """Whoever sees ``wait_gone`` succeed must find each exit recorded (teardown reads them)."""
+    rig = make_rig(ROLES)
+    rig.launch(program("family.py", "6"))
+    rig.line("^family ready")
+    _workers(rig, 6)
+    early: list[str] = []
+
+    def check(event: Event) -> None:
+        # Runs on the tracker thread as each exit is recorded, often mid-batch.
+        if isinstance(event, ProcessExit) and rig.tracker.wait_gone(timeout=0):
+            exited = {e.pid for e in rig.timeline.of(ProcessExit)}
+            tracked = {p.pid for p in rig.tracker.processes(alive_only=False)}
+            if tracked - exited:
+                early.append(f"gone while exits of {sorted(tracked - exited)} were unrecorded")
+
+    rig.timeline.subscribe(check)
+    for proc in rig.tracker.processes():
+        rig.tracker.signal(proc, signal.SIGKILL)
+    assert rig.tracker.wait_gone(timeout=DEADLINE_S)
+    exited = {e.pid for e in rig.timeline.of(ProcessExit)}
+    assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
+    assert early == []
