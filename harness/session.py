@@ -38,6 +38,9 @@ from harness.system.teardown import teardown
 from harness.system.tracker import ProcessTracker, RoleMatcher
 from harness.workload.http_load import HttpWorkload
 
+_TRAFFIC_JOIN_S = 5.0
+"""How long teardown waits for workload and probe requests still hanging after stop."""
+
 
 class NotReadyError(Exception):
     """The system did not become ready; ``output_tail`` holds its last output lines."""
@@ -236,6 +239,7 @@ class SystemSession:
             *[("probe", p.stop) for p in self.pollers],
             ("fault clean-up", self.ctx.run_teardown_actions),
             ("process teardown", self._teardown_tree),
+            ("traffic threads", self._join_traffic),
             ("tracker", self.tracker.stop),
             *[("output", p.close) for p in self.launched],
             ("ports", self.ports.release_all),
@@ -260,6 +264,18 @@ class SystemSession:
             timeline=self.timeline,
             trial_id=self.trial_id,
         )
+
+    def _join_traffic(self) -> None:
+        """Wait (bounded) for requests that outlived stop(): the dead system resets them."""
+        deadline = time.monotonic() + _TRAFFIC_JOIN_S
+        hanging = [w.spec.name for w in self.workloads if not w.join(deadline - time.monotonic())]
+        hanging += [p.name for p in self.pollers if not p.join(deadline - time.monotonic())]
+        if hanging:
+            self.note(
+                "warning",
+                f"requests of {', '.join(hanging)} still hang {_TRAFFIC_JOIN_S:g}s after"
+                " teardown; they end at their own HTTP timeout",
+            )
 
     def _remove_run_dir(self) -> None:
         if not self.keep_run_dir:

@@ -49,18 +49,30 @@ class ProbePoller:
         )
         self._thread.start()
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop polling; waits for a reading in progress (bounded by its HTTP timeout)."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop polling; waits for a reading in progress (bounded by its HTTP timeout).
+
+        Returns whether the polling thread has ended.
+        """
         self._stop.set()
+        return self.join(timeout if timeout is not None else self.spec.http.timeout + 1.0)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the polling thread to end; whether it has."""
         thread = self._thread
-        if thread is not None:
-            thread.join(timeout if timeout is not None else self.spec.http.timeout + 1.0)
+        if thread is None:
+            return True
+        thread.join(max(0.0, timeout))
+        return not thread.is_alive()
 
     def _poll(self) -> None:
         every = self.spec.every
         due = time.monotonic() + every
         while not self._stop.wait(max(0.0, due - time.monotonic())):
-            self.read_once()
+            for instance in self._targets:
+                if self._stop.is_set():  # one hung instance at most delays stop()
+                    break
+                self._read(instance)
             due += every
             now = time.monotonic()
             if due < now:  # fell behind: skip the missed ticks

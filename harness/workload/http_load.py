@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +41,8 @@ class HttpWorkload:
         self._idle = threading.Condition()
         self._in_flight: dict[int, tuple[float, int]] = {}
         """Request number → (send time, instance) of every request not yet recorded."""
+        self._sending = 0
+        """Sends submitted and not yet returned (outlive stop() when the system hangs)."""
         self._urls: dict[int, str] = {}
         self._headers: dict[int, dict[str, str]] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -98,6 +100,20 @@ class HttpWorkload:
         assert self._pool is not None
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for sends still hanging after ``stop``; whether none is.
+
+        Call it once the system is torn down: a dead server resets their connections.
+        """
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._sending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
     # ------------------------------------------------------------------ sending
 
     def _schedule(self) -> None:
@@ -119,7 +135,9 @@ class HttpWorkload:
                 if admitted:
                     self._in_flight[number] = (now, instance)
             if admitted:
-                self._pool.submit(self._send, number, instance)
+                with self._idle:
+                    self._sending += 1
+                self._pool.submit(self._send, number, instance).add_done_callback(self._done)
             else:
                 self._record(now, instance, None, error=f"overload: {busy} in flight")
             number += 1
@@ -143,6 +161,12 @@ class HttpWorkload:
             self._idle.notify_all()
         if claimed:  # else stop() already recorded it as unfinished
             self._record(sent, instance, answer)
+
+    def _done(self, _: Future[None]) -> None:
+        """A send returned or was cancelled before it ran."""
+        with self._idle:
+            self._sending -= 1
+            self._idle.notify_all()
 
     def _record(
         self,

@@ -15,6 +15,8 @@ class JsonServer:
 
     def __init__(self) -> None:
         self.gate = threading.Event()
+        self.at_gate = threading.Event()
+        """Set once a request is held at ``/gate``."""
         self.hits = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -46,6 +48,7 @@ class JsonServer:
         if path == "/text":
             return 200, "text/plain", b"hello"
         if path == "/gate":
+            self.at_gate.set()
             self.gate.wait(30.0)
             return 200, "application/json", _json({"ok": True})
         return 503, "application/json", _json({"error": "recovering"})

@@ -146,6 +146,10 @@ def test_requests_without_answer_at_stop_are_recorded_unfinished(server: JsonSer
     assert len(requests) == workload.sent
     assert not any(r.ok for r in requests)
     workload.stop()  # idempotent
+    assert not workload.join(0.0), "the three held sends still hang after stop"
+    server.gate.set()
+    assert workload.join(30.0), "answered sends end, and join sees it"
+    assert len(timeline.of(Request)) == len(requests), "a late answer is not recorded twice"
 
 
 def test_a_non_loopback_target_is_refused_at_start() -> None:

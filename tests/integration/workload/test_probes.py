@@ -63,3 +63,17 @@ def test_polls_every_instance_until_stopped(server: JsonServer) -> None:
         poller.stop()
     assert set(seen) == {0, 1}
     assert all(r.ok for r in timeline.of(ProbeResult))
+
+
+def test_stop_waits_for_one_hung_reading_not_for_every_instance(server: JsonServer) -> None:
+    timeline = Timeline()
+    poller = _poller("/gate", server.port, timeline, instances=3)
+    poller.start()
+    try:
+        assert server.at_gate.wait(30.0), "the poller never reached the server"
+        assert not poller.stop(timeout=0.0), "the reading of instance 0 is held at the gate"
+        server.gate.set()
+        assert poller.join(30.0)
+    finally:
+        poller.stop()
+    assert [r.instance for r in timeline.of(ProbeResult)] == [0], "stopped before instance 1"
