@@ -1,8 +1,7 @@
 """The live process tree of a trial: who is in it, in which role, and when each one ends.
 
-Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process, every
-``scan_interval`` (5 ms) while hot (``hot_for`` after any start, exit or signal: that is when
-new processes appear) and every ``idle_scan_interval`` (25 ms) otherwise. It opens a pidfd
+Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process, every 5 ms while
+new processes are expected and every 25 ms otherwise (``pacing``). It opens a pidfd
 for each new child at once, so its exit wakes the tracker instantly (every pidfd sits in one
 epoll set) and no signal can ever reach a recycled pid. Membership is decided by ancestry at
 discovery (or by the trial's marker for an orphan re-parented to the harness), never by the
@@ -28,6 +27,7 @@ from harness.observe.events import Event, HarnessNote, ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
 from harness.system import procfs
 from harness.system.marker import read_marker, require_proc
+from harness.system.pacing import ScanPacer
 from harness.system.pending import EXEC_WAIT_S, Pending, PendingExecs
 from harness.system.pidfd import ExitStatus, open_pidfd, reap, require_pidfd, send
 from harness.system.portwatch import PortWatcher
@@ -38,8 +38,6 @@ __all__ = ["EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
 
 _REAP_RETRY_S = 2.0
 """How long an exit seen through its pidfd may take to become reapable under load."""
-FULL_SCAN_EVERY_S = 0.5
-"""A children scan runs at least this often even when no new pid was seen (a backstop)."""
 
 
 class ProcessTracker:
@@ -60,12 +58,13 @@ class ProcessTracker:
         require_pidfd()
         self._timeline = timeline
         self._roles = list(roles)
-        self._scan_interval = scan_interval
-        self._idle_scan_interval = max(idle_scan_interval, scan_interval)
-        self._hot_for = hot_for
-        self._hot_until = time.monotonic() + hot_for  # start-up is when children appear
-        self._port_interval = port_interval
-        self._idle_port_interval = max(idle_port_interval, port_interval)
+        self._pace = ScanPacer(
+            scan_interval=scan_interval,
+            idle_scan_interval=idle_scan_interval,
+            hot_for=hot_for,
+            port_interval=port_interval,
+            idle_port_interval=idle_port_interval,
+        )
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._pump_lock = threading.Lock()
@@ -85,10 +84,6 @@ class ProcessTracker:
         self._ports = PortWatcher()
         self._trials: set[str] = set()
         self._foreign: set[int] = set()  # children of the harness that are not this trial's
-        self._next_scan = 0.0
-        self._last_pid: int | None = None
-        self._last_full_scan = 0.0
-        self._next_ports = 0.0
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._closed = False
@@ -236,7 +231,7 @@ class ProcessTracker:
                     self._changed.wait(remaining)
                     continue
             with self._pump_lock:  # nobody pumps for us: do it here
-                self._pump(min(remaining, self._scan_interval))
+                self._pump(min(remaining, self._pace.scan_interval))
 
     def _any_alive(self, instance: int | None) -> bool:
         def ours(owner: int) -> bool:
@@ -260,42 +255,19 @@ class ProcessTracker:
 
         Wakes the tracking thread, which may be sleeping until a slow scan is due.
         """
-        if self._heat() and not self._closed:
+        if self._pace.heat() and not self._closed:
             self._wake()
-
-    def _heat(self) -> bool:
-        """Set the hot period; True if the next scan had to be brought forward."""
-        now = time.monotonic()
-        self._hot_until = max(self._hot_until, now + self._hot_for)
-        sooner = now + self._scan_interval
-        if sooner >= self._next_scan:
-            return False
-        self._next_scan = sooner
-        return True
 
     def is_hot(self) -> bool:
         """Whether discovery currently runs at the fast interval."""
-        return time.monotonic() < self._hot_until
-
-    def _current_scan_interval(self) -> float:
-        """Fast (5 ms) while hot, slower when nothing has happened for a while.
-
-        Exits wake the tracker at once through pidfds, and replacements follow exits, so
-        the fast scan runs exactly when new processes are expected; an idle system costs
-        a fifth of the CPU. A spontaneous spawn is still seen within the idle interval.
-        """
-        if self.is_hot():
-            return self._scan_interval
-        return self._idle_scan_interval
+        return self._pace.is_hot()
 
     def _run(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             with self._pump_lock:
-                now = time.monotonic()
-                timeout = max(0.0, min(self._next_scan, self._next_ports) - now)
                 try:
-                    self._pump(timeout)
+                    self._pump(self._pace.wait_s(time.monotonic()))
                     failures = 0
                 except Exception as exc:  # never stop watching silently: put it on record
                     failures += 1
@@ -308,7 +280,7 @@ class ProcessTracker:
                     )
                     if failures >= 3:
                         return
-                    self._stopping.wait(self._idle_scan_interval)
+                    self._stopping.wait(self._pace.idle_scan_interval)
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):
@@ -328,19 +300,16 @@ class ProcessTracker:
         for fd, give_up in list(self._unreaped.items()):
             events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
         now = time.monotonic()
-        if now >= self._next_scan:
-            if self._scan_needed(now):
+        if self._pace.scan_due(now):
+            if self._pace.worth_scanning(now, procfs.last_pid(), len(self._pending) > 0):
                 events.extend(self._scan())
-            self._next_scan = time.monotonic() + self._current_scan_interval()
-        if now >= self._next_ports:
+            self._pace.scanned()
+        if self._pace.ports_due(now):
             events.extend(self._adopt_orphans())
             events.extend(self._scan_ports())
-            # Reading /proc/net/tcp is the tracker's biggest cost on a busy machine (every
-            # socket, TIME_WAIT included): every 250 ms while hot, every 2 s when idle.
-            interval = self._port_interval if self.is_hot() else self._idle_port_interval
-            self._next_ports = time.monotonic() + interval
+            self._pace.ports_scanned()
         if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
-            self._heat()
+            self._pace.heat()
         try:
             for event in events:
                 self._timeline.record(event)
@@ -357,24 +326,6 @@ class ProcessTracker:
             self._changed.notify_all()
 
     # ------------------------------------------------------------------ discovery
-
-    def _scan_needed(self, now: float) -> bool:
-        """Skip a children scan when no pid was handed out anywhere since the last one.
-
-        Reading one small file is far cheaper than reading every tracked process's
-        ``children``; pending execs and a periodic full scan keep it safe.
-        """
-        last = procfs.last_pid()
-        due = (
-            last is None
-            or last != self._last_pid
-            or len(self._pending) > 0
-            or now - self._last_full_scan >= FULL_SCAN_EVERY_S
-        )
-        if due:
-            self._last_pid = last
-            self._last_full_scan = now
-        return due
 
     def _scan(self) -> list[Event]:
         """Find new children of every live process; decide pending roles that are due."""

@@ -42,7 +42,7 @@ def test_signal_through_the_tracker_wakes_a_sleeping_scan(make_rig: Callable[...
     rig = make_rig(ROLES, idle_scan_interval=NEVER_S, hot_for=0.3, port_interval=NEVER_S)
     first = _first_worker(rig)
     # The last fast scan has run and the next one is an hour away (white-box: no public view).
-    _until("the slow scan", lambda: rig.tracker._next_scan > time.monotonic() + 60)
+    _until("the slow scan", lambda: rig.tracker._pace.next_scan > time.monotonic() + 60)
     (main,) = rig.tracker.processes(role="main")
     assert rig.tracker.signal(main, signal.SIGUSR2)  # start one more worker
     assert rig.tracker.is_hot()
