@@ -4,6 +4,12 @@ A forked child shows its parent's command line until it execs (and an empty one 
 image is being replaced). Such a child is held here, its pidfd already open, and re-read on
 each scan until it has exec'd or ``EXEC_WAIT_S`` has passed; then the tracker decides its
 role with the last command line read. Its start time stays the first sighting.
+
+On a loaded machine a child may not even have been scheduled within ``EXEC_WAIT_S``; its
+role would then be decided from its parent's command line, wrongly and for good. So a child
+that is still runnable and has barely run (``STARVED_RUN_S`` of CPU) keeps waiting, up to
+``EXEC_WAIT_MAX_S``; a child that runs or sleeps without exec'ing (a pre-fork worker) is
+decided on time.
 """
 
 from __future__ import annotations
@@ -13,10 +19,25 @@ from dataclasses import dataclass
 
 from harness.system import procfs
 
-__all__ = ["EXEC_WAIT_S", "Pending", "PendingExecs"]
+__all__ = ["EXEC_WAIT_MAX_S", "EXEC_WAIT_S", "Pending", "PendingExecs", "still_exec_bound"]
 
 EXEC_WAIT_S = 0.1
 """How long a forked child with its parent's command line may take to exec."""
+EXEC_WAIT_MAX_S = 2.0
+"""How long a child that has not had the CPU to exec yet may keep its role undecided."""
+STARVED_RUN_S = 0.002
+"""Less CPU than this since the fork: the child has not had its chance to exec."""
+
+
+def still_exec_bound(waited_s: float, state: tuple[str, float] | None) -> bool:
+    """Whether a child past ``EXEC_WAIT_S`` without exec'ing should wait some more.
+
+    ``state``: its scheduler state letter and CPU seconds run (None when unknown).
+    """
+    if state is None or waited_s >= EXEC_WAIT_MAX_S:
+        return False
+    letter, run_s = state
+    return letter in ("R", "D") and run_s < STARVED_RUN_S
 
 
 @dataclass
@@ -75,7 +96,10 @@ class PendingExecs:
             execed = bool(current) and current not in (pend.parent_cmdline, parent_now)
             if current:  # empty while exec replaces the image: keep the last reading
                 pend.cmdline = current
-            if execed or now_mono - pend.seen_mono >= self._exec_wait_s:
+            waited = now_mono - pend.seen_mono
+            if execed or (
+                waited >= self._exec_wait_s and not still_exec_bound(waited, procfs.run_state(pid))
+            ):
                 del self._by_pid[pid]
                 due.append(pend)
         return due

@@ -61,6 +61,22 @@ def ppid(pid: int) -> int | None:
         return None
 
 
+def run_state(pid: int) -> tuple[str, float] | None:
+    """The scheduler state letter (``stat``) and CPU seconds run so far (``schedstat``).
+
+    None if either is unreadable (gone, or a kernel without schedstat).
+    """
+    try:
+        with open(f"{_PROC}/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        with open(f"{_PROC}/{pid}/schedstat", "rb") as handle:
+            run_ns = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    state = stat[stat.rfind(b")") + 2 :][:1].decode("ascii", "replace")
+    return state, run_ns / 1e9
+
+
 def exe_name(pid: int) -> str | None:
     """Base name of the executable file (``/proc/<pid>/exe``), if readable."""
     try:

@@ -60,12 +60,16 @@ class Rig:
         """The first event of ``kind`` matching ``predicate``, waiting up to the deadline."""
         found = self.timeline.wait_for(lambda e: isinstance(e, kind) and predicate(e), DEADLINE_S)
         if found is None:
-            recorded = "\n".join(f"  {e!r}"[:240] for e in self.timeline.events()[-40:])
             raise AssertionError(
-                f"no matching {kind.__name__} event within {DEADLINE_S}s; recorded:\n{recorded}"
+                f"no matching {kind.__name__} event within {DEADLINE_S}s; {self.recorded()}"
             )
         assert isinstance(found, kind)
         return found
+
+    def recorded(self) -> str:
+        """The last events recorded, for a failure message."""
+        lines = "\n".join(f"  {e!r}"[:240] for e in self.timeline.events()[-40:])
+        return f"recorded:\n{lines}"
 
     def line(self, pattern: str) -> re.Match[str]:
         """Wait for an output line matching ``pattern``; its match."""

@@ -28,7 +28,8 @@ def _workers(rig: Rig, count: int) -> list[ProcessStart]:
             seen.append(event)
         return len(seen) >= count
 
-    assert rig.timeline.wait_for(enough, DEADLINE_S) is not None, f"fewer than {count} workers"
+    found = rig.timeline.wait_for(enough, DEADLINE_S)
+    assert found is not None, f"fewer than {count} workers; {rig.recorded()}"
     return seen
 
 
