@@ -6,6 +6,7 @@ treat that as "not there (any more)", never as an error.
 
 from __future__ import annotations
 
+import functools
 import os
 
 _PROC = "/proc"
@@ -64,8 +65,11 @@ def ppid(pid: int) -> int | None:
 def run_state(pid: int) -> tuple[str, float] | None:
     """The scheduler state letter (``stat``) and CPU seconds run so far (``schedstat``).
 
-    None if either is unreadable (gone, or a kernel without schedstat).
+    None if either is unreadable (gone, or a kernel without schedstat, or one that reads
+    all zeros there, as some do without ``SCHED_INFO`` accounting).
     """
+    if not _schedstat_counts():
+        return None
     try:
         with open(f"{_PROC}/{pid}/stat", "rb") as handle:
             stat = handle.read()
@@ -75,6 +79,16 @@ def run_state(pid: int) -> tuple[str, float] | None:
         return None
     state = stat[stat.rfind(b")") + 2 :][:1].decode("ascii", "replace")
     return state, run_ns / 1e9
+
+
+@functools.cache
+def _schedstat_counts() -> bool:
+    """Whether ``schedstat`` really counts run time here: this process has surely run."""
+    try:
+        with open(f"{_PROC}/self/schedstat", "rb") as handle:
+            return int(handle.read().split()[0]) > 0
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def exe_name(pid: int) -> str | None:

@@ -291,39 +291,47 @@ class ProcessTracker:
         if self._closed:
             return
         events: list[Event] = []
-        for fd, _ in self._epoll.poll(timeout):
-            if fd == self._wake_r:
-                with contextlib.suppress(BlockingIOError):
-                    os.read(self._wake_r, 4096)
-                continue
-            events.extend(self._on_exit(fd))
-        for fd, give_up in list(self._unreaped.items()):
-            events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
-        now = time.monotonic()
-        if self._pace.scan_due(now):
-            if self._pace.worth_scanning(now, procfs.last_pid(), len(self._pending) > 0):
-                events.extend(self._scan())
-            self._pace.scanned()
-        if self._pace.ports_due(now):
-            events.extend(self._adopt_orphans())
-            events.extend(self._scan_ports())
-            self._pace.ports_scanned()
-        if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
-            self._pace.heat()
         try:
-            for event in events:
-                self._timeline.record(event)
-        finally:
-            self._exits_recorded([e.instance for e in events if isinstance(e, ProcessExit)])
+            for fd, _ in self._epoll.poll(timeout):
+                if fd == self._wake_r:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self._wake_r, 4096)
+                    continue
+                events.extend(self._on_exit(fd))
+            for fd, give_up in list(self._unreaped.items()):
+                events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
+            now = time.monotonic()
+            if self._pace.scan_due(now):
+                if self._pace.worth_scanning(now, procfs.last_pid(), len(self._pending) > 0):
+                    events.extend(self._scan())
+                self._pace.scanned()
+            if self._pace.ports_due(now):
+                events.extend(self._adopt_orphans())
+                events.extend(self._scan_ports())
+                self._pace.ports_scanned()
+            if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
+                self._pace.heat()
+        finally:  # what was seen before a failure still goes on record
+            self._record_all(events)
 
-    def _exits_recorded(self, instances: list[int]) -> None:
-        """These exits are on the timeline now: only now may ``wait_gone`` report them."""
-        if not instances:
-            return
-        with self._changed:
-            for owner in instances:
-                self._exits_unrecorded.remove(owner)
-            self._changed.notify_all()
+    def _record_all(self, events: list[Event]) -> None:
+        """Record every event, even past a failing subscriber (the first error is raised).
+
+        An exit counts as alive for ``wait_gone`` until its ProcessExit is on the timeline.
+        """
+        first: Exception | None = None
+        for event in events:
+            try:
+                self._timeline.record(event)
+            except Exception as exc:
+                first = first or exc
+            finally:
+                if isinstance(event, ProcessExit):
+                    with self._changed:
+                        self._exits_unrecorded.remove(event.instance)
+                        self._changed.notify_all()
+        if first is not None:
+            raise first
 
     # ------------------------------------------------------------------ discovery
 

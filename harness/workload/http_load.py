@@ -134,14 +134,27 @@ class HttpWorkload:
                 admitted = busy < self.spec.concurrency
                 if admitted:
                     self._in_flight[number] = (now, instance)
-            if admitted:
-                with self._idle:
                     self._sending += 1
-                self._pool.submit(self._send, number, instance).add_done_callback(self._done)
-            else:
+            if not admitted:
                 self._record(now, instance, None, error=f"overload: {busy} in flight")
+            elif (refused := self._submit(number, instance)) is not None:
+                self._record(now, instance, None, error=f"not sent: {refused!r}")
             number += 1
             self.sent = number
+
+    def _submit(self, number: int, instance: int) -> Exception | None:
+        """Hand one admitted send to the pool; the error if no thread could take it."""
+        assert self._pool is not None
+        try:
+            future = self._pool.submit(self._send, number, instance)
+        except RuntimeError as exc:  # no thread to be had (thread or pid limit): on record
+            with self._idle:
+                self._in_flight.pop(number, None)
+                self._sending -= 1
+                self._idle.notify_all()
+            return exc
+        future.add_done_callback(self._done)
+        return None
 
     def _send(self, number: int, instance: int) -> None:
         http = self.spec.http

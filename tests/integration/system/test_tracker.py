@@ -190,3 +190,25 @@ def test_gone_only_once_every_exit_is_on_the_timeline(make_rig: Callable[..., Ri
     exited = {e.pid for e in rig.timeline.of(ProcessExit)}
     assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
     assert early == []
+
+
+def test_a_failing_subscriber_loses_no_exit(make_rig: Callable[..., Rig]) -> None:
+    """A subscriber that raises (an on_spawn fault's bug) must not hide later exits."""
+    rig = make_rig(ROLES)
+    rig.launch(program("family.py", "4"))
+    rig.line("^family ready")
+    _workers(rig, 4)
+    raised: list[int] = []
+
+    def broken(event: Event) -> None:
+        if isinstance(event, ProcessExit) and not raised:
+            raised.append(event.pid)
+            raise RuntimeError("a subscriber's own bug")
+
+    rig.timeline.subscribe(broken)
+    for proc in rig.tracker.processes():
+        rig.tracker.signal(proc, signal.SIGKILL)
+    assert rig.tracker.wait_gone(timeout=DEADLINE_S), rig.recorded()
+    exited = {e.pid for e in rig.timeline.of(ProcessExit)}
+    assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
+    assert raised, "the subscriber saw an exit"
