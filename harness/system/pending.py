@@ -5,11 +5,12 @@ image is being replaced). Such a child is held here, its pidfd already open, and
 each scan until it has exec'd or ``EXEC_WAIT_S`` has passed; then the tracker decides its
 role with the last command line read. Its start time stays the first sighting.
 
-On a loaded machine a child may not even have been scheduled within ``EXEC_WAIT_S``; its
-role would then be decided from its parent's command line, wrongly and for good. So a child
-that is still runnable and has barely run (``STARVED_RUN_S`` of CPU) keeps waiting, up to
-``EXEC_WAIT_MAX_S``; a child that runs or sleeps without exec'ing (a pre-fork worker) is
-decided on time.
+On a loaded machine a child may not even have been scheduled within ``EXEC_WAIT_S``, or be
+caught mid-exec; its role would then be decided from its parent's command line, wrongly and
+for good. So a child that has used less than ``STARVED_RUN_S`` of CPU since the fork keeps
+waiting, up to ``EXEC_WAIT_MAX_S``: a fork+exec costs a few milliseconds of CPU, while a
+child that runs code of its own without exec'ing (a pre-fork worker at work) soon passes
+the threshold and is decided then. An idle pre-fork child is decided at the cap.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ EXEC_WAIT_S = 0.1
 """How long a forked child with its parent's command line may take to exec."""
 EXEC_WAIT_MAX_S = 2.0
 """How long a child that has not had the CPU to exec yet may keep its role undecided."""
-STARVED_RUN_S = 0.002
-"""Less CPU than this since the fork: the child has not had its chance to exec."""
+STARVED_RUN_S = 0.05
+"""Less CPU than this since the fork: the child may still be on its way to exec."""
 
 
 def still_exec_bound(waited_s: float, state: tuple[str, float] | None) -> bool:
@@ -37,7 +38,7 @@ def still_exec_bound(waited_s: float, state: tuple[str, float] | None) -> bool:
     if state is None or waited_s >= EXEC_WAIT_MAX_S:
         return False
     letter, run_s = state
-    return letter in ("R", "D") and run_s < STARVED_RUN_S
+    return letter in ("R", "D", "S") and run_s < STARVED_RUN_S  # not stopped, not dead
 
 
 @dataclass

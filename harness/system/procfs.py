@@ -48,18 +48,29 @@ def cmdline(pid: int) -> list[str] | None:
     return [part.decode("utf-8", "replace") for part in raw.rstrip(b"\0").split(b"\0")]
 
 
-def ppid(pid: int) -> int | None:
-    """The current parent pid (field 4 of ``stat``)."""
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of ``stat`` after the command name (state first), or None if gone."""
     try:
         with open(f"{_PROC}/{pid}/stat", "rb") as handle:
             raw = handle.read()
     except OSError:
         return None
-    fields = raw[raw.rfind(b")") + 2 :].split()
+    return raw[raw.rfind(b")") + 2 :].split()
+
+
+def ppid(pid: int) -> int | None:
+    """The current parent pid (field 4 of ``stat``)."""
+    fields = _stat_fields(pid)
     try:
-        return int(fields[1])
+        return int(fields[1]) if fields else None
     except (IndexError, ValueError):
         return None
+
+
+def state(pid: int) -> str | None:
+    """The scheduler state letter (``R``, ``S``, ``D``, ``T``, ``Z``...), None if gone."""
+    fields = _stat_fields(pid)
+    return fields[0].decode("ascii", "replace") if fields else None
 
 
 def run_state(pid: int) -> tuple[str, float] | None:
@@ -70,15 +81,13 @@ def run_state(pid: int) -> tuple[str, float] | None:
     """
     if not _schedstat_counts():
         return None
+    letter = state(pid)
     try:
-        with open(f"{_PROC}/{pid}/stat", "rb") as handle:
-            stat = handle.read()
         with open(f"{_PROC}/{pid}/schedstat", "rb") as handle:
             run_ns = int(handle.read().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    state = stat[stat.rfind(b")") + 2 :][:1].decode("ascii", "replace")
-    return state, run_ns / 1e9
+    return (letter, run_ns / 1e9) if letter else None
 
 
 @functools.cache

@@ -364,6 +364,11 @@ class ProcessTracker:
         if fd is None:
             return None
         # With the pidfd open the process cannot change; check it is the child we listed.
+        if procfs.state(pid) in ("Z", "X", None):
+            # Already dead: one we saw exit that its parent has not reaped yet (listed as a
+            # child until then), or one too short-lived to name. Not a new process.
+            os.close(fd)
+            return None
         actual = procfs.ppid(pid)
         if actual != parent:
             marker = read_marker(pid)

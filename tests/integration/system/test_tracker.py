@@ -212,3 +212,28 @@ def test_a_failing_subscriber_loses_no_exit(make_rig: Callable[..., Rig]) -> Non
     exited = {e.pid for e in rig.timeline.of(ProcessExit)}
     assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
     assert raised, "the subscriber saw an exit"
+
+
+def test_an_unreaped_dead_child_is_not_seen_again_as_new(make_rig: Callable[..., Rig]) -> None:
+    """family.py never reaps its workers: once dead they stay listed (zombies) as its children."""
+    rig = make_rig(ROLES)
+    rig.launch(program("family.py", "2"))
+    rig.line("^family ready")
+    workers = {s.pid for s in _workers(rig, 2)}
+    for proc in rig.tracker.processes(role="worker"):
+        rig.tracker.signal(proc, signal.SIGKILL)
+    exited: set[int] = set()
+
+    def all_exited(event: Event) -> bool:
+        if isinstance(event, ProcessExit):
+            exited.add(event.pid)
+        return workers <= exited
+
+    assert rig.timeline.wait_for(all_exited, DEADLINE_S) is not None, rig.recorded()
+    (main,) = rig.tracker.processes(role="main")
+    assert rig.tracker.signal(main, signal.SIGUSR2)  # one more worker: scans list the zombies
+    rig.wait(ProcessStart, lambda e: e.role == "worker" and e.pid not in workers)
+    rig.tracker.decide_pending()
+    starts = [e.pid for e in rig.timeline.of(ProcessStart) if e.pid in workers]
+    assert sorted(starts) == sorted(workers), "a zombie was tracked as a new process"
+    assert len(rig.tracker.processes(role="worker")) == 1

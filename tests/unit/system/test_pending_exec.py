@@ -8,17 +8,19 @@ from harness.system import procfs
 from harness.system.pending import EXEC_WAIT_MAX_S, EXEC_WAIT_S, still_exec_bound
 
 
-def test_a_starved_runnable_child_keeps_waiting_until_the_cap() -> None:
-    assert still_exec_bound(EXEC_WAIT_S, ("R", 0.0001))
-    assert still_exec_bound(EXEC_WAIT_S * 5, ("D", 0.0))
+def test_a_child_that_has_barely_run_keeps_waiting_until_the_cap() -> None:
+    assert still_exec_bound(EXEC_WAIT_S, ("R", 0.0001)), "not scheduled yet"
+    assert still_exec_bound(EXEC_WAIT_S * 5, ("D", 0.004)), "mid-exec, loading the image"
+    assert still_exec_bound(EXEC_WAIT_S, ("S", 0.001)), "blocked before its exec"
     assert not still_exec_bound(EXEC_WAIT_MAX_S, ("R", 0.0001)), "never undecided for good"
 
 
-def test_a_child_that_runs_or_sleeps_without_exec_is_decided_on_time() -> None:
-    assert not still_exec_bound(EXEC_WAIT_S, ("R", 0.05)), "it has had the CPU: a pre-fork child"
-    assert not still_exec_bound(EXEC_WAIT_S, ("S", 0.0001)), "blocked, not on its way to exec"
-    assert not still_exec_bound(EXEC_WAIT_S, ("T", 0.0)), "stopped"
-    assert not still_exec_bound(EXEC_WAIT_S, None), "unknown: the old rule"
+def test_a_child_at_work_without_exec_or_stopped_is_decided_on_time() -> None:
+    assert not still_exec_bound(EXEC_WAIT_S, ("R", 0.2)), "it runs its own code: pre-fork"
+    assert not still_exec_bound(EXEC_WAIT_S, ("S", 0.06)), "it ran, then blocked"
+    assert not still_exec_bound(EXEC_WAIT_S, ("T", 0.0)), "stopped: it will not exec now"
+    assert not still_exec_bound(EXEC_WAIT_S, ("Z", 0.0)), "dead"
+    assert not still_exec_bound(EXEC_WAIT_S, None), "unknown: the plain exec wait"
 
 
 def test_run_state_reads_this_process() -> None:
