@@ -15,14 +15,17 @@ from .rig import PROGRAMS
 
 
 def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, str(PROGRAMS / "worker.py")],
         stdout=subprocess.PIPE,
         env={**os.environ, **env},
     )
+
+
+def _ready(proc: subprocess.Popen[bytes]) -> bool:
+    """Wait for the worker's ready line; False if it died first (end of file)."""
     assert proc.stdout is not None
-    assert proc.stdout.readline().startswith(b"worker ready")
-    return proc
+    return proc.stdout.readline().startswith(b"worker ready")
 
 
 def test_become_subreaper_is_idempotent() -> None:
@@ -35,22 +38,27 @@ def test_leftovers_of_a_dead_harness_are_killed_and_nothing_else() -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # its pid now names a harness that is no longer alive
     leftover = _worker({TRIAL_ENV: "old-trial", HARNESS_PID_ENV: str(dead.pid)})
-    ours = _worker(marker_env("live-trial"))
-    unmarked = _worker({})
     recycled = _worker(
         {TRIAL_ENV: "old", HARNESS_PID_ENV: str(os.getpid()), HARNESS_START_ENV: "1"}
     )
+    ours = _worker(marker_env("live-trial"))
+    unmarked = _worker({})
     try:
+        assert _ready(ours)
+        assert _ready(unmarked)
+        # Marked only once exec'd: wait for that. A harness starting meanwhile (a parallel
+        # test worker) rightly kills the two fake leftovers too, perhaps first (end of file).
+        _ready(leftover)
+        _ready(recycled)
         killed = reap_leftovers()
-        assert leftover.pid in killed
-        assert recycled.pid in killed, "our pid with another start time is a recycled pid"
-        assert ours.pid not in killed
+        leftover.wait(timeout=30)  # ends (reaped by whoever killed it), or times out here
+        recycled.wait(timeout=30)  # our pid with another start time is a recycled pid
+        assert ours.pid not in killed, "a live harness's process is never a leftover"
         assert unmarked.pid not in killed
-        assert leftover.poll() is not None, "killed and reaped by reap_leftovers"
         assert ours.poll() is None
         assert unmarked.poll() is None
     finally:
-        for proc in (leftover, ours, unmarked, recycled):
+        for proc in (leftover, recycled, ours, unmarked):
             proc.kill()
             proc.communicate()
 
