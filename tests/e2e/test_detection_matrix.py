@@ -66,6 +66,7 @@ def problems_of(matrix: Matrix) -> list[str]:
     return problems
 
 
+@pytest.mark.timeout(1800)  # ~6 min on two cores beside the rest of the suite; 30 at worst
 def test_every_bug_is_caught_and_the_fixed_testbed_passes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
