@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Collection
@@ -54,9 +55,17 @@ class SystemSession:
     """One running copy (or ``instances`` copies) of the system under test."""
 
     def __init__(
-        self, scenario: Scenario, *, seed: int = 0, keep_run_dir: bool = False, on_phase: Any = None
+        self,
+        scenario: Scenario,
+        *,
+        seed: int = 0,
+        keep_run_dir: bool = False,
+        on_phase: Any = None,
+        abort: threading.Event | None = None,
     ) -> None:
         self.scenario = scenario
+        self.abort = abort or threading.Event()
+        """Set when the run is interrupted: a start-up wait ends at once."""
         self.seed = seed
         self.keep_run_dir = keep_run_dir
         self._on_phase = on_phase
@@ -179,6 +188,7 @@ class SystemSession:
                 self.timeline,
                 deadline=deadline,
                 is_alive=functools.partial(self.tracker.is_alive, proc.pid),
+                interrupted=self.abort.is_set,
             )
             if not outcome.ok:
                 raise NotReadyError(

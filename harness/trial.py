@@ -20,6 +20,8 @@ from harness.results import TrialResult, Verdict, merge_metrics
 from harness.scenario.model import Scenario
 from harness.session import NotReadyError, SystemSession
 
+_INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the trial was cut short and not judged"
+
 PhaseCallback = Callable[[str], None]
 
 
@@ -42,7 +44,9 @@ def run_trial(
     error: str | None = None
     output_tail: list[str] = []
     try:
-        session = SystemSession(scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase)
+        session = SystemSession(
+            scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase, abort=stop
+        )
     except Exception as exc:  # the host cannot run a trial at all: nothing was started
         return TrialResult(
             index=index,
@@ -60,10 +64,14 @@ def run_trial(
         session.observe()
         session.phase("faults")
         nemesis.start(session.ready_t or 0.0)
-        stop.wait(max(0.0, min(scenario.duration, session.remaining())))
-        nemesis.stop()
-        session.settle()
+        if stop.wait(max(0.0, min(scenario.duration, session.remaining()))):
+            error = _INTERRUPTED  # straight to teardown: nothing left worth judging
+        else:
+            nemesis.stop()
+            session.settle()
     except NotReadyError as exc:
+        if stop.is_set():
+            error = _INTERRUPTED
         failure = str(exc)
         output_tail = exc.output_tail
     except SystemUnderTestError as exc:

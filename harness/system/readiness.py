@@ -108,8 +108,12 @@ def wait_ready(
     *,
     deadline: float,
     is_alive: Callable[[], bool],
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> ReadyOutcome:
-    """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``)."""
+    """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``).
+
+    ``interrupted`` (the user pressed Ctrl-C) ends the wait within ``_POLL_S``.
+    """
     pattern = (
         re.compile(checks.log_regex) if isinstance(checks.log_regex, str) else checks.log_regex
     )
@@ -145,6 +149,8 @@ def wait_ready(
                     groups = {k: v for k, v in match.groupdict().items() if v is not None}
                     log_done = True
         scanned = seen
+        if interrupted():
+            return _not_ready(timeline, launched, "interrupted before it was ready")
         if not is_alive() or launched.returncode is not None:
             return _not_ready(timeline, launched, _exit_reason(timeline, launched))
         for name in list(pending):
@@ -162,8 +168,7 @@ def wait_ready(
             if not log_done:
                 missing.append(f"no output line matched {pattern.pattern if pattern else ''!r}")
             return _not_ready(timeline, launched, "not ready in time: " + "; ".join(missing))
-        wait = remaining if not pending else min(_POLL_S, remaining)
-        timeline.wait_for(relevant, wait, since=scanned)
+        timeline.wait_for(relevant, min(_POLL_S, remaining), since=scanned)
 
 
 def _exit_reason(timeline: Timeline, launched: LaunchedRoot) -> str:

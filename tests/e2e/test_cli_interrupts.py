@@ -98,3 +98,30 @@ def test_stopped_harness_tears_down_writes_journal_exits_3(
     (trial,) = scenario["trials"]
     assert any(e["type"] == "teardown" for e in trial["events"]), "teardown was recorded"
     assert journal["finished"], "the journal was completed"
+    assert trial["verdict"] == "error", "a trial cut short is not judged pass or fail"
+    assert "interrupted" in trial["error"]
+
+
+STARTING = """\
+    name: slow-to-start
+    timeout: 300s
+    system:
+      command: ["{python}", "{SYSTEMS}/never_ready.py"]
+      ready: {log: 'listening', timeout: 240s}
+      stop: {signal: SIGTERM, grace: 2s}
+    duration: 1s
+    """
+
+
+def test_interrupt_during_start_up_does_not_wait_for_the_ready_timeout(chaos: Chaos) -> None:
+    proc = chaos.start("run", chaos.scenario("starting.yaml", STARTING))
+    wait_until(lambda: chaos.marked_processes() != [], "the system to be started")
+    proc.send_signal(signal.SIGINT)
+    result = chaos.finish(proc, deadline=60.0)  # far below the 240 s ready timeout
+
+    assert result.returncode == 3, result
+    assert "Traceback" not in result.stderr, result
+    assert chaos.marked_processes() == []
+    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    assert trial["verdict"] == "error"
+    assert "interrupted" in trial["error"]
