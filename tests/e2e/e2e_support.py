@@ -32,6 +32,14 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN_DEADLINE = 120.0
 """Generous cap for one ``chaos`` command; each ends on its own long before."""
 WAIT_DEADLINE = 30.0
+_WITH_DEFAULT_SIGINT = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL);"
+    " os.execv(sys.argv[1], sys.argv[1:])",
+]
+"""Background runs get SIGINT back: a shell starting the tests in the background ignores it,
+and an ignored signal stays ignored across exec (the SIGINT tests would then hang)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ class Chaos:
         """Start ``chaos ARGS`` in the background (the test must wait for it)."""
         self.tmpdir.mkdir(exist_ok=True)
         proc = subprocess.Popen(
-            [CHAOS, *map(str, args)],
+            [*_WITH_DEFAULT_SIGINT, CHAOS, *map(str, args)],
             cwd=self.home,
             env=self.env(),
             stdout=subprocess.PIPE,
@@ -115,7 +123,8 @@ class Chaos:
             proc.kill()
             out, err = proc.communicate()
             pytest.fail(f"chaos did not finish within {deadline:g}s:\n{out}\n{err}")
-        args = tuple(str(a) for a in proc.args[1:])  # type: ignore[index]
+        argv = [str(a) for a in proc.args]  # type: ignore[union-attr]
+        args = tuple(argv[argv.index(CHAOS) + 1 :])
         return CliResult(args, proc.returncode, out, err)
 
     def run(self, *args: str | Path, deadline: float = RUN_DEADLINE) -> CliResult:
