@@ -51,8 +51,10 @@ def test_root_is_marked_and_its_output_recorded(make_rig: Callable[..., Rig]) ->
     streams = {(e.stream, e.line) for e in rig.timeline.of(LogLine)}
     assert ("stdout", "warming up the flux capacitor") in streams
     assert ("stderr", "still warming") in streams
-    # The marker is inherited: the worker child carries it too.
+    # The marker is inherited: the worker child carries it too (readable once its exec is
+    # complete, which its own first line proves; "child N" may come while it is mid-exec).
     worker = int(rig.line("^child (\\d+)$").group(1))
+    rig.line(f"^worker ready {worker}$")
     assert worker in find_marked(rig.trial_id)
 
 
