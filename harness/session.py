@@ -153,16 +153,17 @@ class SystemSession:
         system = self.scenario.system
         values = self.values[instance]
         cwd = Path(resolve(system.cwd, values)) if system.cwd else self.run_dirs[instance]
-        proc = launch(
-            [resolve(part, values) for part in system.command],
-            instance=instance,
-            env={k: resolve(v, values) for k, v in system.env.items()},
-            cwd=cwd,
-            timeline=self.timeline,
-            trial_id=self.trial_id,
-        )
-        self.launched.append(proc)
-        self.tracker.add_root(proc.pid, instance)
+        with self.tracker.launching():
+            proc = launch(
+                [resolve(part, values) for part in system.command],
+                instance=instance,
+                env={k: resolve(v, values) for k, v in system.env.items()},
+                cwd=cwd,
+                timeline=self.timeline,
+                trial_id=self.trial_id,
+            )
+            self.launched.append(proc)
+            self.tracker.add_root(proc.pid, instance)
 
     def wait_ready(self) -> None:
         """Every instance ready before the deadline, or ``NotReadyError`` with its output."""

@@ -20,7 +20,7 @@ import select
 import signal as _signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from harness.errors import SystemUnderTestError
 from harness.observe.events import Event, HarnessNote, ProcessExit, ProcessStart
@@ -84,6 +84,7 @@ class ProcessTracker:
         self._ports = PortWatcher()
         self._trials: set[str] = set()
         self._foreign: set[int] = set()  # children of the harness that are not this trial's
+        self._launches = 0  # roots being launched: a new child of the harness is not an orphan
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._closed = False
@@ -135,6 +136,18 @@ class ProcessTracker:
             return 0.0
 
     # ------------------------------------------------------------------ the public view
+
+    @contextlib.contextmanager
+    def launching(self) -> Iterator[None]:
+        """Wrap a root's launch and its ``add_root``: meanwhile no child of the harness is
+        adopted as an orphan, so the new root is never tracked twice (once as an orphan)."""
+        with self._lock:
+            self._launches += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._launches -= 1
 
     def add_root(self, pid: int, instance: int) -> TrackedProcess:
         """Track a launched root (our own child) from this instant."""
@@ -202,13 +215,25 @@ class ProcessTracker:
             self._check_owned(proc)
             if self._closed or proc.pidfd is None or proc.exited is not None:
                 return False
-            self.heat()
-            sent = send(proc.pidfd, signum)
-            if sent and signum == _signal.SIGSTOP:
-                proc.frozen = True
-            elif sent and signum in (_signal.SIGCONT, _signal.SIGKILL):
-                proc.frozen = False
-            return sent
+            held = self._fds.get(proc.pidfd) == proc.pid
+            if held:
+                self.heat()
+                sent = send(proc.pidfd, signum)
+                if sent and signum == _signal.SIGSTOP:
+                    proc.frozen = True
+                elif sent and signum in (_signal.SIGCONT, _signal.SIGKILL):
+                    proc.frozen = False
+                return sent
+        # Not a descriptor held open for this pid: its number may be anyone's by now.
+        # Refuse, and put our own bug on record (the trial cannot pass silently).
+        self._timeline.record(
+            HarnessNote(
+                t=self._timeline.now(),
+                level="error",
+                message=f"process tracker: no pidfd held for {proc.pid}; signal not sent",
+            )
+        )
+        return False
 
     def set_frozen(self, proc: TrackedProcess, frozen: bool) -> None:
         """Record that ``proc`` is (not) stopped, so teardown knows to thaw it."""
@@ -380,6 +405,10 @@ class ProcessTracker:
         # exec'd): a child showing the parent's current one has not exec'd yet either.
         parent_now = procfs.cmdline(parent)
         with self._lock:
+            adopting = parent == os.getpid()
+            if pid in self._live or pid in self._pending or (adopting and self._launches):
+                os.close(fd)  # tracked meanwhile (a root just added), or maybe about to be
+                return None
             if not cmdline or cmdline in (parent_cmdline, parent_now):  # not exec'd, mid-exec
                 self._pending.add(
                     Pending(pid, parent, instance, fd, seen_t, seen_mono, parent_cmdline, cmdline)

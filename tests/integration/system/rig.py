@@ -33,17 +33,32 @@ def role(name: str, pattern: str | None = None, *, root: bool = False) -> RoleMa
 class Rig:
     """One trial's worth of real system machinery."""
 
-    def __init__(self, cwd: Path, roles: Sequence[RoleMatcher], **tracker_options: Any) -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        roles: Sequence[RoleMatcher],
+        *,
+        thread: bool = True,
+        **tracker_options: Any,
+    ) -> None:
         self.cwd = cwd
         self.timeline = Timeline()
         self.trial_id = uuid.uuid4().hex
         self.tracker = ProcessTracker(self.timeline, roles, **tracker_options)
-        self.tracker.start()
+        if thread:  # else the test drives each round itself (wait_gone pumps when idle)
+            self.tracker.start()
         self.launched: list[Launched] = []
         self.reports: list[TeardownReport] = []
         self._closed = False
 
     def launch(self, command: list[str], instance: int = 0) -> Launched:
+        with self.tracker.launching():
+            proc = self.spawn(command, instance)
+            self.tracker.add_root(proc.pid, instance)
+        return proc
+
+    def spawn(self, command: list[str], instance: int = 0) -> Launched:
+        """Launch marked, without telling the tracker (``launch`` does both)."""
         proc = launch(
             command,
             instance=instance,
@@ -53,7 +68,6 @@ class Rig:
             trial_id=self.trial_id,
         )
         self.launched.append(proc)
-        self.tracker.add_root(proc.pid, instance)
         return proc
 
     def wait(self, kind: type[E], predicate: Callable[[E], bool] = lambda _: True) -> E:

@@ -237,3 +237,18 @@ def test_an_unreaped_dead_child_is_not_seen_again_as_new(make_rig: Callable[...,
     starts = [e.pid for e in rig.timeline.of(ProcessStart) if e.pid in workers]
     assert sorted(starts) == sorted(workers), "a zombie was tracked as a new process"
     assert len(rig.tracker.processes(role="worker")) == 1
+
+
+def test_a_root_being_launched_is_never_adopted_as_an_orphan(make_rig: Callable[..., Rig]) -> None:
+    """A new root is a marked child of the harness, like an orphan, until add_root: the
+    tracker must not adopt it meanwhile (it would be tracked twice, once as a non-root)."""
+    rig = make_rig(ROLES, thread=False, port_interval=0.001, idle_port_interval=0.001)
+    rig.launch(program("family.py", "1"))  # the trial is known: its orphans are adopted
+    with rig.tracker.launching():
+        second = rig.spawn(program("family.py", "1"), instance=1)
+        rig.wait(LogLine, lambda e: e.instance == 1 and e.line.startswith("family ready"))
+        # Drive tracker rounds (each adopts orphans) while the root is not yet added.
+        assert not rig.tracker.wait_gone(instance=0, timeout=0.3)
+        rig.tracker.add_root(second.pid, 1)
+    starts = [e for e in rig.timeline.of(ProcessStart) if e.pid == second.pid]
+    assert [(e.root, e.role) for e in starts] == [(True, "main")]
