@@ -8,7 +8,7 @@ from collections.abc import Iterable
 BUGS: dict[str, str] = {
     "no-restart": "the backend is not restarted after it dies (Jan #4155)",
     "client-no-retry": "the gateway fails fast with 502 while the backend is down (Jan #4155)",
-    "fixed-port": "every instance's backend uses port 39291 and start-up 'cleans up' by "
+    "fixed-port": "every instance's backend uses port 29291 and start-up 'cleans up' by "
     "destroying whatever backend answers there (Jan #4565)",
     "shared-data": "instances share one data folder without a lock (Jan multi-instance)",
     "crash-on-unknown-id": "the daemon exits on a request for a missing dataflow or the config "

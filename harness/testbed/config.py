@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-FIXED_BACKEND_PORT = 39291
+FIXED_BACKEND_PORT = 29291
+"""The fixed-port bug's one backend port (Jan's was 39291). Below the kernel's ephemeral
+range (32768-60999), so no free port handed out to another system can ever be it."""
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,7 @@ def free_port() -> int:
 
 
 def test_fixed_port_start_up_clean_up_ends_the_other_instances_backend(testbed: Factory) -> None:
-    # The bug's own port (39291 by default) may be held by another run of the bug on this
+    # The bug's own port (29291 by default) may be held by another run of the bug on this
     # machine (the detection matrix): this test fixes its own.
     fixed = free_port()
     bug = ("--bugs", "fixed-port", "--fixed-port", str(fixed))
@@ -89,7 +89,8 @@ def test_fixed_port_start_up_clean_up_ends_the_other_instances_backend(testbed: 
     assert a.slot("backend")["port"] == fixed
     b = testbed(*SMALL, "--instance-id", "b", *bug, wait_ready=False)
     wait_for("a's backend destroyed by b", lambda: "destroyed on request" in a.log())
-    assert "start-up clean-up: destroyed the backend" in b.log()
+    # b says so once a's answer reaches it: a moment after a's own line.
+    wait_for("b's account of it", lambda: "start-up clean-up: destroyed the backend" in b.log())
     entry = a.wait_slot("backend", "noticed dead", lambda s: s["pid"] != first)
     assert entry["restarts"] >= 1
 
