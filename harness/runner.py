@@ -86,6 +86,9 @@ class Run:
             started=_now(), harness_version=__version__, argv=options.argv, seed=self.seed
         )
         self.abort = threading.Event()
+        """Interrupted (Ctrl-C, SIGTERM): running trials are cut short, none is started."""
+        self.failed_fast = threading.Event()
+        """``--fail-fast`` saw a failure: no new trial starts; running ones finish."""
         self._lock = threading.Lock()
 
     def execute(self) -> RunResult:
@@ -124,7 +127,7 @@ class Run:
             try:
                 while pending or running:
                     while pending and len(running) < max(1, self.options.jobs):
-                        if self.abort.is_set():
+                        if self.abort.is_set() or self.failed_fast.is_set():
                             pending.clear()
                             break
                         scenario, sresult, index = pending.pop(0)
@@ -159,7 +162,7 @@ class Run:
             self._save()
         self.observer.trial_finished(scenario.name, trial)
         if self.options.fail_fast and trial.verdict is not Verdict.PASS:
-            self.abort.set()
+            self.failed_fast.set()
 
     def _save(self) -> None:
         if self.options.journal_path is not None:

@@ -153,9 +153,10 @@ class SystemSession:
         system = self.scenario.system
         values = self.values[instance]
         cwd = Path(resolve(system.cwd, values)) if system.cwd else self.run_dirs[instance]
+        command = [resolve(part, values) for part in system.command]
         with self.tracker.launching():
             proc = launch(
-                [resolve(part, values) for part in system.command],
+                command,
                 instance=instance,
                 env={k: resolve(v, values) for k, v in system.env.items()},
                 cwd=cwd,
@@ -163,7 +164,7 @@ class SystemSession:
                 trial_id=self.trial_id,
             )
             self.launched.append(proc)
-            self.tracker.add_root(proc.pid, instance)
+            self.tracker.add_root(proc.pid, instance, trial_id=self.trial_id, command=command)
 
     def wait_ready(self) -> None:
         """Every instance ready before the deadline, or ``NotReadyError`` with its output."""

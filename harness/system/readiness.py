@@ -112,7 +112,8 @@ def wait_ready(
 ) -> ReadyOutcome:
     """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``).
 
-    ``interrupted`` (the user pressed Ctrl-C) ends the wait within ``_POLL_S``.
+    ``interrupted`` (the user pressed Ctrl-C) ends the wait at the next look, within
+    about a second (one check's own timeout).
     """
     pattern = (
         re.compile(checks.log_regex) if isinstance(checks.log_regex, str) else checks.log_regex

@@ -85,6 +85,7 @@ class ProcessTracker:
         self._trials: set[str] = set()
         self._foreign: set[int] = set()  # children of the harness that are not this trial's
         self._launches = 0  # roots being launched: a new child of the harness is not an orphan
+        self._exited: set[int] = set()  # pids whose exit is recorded (maybe unreaped zombies)
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._closed = False
@@ -149,16 +150,30 @@ class ProcessTracker:
             with self._lock:
                 self._launches -= 1
 
-    def add_root(self, pid: int, instance: int) -> TrackedProcess:
-        """Track a launched root (our own child) from this instant."""
+    def add_root(
+        self,
+        pid: int,
+        instance: int,
+        *,
+        trial_id: str | None = None,
+        command: Sequence[str] | None = None,
+    ) -> TrackedProcess:
+        """Track a launched root (our own child) from this instant.
+
+        Pass the ``trial_id`` it was marked with and the ``command`` it was started with:
+        just after Popen returns, the root may still be mid-exec, its environment and
+        command line not yet readable in /proc.
+        """
         fd = open_pidfd(pid)
         if fd is None:
             raise SystemUnderTestError(f"the system's root process {pid} vanished at once")
-        marker = read_marker(pid)
+        if trial_id is None:
+            marker = read_marker(pid)
+            trial_id = marker.trial_id if marker is not None else None
         with self._lock:
-            if marker is not None:
-                self._trials.add(marker.trial_id)
-            cmdline = procfs.cmdline(pid) or []
+            if trial_id is not None:
+                self._trials.add(trial_id)
+            cmdline = list(command) if command is not None else procfs.cmdline(pid) or []
             proc, event = self._track(
                 pid, os.getpid(), instance, cmdline, self._timeline.now(), fd, root=True
             )
@@ -389,11 +404,15 @@ class ProcessTracker:
         if fd is None:
             return None
         # With the pidfd open the process cannot change; check it is the child we listed.
-        if procfs.state(pid) in ("Z", "X", None):
-            # Already dead: one we saw exit that its parent has not reaped yet (listed as a
-            # child until then), or one too short-lived to name. Not a new process.
-            os.close(fd)
-            return None
+        state = procfs.state(pid)
+        with self._lock:
+            if state is not None and state not in ("Z", "X"):
+                self._exited.discard(pid)  # alive: if once ours and dead, its pid was reused
+            elif pid in self._exited or state is None:
+                # One we saw exit that its parent has not reaped yet (listed as its child
+                # until then), or gone already: not a new process.
+                os.close(fd)
+                return None
         actual = procfs.ppid(pid)
         if actual != parent:
             marker = read_marker(pid)
@@ -517,6 +536,7 @@ class ProcessTracker:
                 return events
             proc.exited = self._timeline.now()
             proc.pidfd = None
+            self._exited.add(pid)
             proc.frozen = False
             events.append(
                 ProcessExit(

@@ -157,6 +157,9 @@ class HttpWorkload:
         return None
 
     def _send(self, number: int, instance: int) -> None:
+        with self._idle:
+            if number not in self._in_flight:  # recorded already: not sent, or stop() ran
+                return
         http = self.spec.http
         sent = self._timeline.now()
         try:

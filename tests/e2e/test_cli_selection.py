@@ -33,6 +33,21 @@ def test_fail_fast_stops_after_the_first_failure(chaos: Chaos) -> None:
     assert trials == {"a-never-ready": ["fail"], "b-restart": []}
 
 
+def test_fail_fast_in_parallel_lets_running_trials_finish(chaos: Chaos) -> None:
+    suite = chaos.home / "suite"
+    chaos.scenario("suite/a.yaml", NEVER_READY)
+    chaos.scenario("suite/b.yaml", supervisor_scenario("b-restart", duration="3s"))
+    chaos.scenario("suite/c.yaml", supervisor_scenario("c-restart", duration="1500ms"))
+
+    result = chaos.run("run", suite, "--fail-fast", "--jobs", "2")
+
+    assert result.returncode == 1, result
+    journal = read_journal(chaos.home / "reports" / "journal.json")
+    trials = {s["name"]: [t["verdict"] for t in s["trials"]] for s in journal["scenarios"]}
+    # a fails while b (started beside it) runs: b is judged in full, c never starts.
+    assert trials == {"a-never-ready": ["fail"], "b-restart": ["pass"], "c-restart": []}
+
+
 def test_without_fail_fast_every_scenario_runs(chaos: Chaos) -> None:
     suite = chaos.home / "suite"
     chaos.scenario("suite/a.yaml", NEVER_READY)

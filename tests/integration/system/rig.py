@@ -54,7 +54,7 @@ class Rig:
     def launch(self, command: list[str], instance: int = 0) -> Launched:
         with self.tracker.launching():
             proc = self.spawn(command, instance)
-            self.tracker.add_root(proc.pid, instance)
+            self.tracker.add_root(proc.pid, instance, trial_id=self.trial_id, command=command)
         return proc
 
     def spawn(self, command: list[str], instance: int = 0) -> Launched:
