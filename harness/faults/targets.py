@@ -74,16 +74,7 @@ def record_miss(
     ctx: FaultContext, index: int, kind: str, reason: str, role: str | None = None
 ) -> None:
     """A fault that found nothing to act on: on the record, never silent."""
-    ctx.timeline.record(
-        FaultAction(
-            t=ctx.timeline.now(),
-            fault=index,
-            kind=kind,
-            phase="miss",
-            role=role,
-            detail={"reason": reason},
-        )
-    )
+    record_action(ctx, index, kind, "miss", role, [], {"reason": reason})
 
 
 def record_action(
