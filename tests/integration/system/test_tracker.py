@@ -167,12 +167,27 @@ def test_outside_process_is_refused(
     assert outsider.poll() is None
 
 
+def _family(make_rig: Callable[..., Rig], workers: int) -> Rig:
+    """A rig running family.py with ``workers`` workers, all of them seen."""
+    rig = make_rig(ROLES)
+    rig.launch(program("family.py", str(workers)))
+    rig.line("^family ready")
+    _workers(rig, workers)
+    return rig
+
+
+def _kill_all_and_see_every_exit(rig: Rig) -> None:
+    """SIGKILL the whole tree at once; once gone, every exit must be on the timeline."""
+    for proc in rig.tracker.processes():
+        rig.tracker.signal(proc, signal.SIGKILL)
+    assert rig.tracker.wait_gone(timeout=DEADLINE_S), rig.recorded()
+    exited = {e.pid for e in rig.timeline.of(ProcessExit)}
+    assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
+
+
 def test_gone_only_once_every_exit_is_on_the_timeline(make_rig: Callable[..., Rig]) -> None:
     """Whoever sees ``wait_gone`` succeed must find each exit recorded (teardown reads them)."""
-    rig = make_rig(ROLES)
-    rig.launch(program("family.py", "6"))
-    rig.line("^family ready")
-    _workers(rig, 6)
+    rig = _family(make_rig, 6)
     early: list[str] = []
 
     def check(event: Event) -> None:
@@ -184,20 +199,13 @@ def test_gone_only_once_every_exit_is_on_the_timeline(make_rig: Callable[..., Ri
                 early.append(f"gone while exits of {sorted(tracked - exited)} were unrecorded")
 
     rig.timeline.subscribe(check)
-    for proc in rig.tracker.processes():
-        rig.tracker.signal(proc, signal.SIGKILL)
-    assert rig.tracker.wait_gone(timeout=DEADLINE_S)
-    exited = {e.pid for e in rig.timeline.of(ProcessExit)}
-    assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
+    _kill_all_and_see_every_exit(rig)
     assert early == []
 
 
 def test_a_failing_subscriber_loses_no_exit(make_rig: Callable[..., Rig]) -> None:
     """A subscriber that raises (an on_spawn fault's bug) must not hide later exits."""
-    rig = make_rig(ROLES)
-    rig.launch(program("family.py", "4"))
-    rig.line("^family ready")
-    _workers(rig, 4)
+    rig = _family(make_rig, 4)
     raised: list[int] = []
 
     def broken(event: Event) -> None:
@@ -206,11 +214,7 @@ def test_a_failing_subscriber_loses_no_exit(make_rig: Callable[..., Rig]) -> Non
             raise RuntimeError("a subscriber's own bug")
 
     rig.timeline.subscribe(broken)
-    for proc in rig.tracker.processes():
-        rig.tracker.signal(proc, signal.SIGKILL)
-    assert rig.tracker.wait_gone(timeout=DEADLINE_S), rig.recorded()
-    exited = {e.pid for e in rig.timeline.of(ProcessExit)}
-    assert {p.pid for p in rig.tracker.processes(alive_only=False)} <= exited
+    _kill_all_and_see_every_exit(rig)
     assert raised, "the subscriber saw an exit"
 
 
