@@ -19,6 +19,7 @@ from rich.text import Text
 
 from harness.report.excerpt import (
     evidence_lines,
+    expected_observed,
     failed_invariants,
     figures,
     ms,
@@ -123,10 +124,8 @@ def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> Ren
         parts.append(Text(f"  {trial.error}"))
     for inv in failed_invariants(trial):
         parts.append(Text.assemble("  ✗ ", (inv.kind, "bold"), f": {inv.detail}"))
-        if inv.expected is not None:
-            parts.append(Text.assemble(("    expected: ", "dim"), inv.expected))
-        if inv.observed is not None:
-            parts.append(Text.assemble(("    observed: ", "dim"), inv.observed))
+        for label, value in expected_observed(inv):
+            parts.append(Text.assemble((f"    {label}: ", "dim"), value))
         for line in evidence_lines(trial, inv):
             parts.append(Text("      " + line, style="dim"))
     tail = trial.output_tail if verbose else trial.output_tail[-OUTPUT_TAIL:]

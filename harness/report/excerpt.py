@@ -87,6 +87,12 @@ def failed_invariants(trial: TrialResult) -> list[InvariantResult]:
     return [i for i in trial.invariants if i.verdict is not Verdict.PASS]
 
 
+def expected_observed(inv: InvariantResult) -> list[tuple[str, str]]:
+    """``("expected", ...)`` and ``("observed", ...)``, each only when the checker said it."""
+    pairs = [("expected", inv.expected), ("observed", inv.observed)]
+    return [(label, value) for label, value in pairs if value is not None]
+
+
 def failure_message(trial: TrialResult) -> str:
     """One line saying why the trial did not pass (first failed invariant, else the error)."""
     failed = failed_invariants(trial)

@@ -13,7 +13,12 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import PurePath
 
-from harness.report.excerpt import evidence_lines, failed_invariants, failure_message
+from harness.report.excerpt import (
+    evidence_lines,
+    expected_observed,
+    failed_invariants,
+    failure_message,
+)
 from harness.results import RunResult, ScenarioResult, TrialResult, Verdict
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -36,10 +41,7 @@ def _failure_text(trial: TrialResult) -> str:
         lines.append(trial.error)
     for inv in failed_invariants(trial):
         lines.append(f"{inv.kind} ({inv.verdict}): {inv.detail}")
-        if inv.expected is not None:
-            lines.append(f"  expected: {inv.expected}")
-        if inv.observed is not None:
-            lines.append(f"  observed: {inv.observed}")
+        lines.extend(f"  {label}: {value}" for label, value in expected_observed(inv))
         lines.extend("    " + line for line in evidence_lines(trial, inv))
     return "\n".join(lines)
 

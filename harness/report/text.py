@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from harness.report.excerpt import evidence_lines, failed_invariants
+from harness.report.excerpt import evidence_lines, expected_observed, failed_invariants
 from harness.results import TrialResult
 
 OUTPUT_TAIL = 20
@@ -32,10 +32,7 @@ def describe_trial(scenario_name: str, result: TrialResult) -> str:
         lines.append(f"  {result.error}")
     for inv in failed_invariants(result):
         lines.append(f"  ✗ {inv.kind} ({inv.verdict}): {inv.detail}")
-        if inv.expected is not None:
-            lines.append(f"      expected: {inv.expected}")
-        if inv.observed is not None:
-            lines.append(f"      observed: {inv.observed}")
+        lines.extend(f"      {label}: {value}" for label, value in expected_observed(inv))
         around = evidence_lines(result, inv)
         if around:
             lines.append("      timeline around the evidence:")
