@@ -58,11 +58,11 @@ def _stat_fields(pid: int) -> list[bytes] | None:
     return raw[raw.rfind(b")") + 2 :].split()
 
 
-def ppid(pid: int) -> int | None:
-    """The current parent pid (field 4 of ``stat``)."""
+def state_and_ppid(pid: int) -> tuple[str, int] | None:
+    """The state letter and current parent pid (fields 3 and 4 of ``stat``), in one read."""
     fields = _stat_fields(pid)
     try:
-        return int(fields[1]) if fields else None
+        return (fields[0].decode("ascii", "replace"), int(fields[1])) if fields else None
     except (IndexError, ValueError):
         return None
 

@@ -387,6 +387,9 @@ class ProcessTracker:
                 with self._lock:
                     if child in self._live or child in self._pending:
                         continue
+                    dead = child in self._exited
+                if dead and procfs.state(child) in ("Z", "X", None):
+                    continue  # exit recorded, not yet reaped by its parent: listed every scan
                 found = self._discover(child, parent, instance, parent_cmdline)
                 if found is not None:
                     events.extend(found[1])
@@ -404,16 +407,16 @@ class ProcessTracker:
         if fd is None:
             return None
         # With the pidfd open the process cannot change; check it is the child we listed.
-        state = procfs.state(pid)
+        read = procfs.state_and_ppid(pid)
         with self._lock:
-            if state is not None and state not in ("Z", "X"):
+            if read is not None and read[0] not in ("Z", "X"):
                 self._exited.discard(pid)  # alive: if once ours and dead, its pid was reused
-            elif pid in self._exited or state is None:
-                # One we saw exit that its parent has not reaped yet (listed as its child
-                # until then), or gone already: not a new process.
+            elif read is None or pid in self._exited:
+                # Gone already, or one we saw exit that its parent has not reaped yet
+                # (listed as its child until then): not a new process.
                 os.close(fd)
                 return None
-        actual = procfs.ppid(pid)
+        actual = read[1]
         if actual != parent:
             marker = read_marker(pid)
             if actual != os.getpid() or marker is None or marker.trial_id not in self._trials:
