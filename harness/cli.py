@@ -23,8 +23,9 @@ from rich.console import Console
 
 from harness import __version__
 from harness.errors import HostError, ScenarioError, UsageError
-from harness.results import RunResult, Verdict
+from harness.results.model import RunResult
 from harness.scenario.model import Scenario
+from harness.spec.verdict import Verdict
 
 
 class ExitCode(IntEnum):
@@ -151,7 +152,7 @@ def run(
 ) -> None:
     """Run every scenario found in PATHS and judge each trial."""
     from harness.report.console import RunProgress, render_summary
-    from harness.runner import Run, RunOptions
+    from harness.run.runner import Run, RunOptions
 
     with _errors():
         scenarios = _load(paths, _parse_vars(var), select, repeat)
@@ -269,9 +270,9 @@ def report(
     var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
 ) -> None:
     """Re-render (and optionally re-judge) a journal without re-running anything."""
-    from harness import journal
     from harness.report.console import render_summary
     from harness.report.writers import rejudge, write_reports
+    from harness.results import journal
 
     with _errors():
         try:
@@ -306,10 +307,10 @@ def compare(
     (time metrics only: scheduling jitter of a few ms is not a regression), with p < alpha
     (Mann-Whitney U).
     """
-    from harness import journal
     from harness.report.compare import compare as do_compare
     from harness.report.compare import compare_to_markdown, render_compare
-    from harness.scenario.units import parse_duration, parse_fraction
+    from harness.results import journal
+    from harness.spec.units import parse_duration, parse_fraction
 
     with _errors():
         try:
@@ -349,9 +350,9 @@ def matrix(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the matrix.")] = False,
 ) -> None:
     """Run the scenarios once per value of a var and show which scenario catches which."""
-    from harness.matrix import run_matrix, to_markdown
     from harness.report.console import RunProgress
-    from harness.runner import RunOptions
+    from harness.run.matrix import run_matrix, to_markdown
+    from harness.run.runner import RunOptions
 
     with _errors():
         name, sep, raw = axis.partition("=")

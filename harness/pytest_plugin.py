@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from harness.results import RunResult, TrialResult
+    from harness.results.model import RunResult, TrialResult
+    from harness.run.session import SystemSession
     from harness.scenario.model import Scenario
-    from harness.session import SystemSession
 
 _RESULT_ATTR = "chaos_trial"
 """The test report attribute carrying a trial's journal entry (a JSON string)."""
@@ -215,11 +215,12 @@ class ScenarioItem(pytest.Item):
         self.trial_json: str | None = None
 
     def runtest(self) -> None:
-        from harness.journal import run_to_dict
-        from harness.results import RunResult, ScenarioResult, Verdict
-        from harness.runner import trial_seed
+        from harness.results.journal import run_to_dict
+        from harness.results.model import RunResult, ScenarioResult
+        from harness.run.runner import trial_seed
+        from harness.run.trial import run_trial
+        from harness.spec.verdict import Verdict
         from harness.system.subreaper import become_subreaper, reap_leftovers
-        from harness.trial import run_trial
 
         become_subreaper()
         if _REAPED not in self.config.stash:  # like chaos run: what a killed run left
@@ -310,7 +311,7 @@ class ChaosReports:
         import sys
 
         from harness import __version__
-        from harness.journal import SCHEMA, run_from_dict
+        from harness.results.journal import SCHEMA, run_from_dict
 
         scenarios = sorted(self.scenarios.values(), key=lambda s: (s["file"], s["name"]))
         for scenario in scenarios:
@@ -354,9 +355,9 @@ def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., Syste
         wait_ready: bool = True,
         variables: dict[str, str] | None = None,
     ) -> SystemSession:
-        from harness.runner import trial_seed
+        from harness.run.runner import trial_seed
+        from harness.run.session import NotReadyError, SystemSession
         from harness.scenario.loader import load_scenario, scenario_from_mapping
-        from harness.session import NotReadyError, SystemSession
 
         if isinstance(spec, dict):
             scenario = scenario_from_mapping(spec, variables or {})

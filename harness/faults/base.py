@@ -14,16 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from harness.observe.timeline import Timeline
+from harness.spec.kinds import FaultSpec
 from harness.system.process import TrackedProcess
-
-
-class FaultSpec(BaseModel):
-    """Base of every fault's options: frozen, unknown fields refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class FaultContext(Protocol):

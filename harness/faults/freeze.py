@@ -11,10 +11,11 @@ import signal as _signal
 
 from pydantic import ConfigDict, Field
 
-from harness.faults.base import FaultContext, FaultKind, FaultSpec
+from harness.faults.base import FaultContext, FaultKind
 from harness.faults.once import Once
 from harness.faults.targets import TargetSpec, choose, record_action, record_miss
-from harness.scenario.units import Duration
+from harness.spec.kinds import FaultSpec
+from harness.spec.units import Duration
 from harness.system.process import TrackedProcess
 
 

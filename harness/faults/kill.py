@@ -11,9 +11,10 @@ import signal as _signal
 
 from pydantic import field_validator
 
-from harness.faults.base import FaultContext, FaultKind, FaultSpec
+from harness.faults.base import FaultContext, FaultKind
 from harness.faults.targets import TargetSpec, choose, record_action, record_miss
-from harness.scenario.model import Signal, signal_name
+from harness.spec.kinds import FaultSpec
+from harness.spec.signals import Signal, signal_name
 from harness.system.process import TrackedProcess
 
 _STOPS = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.faults import freeze, kill, request, squat_port
 from harness.faults.base import FaultKind
-from harness.registry import Registry
+from harness.spec.registry import Registry
 
 FAULTS: Registry[FaultKind] = Registry("fault kind")
 

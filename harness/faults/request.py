@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field
 
-from harness.faults.base import FaultContext, FaultKind, FaultSpec
+from harness.faults.base import FaultContext, FaultKind
 from harness.observe.events import FaultAction, Request
-from harness.observe.http import compact, http_json, is_loopback
-from harness.scenario.units import Duration
+from harness.observe.http import compact, http_json
+from harness.spec.kinds import FaultSpec
+from harness.spec.loopback import is_loopback
+from harness.spec.units import Duration
 from harness.system.process import TrackedProcess
 
 _JOIN_SLACK_S = 2.0

@@ -11,12 +11,13 @@ import socket
 
 from pydantic import ConfigDict, Field, field_validator
 
-from harness.faults.base import FaultContext, FaultKind, FaultSpec
+from harness.faults.base import FaultContext, FaultKind
 from harness.faults.once import Once
 from harness.faults.targets import record_miss
 from harness.observe.events import FaultAction
-from harness.observe.http import is_loopback
-from harness.scenario.units import Duration
+from harness.spec.kinds import FaultSpec
+from harness.spec.loopback import is_loopback
+from harness.spec.units import Duration
 from harness.system.process import TrackedProcess
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})

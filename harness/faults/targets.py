@@ -12,8 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from harness.faults.base import FaultContext, FaultSpec
+from harness.faults.base import FaultContext
 from harness.observe.events import FaultAction
+from harness.spec.kinds import FaultSpec
 from harness.system.process import TrackedProcess
 
 Which = Literal["random", "oldest", "newest"]

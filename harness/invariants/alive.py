@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Life, Lifetimes, ready_times, trial_end
 from harness.invariants.outcome import listing, result, secs
-from harness.results import InvariantResult
+from harness.spec.kinds import InvariantSpec
+from harness.spec.verdict import InvariantResult
 
 KIND = "alive"
 

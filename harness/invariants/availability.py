@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import ClassVar, Literal
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import teardown_start
 from harness.invariants.outcome import listing, result, secs
 from harness.observe.events import FaultAction, Request
-from harness.results import InvariantResult
-from harness.scenario.units import Fraction
+from harness.spec.kinds import InvariantSpec
+from harness.spec.units import Fraction
+from harness.spec.verdict import InvariantResult
 
 KIND = "availability"
 

@@ -13,19 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
 from harness.observe.events import Event
 from harness.observe.timeline import Timeline
-from harness.results import InvariantResult
+from harness.spec.kinds import InvariantSpec
+from harness.spec.verdict import InvariantResult
 
 E = TypeVar("E", bound=Event)
-
-
-class InvariantSpec(BaseModel):
-    """Base of every invariant's options: frozen, unknown fields refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 @dataclass(frozen=True)

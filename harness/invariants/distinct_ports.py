@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import ClassVar
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.outcome import listing, result
 from harness.observe.events import PortListen, Ready
-from harness.results import InvariantResult
+from harness.spec.kinds import InvariantSpec
+from harness.spec.verdict import InvariantResult
 
 KIND = "distinct_ports"
 

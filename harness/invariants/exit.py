@@ -10,12 +10,13 @@ import re
 
 from pydantic import model_validator
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Lifetimes
 from harness.invariants.outcome import listing, result, secs
 from harness.observe.events import LogLine, SystemStart
-from harness.results import InvariantResult
-from harness.scenario.model import Regex
+from harness.spec.kinds import InvariantSpec
+from harness.spec.regex import Regex
+from harness.spec.verdict import InvariantResult
 
 KIND = "exit"
 

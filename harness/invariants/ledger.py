@@ -15,12 +15,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from harness.invariants.base import Checker, CollectContext, History, InvariantSpec
+from harness.invariants.base import Checker, CollectContext, History
 from harness.invariants.outcome import limit, listing, result
 from harness.invariants.values import MISSING, read_path, shown
 from harness.observe.events import Lookup, Request
-from harness.results import InvariantResult
-from harness.scenario.units import Duration
+from harness.spec.kinds import InvariantSpec
+from harness.spec.units import Duration
+from harness.spec.verdict import InvariantResult
 
 KIND = "ledger"
 

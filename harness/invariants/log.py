@@ -12,11 +12,12 @@ from typing import ClassVar, Literal
 
 from pydantic import model_validator
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.outcome import listing, result, secs
 from harness.observe.events import LogLine
-from harness.results import InvariantResult
-from harness.scenario.model import Regex
+from harness.spec.kinds import InvariantSpec
+from harness.spec.regex import Regex
+from harness.spec.verdict import InvariantResult
 
 KIND = "log"
 

@@ -9,12 +9,13 @@ as an orphan.
 
 from __future__ import annotations
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Lifetimes
 from harness.invariants.outcome import limit, listing, result, secs
 from harness.observe.events import SystemStart, Teardown
-from harness.results import InvariantResult
-from harness.scenario.units import Duration
+from harness.spec.kinds import InvariantSpec
+from harness.spec.units import Duration
+from harness.spec.verdict import InvariantResult
 
 KIND = "no_orphans"
 

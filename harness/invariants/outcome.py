@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from harness.invariants.base import InvariantSpec
-from harness.results import InvariantResult, Verdict
+from harness.spec.kinds import InvariantSpec
+from harness.spec.verdict import InvariantResult, Verdict
 
 
 def secs(seconds: float) -> str:

@@ -19,8 +19,8 @@ from harness.invariants.lifetimes import INF, ready_times, teardown_start
 from harness.invariants.outcome import limit, result, secs
 from harness.invariants.values import Expectation, read_path, shown
 from harness.observe.events import FaultAction, ProbeResult
-from harness.results import InvariantResult
-from harness.scenario.units import Duration
+from harness.spec.units import Duration
+from harness.spec.verdict import InvariantResult
 
 KIND = "probe"
 

@@ -14,12 +14,13 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Hit, Life, Lifetimes, trial_end
 from harness.invariants.outcome import limit, listing, result, secs
 from harness.observe.events import FaultAction, ProbeResult
-from harness.results import InvariantResult
-from harness.scenario.units import Duration
+from harness.spec.kinds import InvariantSpec
+from harness.spec.units import Duration
+from harness.spec.verdict import InvariantResult
 
 KIND = "recovers"
 

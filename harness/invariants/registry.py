@@ -16,7 +16,7 @@ from harness.invariants import (
     steady,
 )
 from harness.invariants.base import Checker
-from harness.registry import Registry
+from harness.spec.registry import Registry
 
 INVARIANTS: Registry[Checker] = Registry("invariant kind")
 

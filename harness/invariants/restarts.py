@@ -13,10 +13,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
-from harness.invariants.base import Checker, History, InvariantSpec
+from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Life, Lifetimes, ready_times
 from harness.invariants.outcome import result, secs
-from harness.results import InvariantResult
+from harness.spec.kinds import InvariantSpec
+from harness.spec.verdict import InvariantResult
 
 KIND = "restarts"
 

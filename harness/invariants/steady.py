@@ -13,7 +13,7 @@ from harness.invariants.lifetimes import ready_times, teardown_start
 from harness.invariants.outcome import result, secs
 from harness.invariants.values import Expectation, read_path, shown
 from harness.observe.events import FaultAction, ProbeResult
-from harness.results import InvariantResult
+from harness.spec.verdict import InvariantResult
 
 KIND = "steady"
 

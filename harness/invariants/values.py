@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from harness.invariants.base import InvariantSpec
-from harness.scenario.model import Regex
+from harness.spec.kinds import InvariantSpec
+from harness.spec.regex import Regex
 
 MISSING = object()
 """What ``read_path`` returns when the path does not exist in the value."""

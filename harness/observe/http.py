@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import errno
 import http.client
-import ipaddress
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+from harness.spec.loopback import is_loopback
+
 _BODY_LIMIT = 4096
 
 
@@ -40,17 +40,6 @@ class HttpAnswer:
     def ok(self) -> bool:
         """A 2xx answer."""
         return self.status is not None and 200 <= self.status < 300
-
-
-def is_loopback(host: str) -> bool:
-    """``127.0.0.0/8``, ``::1`` or a local name; nothing that could leave the machine."""
-    name = host.strip("[]").lower()
-    if name in _LOCAL_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def http_json(

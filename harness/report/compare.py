@@ -19,7 +19,7 @@ from rich.text import Text
 from harness.report.excerpt import metric_values
 from harness.report.markdown import cell
 from harness.report.stats import mann_whitney_u, median, percentile
-from harness.results import RunResult
+from harness.results.model import RunResult
 
 MIN_SAMPLES = 3
 HIGHER_IS_BETTER = frozenset({"availability"})

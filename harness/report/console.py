@@ -25,7 +25,8 @@ from harness.report.excerpt import (
     ms,
     percent,
 )
-from harness.results import RunResult, ScenarioResult, TrialResult, Verdict
+from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.spec.verdict import Verdict
 
 VERDICT_STYLE = {
     Verdict.PASS: "bold green",

@@ -13,7 +13,8 @@ from typing import Any
 
 from harness.observe.events import Event, LogLine, ProbeResult, Request
 from harness.report.stats import percentile
-from harness.results import InvariantResult, ScenarioResult, TrialResult, Verdict
+from harness.results.model import ScenarioResult, TrialResult
+from harness.spec.verdict import InvariantResult, Verdict
 
 AROUND = 6
 """Events shown around each piece of evidence."""

@@ -18,7 +18,8 @@ from harness.report.excerpt import (
     percent,
 )
 from harness.report.svg import Axis, distribution_svg, latency_svg, timeline_svg
-from harness.results import RunResult, ScenarioResult, TrialResult, Verdict
+from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.spec.verdict import Verdict
 
 HATCH = (
     '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'

@@ -19,7 +19,8 @@ from harness.report.excerpt import (
     failed_invariants,
     failure_message,
 )
-from harness.results import RunResult, ScenarioResult, TrialResult, Verdict
+from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.spec.verdict import Verdict
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

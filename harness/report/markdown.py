@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 
 from harness.report.excerpt import failed_invariants, failure_message, figures, ms, percent
-from harness.results import RunResult, Verdict
+from harness.results.model import RunResult
+from harness.spec.verdict import Verdict
 
 ICON = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.ERROR: "💥", Verdict.SKIP: "⏭️"}
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from harness.report.excerpt import evidence_lines, expected_observed, failed_invariants
-from harness.results import TrialResult
+from harness.results.model import TrialResult
 
 OUTPUT_TAIL = 20
 """Lines of the system's output shown for a trial that was never judged."""

@@ -14,19 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness import journal as journal_module
 from harness.observe.events import Event
 from harness.report.html import to_html
 from harness.report.junit import to_junit
 from harness.report.markdown import to_markdown, write_step_summary
-from harness.results import (
-    InvariantResult,
-    RunResult,
-    ScenarioResult,
-    TrialResult,
-    Verdict,
-    merge_metrics,
-)
+from harness.results import journal as journal_module
+from harness.results.model import RunResult, ScenarioResult, TrialResult, merge_metrics
+from harness.spec.verdict import InvariantResult, Verdict
 
 if TYPE_CHECKING:
     from harness.scenario.model import Scenario
@@ -96,7 +90,7 @@ def rejudge(run: RunResult, scenarios: Sequence[Scenario], judge: Judge | None =
     """A copy of ``run`` whose trials of the given scenarios (matched by name) are judged
     again on their recorded events; scenarios not given are kept as they were."""
     if judge is None:
-        from harness.judge import judge as default_judge
+        from harness.invariants.judge import judge as default_judge
 
         judge = default_judge
     by_name = {s.name: s for s in scenarios}

@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from harness.observe.http import is_loopback
-from harness.registry import Registry
 from harness.scenario.messages import suggest
 from harness.scenario.model import Scenario
 from harness.scenario.source import Path_, Problem
@@ -29,6 +27,8 @@ from harness.scenario.templates import (
     ready_groups,
     template_strings,
 )
+from harness.spec.loopback import is_loopback
+from harness.spec.registry import Registry
 
 
 def name_problems(scenario: Scenario) -> list[Problem]:

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from harness.registry import Registry
 from harness.scenario.messages import describe, problems_from, suggest
 from harness.scenario.model import FaultEntry, InvariantEntry, OnSpawn
 from harness.scenario.source import LineMap, Path_, Problem
-from harness.scenario.units import parse_duration
+from harness.spec.registry import Registry
+from harness.spec.units import parse_duration
 
 TRIGGERS = ("at", "before", "on_spawn")
 

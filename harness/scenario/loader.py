@@ -18,7 +18,6 @@ import yaml
 from pydantic import ValidationError
 
 from harness.errors import ScenarioError
-from harness.registry import Registry
 from harness.scenario import checks
 from harness.scenario.entries import fault_entries, invariant_entries
 from harness.scenario.messages import describe, problems_from
@@ -27,6 +26,7 @@ from harness.scenario.requires import missing_requirements
 from harness.scenario.selection import select as select_scenarios
 from harness.scenario.source import LineMap, Problem, format_path, parse
 from harness.scenario.templates import NAME
+from harness.spec.registry import Registry
 
 __all__ = [
     "discover",

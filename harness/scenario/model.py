@@ -7,82 +7,17 @@ entries are validated against their registries, so adding a kind needs no change
 
 from __future__ import annotations
 
-import re
 import signal as _signal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    SerializeAsAny,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, SerializeAsAny, model_validator
 
-from harness.faults.base import FaultSpec
-from harness.invariants.base import InvariantSpec
-from harness.scenario.units import Duration, Fraction, Rate
-
-
-class Frozen(BaseModel):
-    """Base of every scenario model: immutable, unknown fields refused.
-
-    A model may list ``not_templates: ClassVar[frozenset[str]]``: its string fields that are
-    names or paths, not templates, so braces in them are not checked.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-# --------------------------------------------------------------------------- small types
-
-
-def _check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc})") from None
-    return value
-
-
-Regex = Annotated[str, AfterValidator(_check_regex)]
-"""A Python regular expression, compiled once at validation to refuse bad ones early."""
-
-
-def parse_signal(value: Any) -> int:
-    """``SIGKILL``, ``KILL`` or ``9`` → 9. Unknown names are refused."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a signal name such as SIGKILL, got {value!r}")
-    if isinstance(value, int):
-        try:
-            return int(_signal.Signals(value))
-        except ValueError:
-            raise ValueError(f"{value} is not a signal number on this system") from None
-    if isinstance(value, str):
-        name = value.strip().upper()
-        if not name.startswith("SIG"):
-            name = "SIG" + name
-        try:
-            return int(_signal.Signals[name])
-        except KeyError:
-            raise ValueError(
-                f"unknown signal {value!r}; expected e.g. SIGTERM or SIGKILL"
-            ) from None
-    raise ValueError(f"expected a signal name such as SIGKILL, got {value!r}")
-
-
-def signal_name(signum: int) -> str:
-    """9 → ``SIGKILL``: how signals are written back in journals and reports."""
-    return _signal.Signals(signum).name
-
-
-Signal = Annotated[
-    int, BeforeValidator(parse_signal), PlainSerializer(signal_name, return_type=str)
-]
-"""A signal number, written ``SIGKILL``, ``KILL`` or ``9`` in YAML. Use it in fault specs."""
+from harness.spec.base import Frozen
+from harness.spec.http import HttpCall
+from harness.spec.kinds import FaultSpec, InvariantSpec
+from harness.spec.regex import Regex
+from harness.spec.signals import Signal
+from harness.spec.units import Duration, Rate
 
 
 def _var_text(value: Any) -> Any:
@@ -97,18 +32,6 @@ def _var_text(value: Any) -> Any:
 
 
 VarText = Annotated[str, BeforeValidator(_var_text)]
-
-
-class HttpCall(Frozen):
-    """One HTTP call: used by readiness, probes, workloads and the ``request`` fault."""
-
-    url: str
-    method: str = "GET"
-    json_body: Any = Field(default=None, alias="json")
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = 2.0
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 # --------------------------------------------------------------------------- system
@@ -269,19 +192,13 @@ class Scenario(Frozen):
 
 __all__ = [
     "FaultEntry",
-    "Fraction",
-    "HttpCall",
     "InvariantEntry",
     "OnSpawn",
     "ProbeSpec",
     "ReadySpec",
-    "Regex",
     "RoleSpec",
     "Scenario",
-    "Signal",
     "StopSpec",
     "SystemSpec",
     "WorkloadSpec",
-    "parse_signal",
-    "signal_name",
 ]

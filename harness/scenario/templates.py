@@ -20,8 +20,8 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel
 
-from harness.scenario.model import Regex
 from harness.scenario.source import Path_
+from harness.spec.regex import Regex
 
 NAME = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)*")
 """A template name: ``port``, ``port.admin``, ``vars.bugs``, ``ready.port``."""

@@ -17,9 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.observe.events import Request
-from harness.observe.http import HttpAnswer, at_path, compact, http_json, is_loopback
+from harness.observe.http import HttpAnswer, at_path, compact, http_json
 from harness.observe.timeline import Timeline
 from harness.scenario.model import WorkloadSpec
+from harness.spec.loopback import is_loopback
 
 Resolve = Callable[[str, int], str]
 """``resolve(template, instance)``: the trial's template expansion."""

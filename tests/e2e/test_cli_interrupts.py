@@ -61,7 +61,7 @@ def test_sigkilled_harness_leaves_a_valid_journal_and_the_next_run_reaps(chaos: 
     assert killed.returncode == -signal.SIGKILL
     journal = read_journal(chaos.home / "reports" / "journal.json")
     jsonschema.validate(
-        journal, json.loads((ROOT / "harness/report/journal.schema.json").read_text("utf-8"))
+        journal, json.loads((ROOT / "harness/results/journal.schema.json").read_text("utf-8"))
     )
     assert [s["name"] for s in journal["scenarios"]] == ["long-running"]
     for pid in pids:

@@ -22,7 +22,7 @@ from junitparser import JUnitXml
 pytestmark = pytest.mark.e2e
 
 REPORTS = ("journal.json", "junit.xml", "report.html", "summary.md")
-SCHEMA = ROOT / "harness" / "report" / "journal.schema.json"
+SCHEMA = ROOT / "harness" / "results" / "journal.schema.json"
 
 
 @dataclass(frozen=True)

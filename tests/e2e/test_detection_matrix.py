@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.matrix import Matrix, run_matrix, to_markdown
-from harness.results import Verdict
-from harness.runner import RunOptions
+from harness.run.matrix import Matrix, run_matrix, to_markdown
+from harness.run.runner import RunOptions
 from harness.scenario.loader import load_all
+from harness.spec.verdict import Verdict
 from harness.testbed.bugs import BUGS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from harness.observe.events import Event, LogLine, ProcessExit, ProcessStart
-from harness.results import Verdict
-from harness.session import SystemSession
+from harness.run.session import SystemSession
+from harness.spec.verdict import Verdict
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from harness.observe.events import FaultAction, LogLine, ProcessExit, Request
 from harness.report.text import describe_trial
-from harness.results import InvariantResult, TrialResult, Verdict
+from harness.results.model import TrialResult
+from harness.spec.verdict import InvariantResult, Verdict
 
 
 def test_failed_invariant_with_expected_observed_and_events_around_it() -> None:

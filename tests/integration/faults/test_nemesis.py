@@ -7,15 +7,16 @@ import socket
 import time
 from collections.abc import Callable
 
-from harness.faults.base import FaultKind, FaultSpec
+from harness.faults.base import FaultKind
 from harness.faults.freeze import FreezeSpec
 from harness.faults.kill import KillSpec
-from harness.faults.nemesis import Nemesis
 from harness.faults.registry import FAULTS
 from harness.faults.squat_port import SquatPortSpec
 from harness.observe.events import Event, FaultAction, HarnessNote
-from harness.registry import Registry
 from harness.scenario.model import FaultEntry, OnSpawn
+from harness.schedule.nemesis import Nemesis
+from harness.spec.kinds import FaultSpec
+from harness.spec.registry import Registry
 from harness.system.process import TrackedProcess
 
 from .context import RealContext, proc_state, wait_until

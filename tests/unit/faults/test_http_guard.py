@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.observe.http import at_path, compact, http_json, is_loopback
+from harness.observe.http import at_path, compact, http_json
+from harness.spec.loopback import is_loopback
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.3.2.1", "::1", "[::1]", "localhost"])

@@ -6,7 +6,7 @@ from timelines import Story, backend_system
 
 from harness.invariants.alive import AliveSpec, check
 from harness.invariants.base import RoleFacts
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 SUP = AliveSpec(role="supervisor")
 

@@ -6,7 +6,7 @@ import pytest
 from timelines import backend_system
 
 from harness.invariants.availability import AvailabilitySpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 
 def spec(**fields: object) -> AvailabilitySpec:

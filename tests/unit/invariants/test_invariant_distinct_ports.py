@@ -5,7 +5,7 @@ from __future__ import annotations
 from timelines import backend_system
 
 from harness.invariants.distinct_ports import DistinctPortsSpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 ANY = DistinctPortsSpec()
 

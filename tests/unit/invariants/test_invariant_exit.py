@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from timelines import backend_system
 
 from harness.invariants.exit import ExitSpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 
 def test_refusing_to_start_with_a_clear_message_passes() -> None:

@@ -12,7 +12,7 @@ from harness.invariants.base import History
 from harness.invariants.ledger import LedgerSpec, check, collect
 from harness.observe.events import Lookup, Request
 from harness.observe.timeline import Timeline
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 SPEC = LedgerSpec.model_validate(
     {

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from timelines import backend_system
 
 from harness.invariants.log import LogSpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 
 def test_absent_fails_listing_the_first_matches_with_their_time() -> None:

@@ -6,7 +6,7 @@ import pytest
 from timelines import backend_system
 
 from harness.invariants.no_orphans import NoOrphansSpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 SPEC = NoOrphansSpec.model_validate({"within": "2s"})
 

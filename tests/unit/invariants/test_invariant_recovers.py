@@ -10,7 +10,7 @@ from timelines import Story, backend_system
 
 from harness.invariants.base import RoleFacts
 from harness.invariants.recovers import RecoversSpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 
 def spec(**fields: object) -> RecoversSpec:

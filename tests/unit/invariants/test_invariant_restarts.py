@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from timelines import Story, backend_system
 
 from harness.invariants.restarts import RestartsSpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 
 def spec(**fields: object) -> RestartsSpec:

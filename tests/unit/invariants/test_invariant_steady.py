@@ -5,7 +5,7 @@ from __future__ import annotations
 from timelines import backend_system
 
 from harness.invariants.steady import SteadySpec, check
-from harness.results import Verdict
+from harness.spec.verdict import Verdict
 
 SPEC = SteadySpec.model_validate({"probe": "status", "path": "state", "equals": "running"})
 

@@ -26,7 +26,8 @@ from harness.observe.events import (
     SystemStart,
     Teardown,
 )
-from harness.results import InvariantResult, RunResult, ScenarioResult, TrialResult, Verdict
+from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.spec.verdict import InvariantResult, Verdict
 
 KILL_AT = 2.0
 END = 6.0

@@ -10,14 +10,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from harness import journal
-from harness.results import TrialResult, Verdict
+from harness.results import journal
+from harness.results.model import TrialResult
+from harness.spec.verdict import Verdict
 
 from .fixtures import realistic_run
 
 
 def _schema() -> dict[str, Any]:
-    text = files("harness.report").joinpath("journal.schema.json").read_text(encoding="utf-8")
+    text = files("harness.results").joinpath("journal.schema.json").read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

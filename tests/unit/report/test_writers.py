@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from harness import journal
 from harness.observe.events import Event, ProcessExit
 from harness.report.writers import rejudge, write_reports
-from harness.results import InvariantResult, Verdict
+from harness.results import journal
+from harness.spec.verdict import InvariantResult, Verdict
 
 from .fixtures import realistic_run
 

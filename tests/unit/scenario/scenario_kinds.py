@@ -11,12 +11,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
-from harness.faults.base import FaultKind, FaultSpec
-from harness.invariants.base import Checker, History, InvariantSpec
-from harness.registry import Registry
-from harness.results import InvariantResult
-from harness.scenario.model import Regex, Signal
-from harness.scenario.units import Duration, Fraction
+from harness.faults.base import FaultKind
+from harness.invariants.base import Checker, History
+from harness.spec.kinds import FaultSpec, InvariantSpec
+from harness.spec.regex import Regex
+from harness.spec.registry import Registry
+from harness.spec.signals import Signal
+from harness.spec.units import Duration, Fraction
+from harness.spec.verdict import InvariantResult
 
 
 class KillSpec(FaultSpec):

@@ -8,13 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.scenario.units import (
-    Duration,
-    format_duration,
-    parse_duration,
-    parse_fraction,
-    parse_rate,
-)
+from harness.spec.units import Duration, format_duration, parse_duration, parse_fraction, parse_rate
 
 SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 AMOUNTS = st.integers(min_value=0, max_value=10**6)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from harness.invariants.base import History, RoleFacts
 from harness.invariants.registry import INVARIANTS
 from harness.observe.events import Event
-from harness.results import InvariantResult, Verdict
 from harness.scenario.model import Scenario
+from harness.spec.verdict import InvariantResult, Verdict
 
 
 def history_of(scenario: Scenario, events: Sequence[Event]) -> History:

@@ -1,47 +1,16 @@
 """What a run produced: verdicts per invariant, per trial, per scenario. Pure data.
 
-The journal (``harness.journal``) writes these as JSON; reporters read them. A trial's
+The journal (``harness.results.journal``) writes these as JSON; reporters read them. A trial's
 ``events`` are the full timeline, so anything can be re-rendered or re-judged later.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from harness.observe.events import Event
-
-
-class Verdict(StrEnum):
-    """``pass``: every invariant held. ``fail``: the system broke one (or never became
-    ready). ``error``: the harness could not judge (a host problem or our own bug).
-    ``skip``: the scenario could not run here (a ``requires`` executable is missing)."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    SKIP = "skip"
-
-
-@dataclass(frozen=True)
-class InvariantResult:
-    """One invariant judged on one trial's timeline.
-
-    ``detail`` is one sentence a person reads first (expected vs seen, by how much);
-    ``evidence`` lists the trial times (``t``) of the events that decided it, so reports can
-    show the timeline around them; ``metrics`` are numbers worth aggregating
-    (``recovery_s``: one value per fault).
-    """
-
-    kind: str
-    verdict: Verdict
-    detail: str
-    expected: str | None = None
-    observed: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    evidence: list[float] = field(default_factory=list)
-    spec: dict[str, Any] = field(default_factory=dict)
+from harness.spec.verdict import InvariantResult, Verdict
 
 
 def merge_metrics(invariants: list[InvariantResult]) -> dict[str, Any]:

@@ -19,17 +19,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from harness.context import TrialContext
-from harness.faults.base import FaultSpec
 from harness.faults.registry import FAULTS
+from harness.invariants.judge import history_of
 from harness.invariants.registry import INVARIANTS
-from harness.judge import history_of
 from harness.observe.events import FaultAction, HarnessNote, Phase
 from harness.observe.probes import ProbePoller
 from harness.observe.timeline import Timeline
-from harness.results import InvariantResult
+from harness.run.context import TrialContext
 from harness.scenario.model import Scenario
 from harness.scenario.templates import port_names, resolve, values_for
+from harness.spec.kinds import FaultSpec
+from harness.spec.verdict import InvariantResult
 from harness.system import rundir
 from harness.system.launcher import Launched, launch
 from harness.system.ports import PortAllocator

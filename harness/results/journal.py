@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.observe.events import event_from_dict, event_to_dict
-from harness.results import InvariantResult, RunResult, ScenarioResult, TrialResult, Verdict
+from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.spec.verdict import InvariantResult, Verdict
 
 SCHEMA = "chaos-journal/1"
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from harness.results import RunResult, ScenarioResult, Verdict
-from harness.runner import Run, RunObserver, RunOptions
+from harness.results.model import RunResult, ScenarioResult
+from harness.run.runner import Run, RunObserver, RunOptions
 from harness.scenario.loader import with_overrides
 from harness.scenario.model import Scenario
+from harness.spec.verdict import Verdict
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 
 from harness.errors import SystemUnderTestError
-from harness.faults.nemesis import Nemesis
-from harness.judge import judge
+from harness.invariants.judge import judge
 from harness.observe.events import HarnessNote
-from harness.results import TrialResult, Verdict, merge_metrics
+from harness.results.model import TrialResult, merge_metrics
+from harness.run.session import NotReadyError, SystemSession
 from harness.scenario.model import Scenario
-from harness.session import NotReadyError, SystemSession
+from harness.schedule.nemesis import Nemesis
+from harness.spec.verdict import Verdict
 
 _INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the trial was cut short and not judged"
 

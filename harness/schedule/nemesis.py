@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from harness.faults.base import FaultContext, FaultKind
 from harness.faults.registry import FAULTS
 from harness.observe.events import Event, FaultAction, HarnessNote, ProcessStart
-from harness.registry import Registry
 from harness.scenario.model import FaultEntry
+from harness.spec.registry import Registry
 from harness.system.process import TrackedProcess
 
 _Due = tuple[float, int, FaultEntry]
