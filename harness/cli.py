@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 
 from harness import __version__
-from harness.errors import HostError, ScenarioError, UsageError
+from harness.errors import HostError, JournalError, ScenarioError, UsageError
 from harness.results.model import RunResult
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
@@ -277,7 +277,7 @@ def report(
     with _errors():
         try:
             result = journal.read(journal_file)
-        except journal.JournalError as exc:
+        except JournalError as exc:
             raise UsageError(str(exc)) from None
         if scenario:
             scenarios = _load(scenario, _parse_vars(var), None)
@@ -319,7 +319,7 @@ def compare(
             raise UsageError(f"--threshold: {exc}") from None
         try:
             runs = journal.read(base), journal.read(head)
-        except journal.JournalError as exc:
+        except JournalError as exc:
             raise UsageError(str(exc)) from None
         try:
             floor = parse_duration(min_delta) if metric.endswith("_s") else 0.0

@@ -4,9 +4,10 @@ The CLI maps each family to one exit code, in one place (``harness.cli``):
 
 - ``ScenarioError``: the scenario author (bad file, bad ``--var``): exit 2, nothing started.
 - ``SystemUnderTestError``: the system misbehaved in a way that ends a trial early
-  (it would not start): a failed verdict with evidence, exit 1.
+  (it would not start: ``NotReadyError``): a failed verdict with evidence, exit 1.
 - ``HostError``: the machine (no free port, no /proc, permission denied): exit 3 with what
   to check.
+- ``JournalError``: a journal given to ``report``/``compare`` cannot be read: exit 2.
 - Anything else is our own bug: exit 3 with "please report".
 """
 
@@ -53,5 +54,17 @@ class SystemUnderTestError(ChaosError):
     """The system under test could not be started or observed as the scenario says."""
 
 
+class NotReadyError(SystemUnderTestError):
+    """The system did not become ready; ``output_tail`` holds its last output lines."""
+
+    def __init__(self, message: str, output_tail: list[str]) -> None:
+        super().__init__(message)
+        self.output_tail = output_tail
+
+
 class HostError(ChaosError):
     """The host cannot run the trial (permissions, missing kernel features, no ports)."""
+
+
+class JournalError(ChaosError):
+    """A journal file cannot be read back: missing, not JSON, or not a chaos journal."""

@@ -355,8 +355,9 @@ def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., Syste
         wait_ready: bool = True,
         variables: dict[str, str] | None = None,
     ) -> SystemSession:
+        from harness.errors import NotReadyError
         from harness.run.runner import trial_seed
-        from harness.run.session import NotReadyError, SystemSession
+        from harness.run.session import SystemSession
         from harness.scenario.loader import load_scenario, scenario_from_mapping
 
         if isinstance(spec, dict):

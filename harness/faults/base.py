@@ -1,26 +1,31 @@
 """The contract between the nemesis (scheduler) and one fault kind.
 
-A fault kind is a pydantic ``spec`` model plus an ``inject`` function. The scheduler decides
-*when* (``at``, ``before: start``, ``on_spawn``); the fault decides *what* and records every
-action as a ``FaultAction`` event. A fault reaches processes only through ``FaultContext``,
-which only knows the trial's own tree, so it cannot touch anything else on the machine.
+A fault kind is a pydantic ``spec`` model plus an ``inject`` function typed over that spec,
+and the ``effects`` its actions may have on processes. The scheduler decides *when* (``at``,
+``before: start``, ``on_spawn``); the fault decides *what* and records every action as a
+``FaultAction`` event carrying its ``Effect``, which is all checkers read. A fault reaches
+processes only through ``FaultContext``, which only knows the trial's own tree, so it cannot
+touch anything else on the machine.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from harness.observe.timeline import Timeline
+from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.system.process import TrackedProcess
 
+S = TypeVar("S", bound=FaultSpec)
+
 
 class FaultContext(Protocol):
-    """What a fault may use. Implemented by the runner for one trial."""
+    """What a fault may use. Implemented by the run layer for one trial."""
 
     @property
     def timeline(self) -> Timeline: ...
@@ -61,16 +66,61 @@ class FaultContext(Protocol):
         ...
 
 
-Inject = Callable[[FaultSpec, FaultContext, int, TrackedProcess | None], None]
-"""``inject(spec, ctx, fault_index, spawned)``; ``spawned`` is set for ``on_spawn`` triggers."""
+@dataclass(frozen=True)
+class Firing:
+    """One firing of a schedule entry: which entry, and what triggered it.
+
+    ``spawned`` is the process whose appearance fired an ``on_spawn`` trigger (the fault's
+    target when its spec names no role); ``None`` for timed and ``before: start`` faults.
+    """
+
+    index: int
+    spawned: TrackedProcess | None = None
 
 
 @dataclass(frozen=True)
-class FaultKind:
-    """A registered fault: its name in YAML, its options model and its action."""
+class FaultKind(Generic[S]):
+    """A registered fault: its name in YAML, its options model, its action, its effects."""
 
     name: str
-    spec: type[FaultSpec]
-    inject: Inject
-    refs: dict[str, str] = field(default_factory=lambda: {"role": "role"})
+    spec: type[S]
+    inject: Callable[[S, FaultContext, Firing], None]
+    effects: frozenset[Effect]
+    """Every effect its actions may record (``kill``: ends; ``freeze``: stops, resumes)."""
+    refs: Mapping[str, str] = field(default_factory=lambda: {"role": "role"})
     """Spec fields that name something in the scenario (``"role"``), checked at load time."""
+
+    @property
+    def intent(self) -> Effect:
+        """What a firing means to do to processes, for a miss recorded by the scheduler."""
+        for effect in (Effect.ENDS, Effect.STOPS):
+            if effect in self.effects:
+                return effect
+        return Effect.NONE
+
+    def run(self, spec: FaultSpec, ctx: FaultContext, firing: Firing) -> None:
+        """Inject with options validated by this kind's own model (the loader made them)."""
+        if not isinstance(spec, self.spec):
+            raise TypeError(f"fault {self.name!r} got {type(spec).__name__} options")
+        self.inject(spec, ctx, firing)
+
+
+class FaultPlugin(Protocol):
+    """Any registered fault kind, whatever its spec type: what the registry holds."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def spec(self) -> type[FaultSpec]: ...
+
+    @property
+    def effects(self) -> frozenset[Effect]: ...
+
+    @property
+    def intent(self) -> Effect: ...
+
+    @property
+    def refs(self) -> Mapping[str, str]: ...
+
+    def run(self, spec: FaultSpec, ctx: FaultContext, firing: Firing) -> None: ...

@@ -11,10 +11,11 @@ import signal as _signal
 
 from pydantic import ConfigDict, Field
 
-from harness.faults.base import FaultContext, FaultKind
+from harness.faults.base import FaultContext, FaultKind, Firing
 from harness.faults.once import Once
-from harness.faults.targets import TargetSpec, choose, record_action, record_miss
-from harness.spec.kinds import FaultSpec
+from harness.faults.targets import TargetSpec, choose, record_action, record_miss, target_role
+from harness.observe.events import FaultPhase
+from harness.spec.effects import Effect
 from harness.spec.units import Duration
 from harness.system.process import TrackedProcess
 
@@ -27,17 +28,17 @@ class FreezeSpec(TargetSpec):
     for_: Duration = Field(alias="for")
 
 
-def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProcess | None) -> None:
+def inject(spec: FreezeSpec, ctx: FaultContext, firing: Firing) -> None:
     """Stop the chosen processes now and schedule their thaw."""
-    assert isinstance(spec, FreezeSpec)
-    targets, reason = choose(spec, ctx, spawned)
-    role = spawned.role if spawned is not None else spec.role
+    index = firing.index
+    targets, reason = choose(spec, ctx, firing)
+    role = target_role(spec, firing)
     if reason is None:
         targets = [p for p in targets if not p.frozen]
         if not targets:
             reason = "every target is frozen already"
     if reason is not None:
-        record_miss(ctx, index, "freeze", reason, role)
+        record_miss(ctx, index, "freeze", reason, role, effect=Effect.STOPS)
         return
     frozen: list[TrackedProcess] = []
     for process in targets:
@@ -45,9 +46,12 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
             process.frozen = True
             frozen.append(process)
     if not frozen:
-        record_miss(ctx, index, "freeze", "every target had exited already", role)
+        record_miss(
+            ctx, index, "freeze", "every target had exited already", role, effect=Effect.STOPS
+        )
         return
-    record_action(ctx, index, "freeze", "start", role, frozen, {"for_s": spec.for_})
+    detail: dict[str, object] = {"for_s": spec.for_}
+    record_action(ctx, index, "freeze", FaultPhase.START, role, frozen, detail, effect=Effect.STOPS)
 
     def thaw() -> None:
         thawed: list[int] = []
@@ -58,11 +62,21 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
         detail: dict[str, object] = {"early": ctx.stopping.is_set()}
         if gone:
             detail["gone"] = gone
-        record_action(ctx, index, "freeze", "end", role, frozen, detail, pids=thawed)
+        record_action(
+            ctx,
+            index,
+            "freeze",
+            FaultPhase.END,
+            role,
+            frozen,
+            detail,
+            pids=thawed,
+            effect=Effect.RESUMES,
+        )
 
     once = Once(thaw)
     ctx.on_teardown(once)
     ctx.later(spec.for_, once)
 
 
-KIND = FaultKind("freeze", FreezeSpec, inject)
+KIND = FaultKind("freeze", FreezeSpec, inject, effects=frozenset({Effect.STOPS, Effect.RESUMES}))

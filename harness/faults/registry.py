@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from harness.faults import freeze, kill, request, squat_port
-from harness.faults.base import FaultKind
+from harness.faults.base import FaultPlugin
 from harness.spec.registry import Registry
 
-FAULTS: Registry[FaultKind] = Registry("fault kind")
+FAULTS: Registry[FaultPlugin] = Registry("fault kind")
 
-for _kind in (kill.KIND, freeze.KIND, squat_port.KIND, request.KIND):
-    FAULTS.register(_kind.name, _kind)
+FAULTS.register(kill.KIND.name, kill.KIND)
+FAULTS.register(freeze.KIND.name, freeze.KIND)
+FAULTS.register(squat_port.KIND.name, squat_port.KIND)
+FAULTS.register(request.KIND.name, request.KIND)

@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field
 
-from harness.faults.base import FaultContext, FaultKind
-from harness.observe.events import FaultAction, Request
+from harness.faults.base import FaultContext, FaultKind, Firing
+from harness.observe.events import FaultAction, FaultPhase, Request
 from harness.observe.http import compact, http_json
+from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.spec.loopback import is_loopback
 from harness.spec.units import Duration
-from harness.system.process import TrackedProcess
 
 _JOIN_SLACK_S = 2.0
 
@@ -50,9 +50,9 @@ class RequestSpec(FaultSpec):
     """Whose template values resolve ``url`` and ``headers``."""
 
 
-def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProcess | None) -> None:
+def inject(spec: RequestSpec, ctx: FaultContext, firing: Firing) -> None:
     """Check the target now (loopback only), then send the burst on a worker thread."""
-    assert isinstance(spec, RequestSpec)
+    index = firing.index
     url = ctx.resolve(spec.url, spec.instance)
     host = urlsplit(url).hostname or ""
     if not is_loopback(host):
@@ -94,7 +94,7 @@ class _Burst:
                 t=started,
                 fault=self._index,
                 kind="request",
-                phase="instant",
+                phase=FaultPhase.INSTANT,
                 instance=self._spec.instance,
                 detail={
                     "method": self._spec.method.upper(),
@@ -151,4 +151,4 @@ class _Burst:
             self._counts[key] += 1
 
 
-KIND = FaultKind("request", RequestSpec, inject, refs={})
+KIND = FaultKind("request", RequestSpec, inject, effects=frozenset({Effect.NONE}), refs={})

@@ -11,14 +11,14 @@ import socket
 
 from pydantic import ConfigDict, Field, field_validator
 
-from harness.faults.base import FaultContext, FaultKind
+from harness.faults.base import FaultContext, FaultKind, Firing
 from harness.faults.once import Once
 from harness.faults.targets import record_miss
-from harness.observe.events import FaultAction
+from harness.observe.events import FaultAction, FaultPhase
+from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.spec.loopback import is_loopback
 from harness.spec.units import Duration
-from harness.system.process import TrackedProcess
 
 _WILDCARDS = frozenset({"0.0.0.0", "::"})
 
@@ -49,9 +49,9 @@ class SquatPortSpec(FaultSpec):
         return value
 
 
-def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProcess | None) -> None:
+def inject(spec: SquatPortSpec, ctx: FaultContext, firing: Firing) -> None:
     """Bind and listen now; release after ``for`` or at teardown."""
-    assert isinstance(spec, SquatPortSpec)
+    index = firing.index
     text = ctx.resolve(spec.port, spec.instance)
     try:
         port = int(text)
@@ -75,7 +75,7 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
             t=ctx.timeline.now(),
             fault=index,
             kind="squat_port",
-            phase="start",
+            phase=FaultPhase.START,
             detail={"host": spec.host, "port": port},
         )
     )
@@ -87,7 +87,7 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
                 t=ctx.timeline.now(),
                 fault=index,
                 kind="squat_port",
-                phase="end",
+                phase=FaultPhase.END,
                 detail={"host": spec.host, "port": port},
             )
         )
@@ -98,4 +98,4 @@ def inject(spec: FaultSpec, ctx: FaultContext, index: int, spawned: TrackedProce
         ctx.later(spec.for_, once)
 
 
-KIND = FaultKind("squat_port", SquatPortSpec, inject, refs={})
+KIND = FaultKind("squat_port", SquatPortSpec, inject, effects=frozenset({Effect.NONE}), refs={})

@@ -12,8 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from harness.faults.base import FaultContext
-from harness.observe.events import FaultAction
+from harness.faults.base import FaultContext, Firing
+from harness.observe.events import FaultAction, FaultPhase
+from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.system.process import TrackedProcess
 
@@ -43,9 +44,10 @@ class TargetSpec(FaultSpec):
 
 
 def choose(
-    spec: TargetSpec, ctx: FaultContext, spawned: TrackedProcess | None
+    spec: TargetSpec, ctx: FaultContext, firing: Firing
 ) -> tuple[list[TrackedProcess], str | None]:
     """The processes to act on, or ``([], reason)`` when there is none."""
+    spawned = firing.spawned
     if spawned is not None:
         if not spawned.alive:
             return [], f"spawned process {spawned.pid} already exited"
@@ -71,22 +73,36 @@ def common_instance(processes: Sequence[TrackedProcess]) -> int | None:
     return instances.pop() if len(instances) == 1 else None
 
 
+def target_role(spec: TargetSpec, firing: Firing) -> str | None:
+    """The role an action is recorded under: the spawned process's, else the spec's."""
+    return firing.spawned.role if firing.spawned is not None else spec.role
+
+
 def record_miss(
-    ctx: FaultContext, index: int, kind: str, reason: str, role: str | None = None
+    ctx: FaultContext,
+    index: int,
+    kind: str,
+    reason: str,
+    role: str | None = None,
+    *,
+    effect: Effect = Effect.NONE,
 ) -> None:
-    """A fault that found nothing to act on: on the record, never silent."""
-    record_action(ctx, index, kind, "miss", role, [], {"reason": reason})
+    """A fault that found nothing to act on: on the record, never silent. ``effect`` is
+    what it meant to do, so a checker can say "the kill found no process"."""
+    record_action(ctx, index, kind, FaultPhase.MISS, role, [], {"reason": reason}, effect=effect)
 
 
 def record_action(
     ctx: FaultContext,
     index: int,
     kind: str,
-    phase: str,
+    phase: FaultPhase,
     role: str | None,
     processes: Sequence[TrackedProcess],
     detail: dict[str, object],
     pids: Sequence[int] | None = None,
+    *,
+    effect: Effect = Effect.NONE,
 ) -> None:
     """What a fault did to which processes (``pids`` when not all of ``processes``)."""
     ctx.timeline.record(
@@ -95,6 +111,7 @@ def record_action(
             fault=index,
             kind=kind,
             phase=phase,
+            effect=effect,
             role=role,
             pids=list(pids) if pids is not None else [p.pid for p in processes],
             instance=common_instance(processes),

@@ -49,7 +49,7 @@ def check(spec: AvailabilitySpec, history: History) -> InvariantResult:
     requests = [r for r in history.of(Request) if r.workload == spec.workload and r.t < end]
     window = "the trial"
     if spec.during == "faults":
-        starts = [a.t for a in history.of(FaultAction) if a.phase in ("start", "instant")]
+        starts = [a.t for a in history.of(FaultAction) if a.phase.injects]
         if not starts:
             return result(
                 KIND,

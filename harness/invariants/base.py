@@ -9,9 +9,9 @@ observes is recorded as events, and ``check`` still reads only the history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from harness.observe.events import Event
 from harness.observe.timeline import Timeline
@@ -69,26 +69,65 @@ class CollectContext(Protocol):
 
     def http_json(
         self, method: str, url: str, timeout: float
-    ) -> tuple[int | None, Any, str | None]:
+    ) -> tuple[int | None, object, str | None]:
         """``(status, decoded body, error)``; ``status`` is ``None`` when no answer came."""
         ...
 
 
-Check = Callable[[Any, History], InvariantResult]
-"""``check(spec, history)``; ``spec`` is an instance of the checker's ``spec`` model."""
-
-Collect = Callable[[Any, Any], None]
-"""``collect(spec, ctx)``: optional end-of-trial observation, recorded on the timeline."""
+S = TypeVar("S", bound=InvariantSpec)
 
 
 @dataclass(frozen=True)
-class Checker:
-    """A registered invariant kind."""
+class Checker(Generic[S]):
+    """A registered invariant kind: its options model, its check, its optional collector.
+
+    ``check(spec, history)`` judges a recorded trial; ``collect(spec, ctx)`` (optional)
+    makes an end-of-trial observation before teardown and records it as events.
+    """
 
     name: str
-    spec: type[InvariantSpec]
-    check: Check
-    collect: Collect | None = None
-    refs: dict[str, str] = field(default_factory=dict)
+    spec: type[S]
+    check: Callable[[S, History], InvariantResult]
+    collect: Callable[[S, CollectContext], None] | None = None
+    refs: Mapping[str, str] = field(default_factory=dict)
     """Spec fields that name something in the scenario, checked at load time:
     field name → ``"role"``, ``"workload"`` or ``"probe"``."""
+
+    @property
+    def collects(self) -> bool:
+        """Whether this kind needs an end-of-trial observation."""
+        return self.collect is not None
+
+    def judge(self, spec: InvariantSpec, history: History) -> InvariantResult:
+        """Check with options validated by this kind's own model (the loader made them)."""
+        return self.check(self._own(spec), history)
+
+    def observe_end(self, spec: InvariantSpec, ctx: CollectContext) -> None:
+        """Run the end-of-trial collector, if this kind has one."""
+        if self.collect is not None:
+            self.collect(self._own(spec), ctx)
+
+    def _own(self, spec: InvariantSpec) -> S:
+        if not isinstance(spec, self.spec):
+            raise TypeError(f"invariant {self.name!r} got {type(spec).__name__} options")
+        return spec
+
+
+class InvariantPlugin(Protocol):
+    """Any registered invariant kind, whatever its spec type: what the registry holds."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def spec(self) -> type[InvariantSpec]: ...
+
+    @property
+    def refs(self) -> Mapping[str, str]: ...
+
+    @property
+    def collects(self) -> bool: ...
+
+    def judge(self, spec: InvariantSpec, history: History) -> InvariantResult: ...
+
+    def observe_end(self, spec: InvariantSpec, ctx: CollectContext) -> None: ...

@@ -37,7 +37,7 @@ def judge(scenario: Scenario, events: Sequence[Event]) -> list[InvariantResult]:
     for entry in scenario.invariants:
         checker = INVARIANTS.get(entry.kind)
         try:
-            results.append(checker.check(entry.spec, history))
+            results.append(checker.judge(entry.spec, history))
         except Exception as exc:
             results.append(
                 InvariantResult(

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from harness.invariants.base import History
-from harness.observe.events import FaultAction, Phase, ProcessExit, ProcessStart, Ready
+from harness.observe.events import FaultAction, FaultPhase, Phase, ProcessExit, ProcessStart, Ready
+from harness.spec.effects import Effect
 
 INF = math.inf
 
@@ -47,15 +48,25 @@ class Life:
         return "exit (status unknown)"
 
 
+_HITS = frozenset({Effect.ENDS, Effect.STOPS})
+"""Fault effects that take a process away: what recovery is measured from."""
+
+
 @dataclass(frozen=True)
 class Hit:
-    """A kill or freeze that touched one process (``start`` of a freeze, or a kill)."""
+    """A fault action that ended or stopped one process (whatever its kind)."""
 
     t: float
     fault: int
     kind: str
+    """The fault's name, for messages only: checkers decide by ``effect``."""
+    effect: Effect
     pid: int
     life: Life | None
+
+    @property
+    def ends(self) -> bool:
+        return self.effect is Effect.ENDS
 
 
 class Lifetimes:
@@ -80,14 +91,17 @@ class Lifetimes:
         thawed: dict[tuple[int, int], float] = {}
         frozen: list[Hit] = []
         for action in actions:
-            if action.kind == "freeze" and action.phase == "end":
+            if action.phase is FaultPhase.MISS:
+                continue
+            if action.effect is Effect.RESUMES:
                 for pid in action.pids:
                     thawed.setdefault((action.fault, pid), action.t)
-            elif action.kind in ("kill", "freeze") and action.phase in ("instant", "start"):
+            elif action.effect in _HITS:
                 for pid in action.pids:
-                    hit = Hit(action.t, action.fault, action.kind, pid, self.at(pid, action.t))
+                    life = self.at(pid, action.t)
+                    hit = Hit(action.t, action.fault, action.kind, action.effect, pid, life)
                     self.hits.append(hit)
-                    if action.kind == "freeze":
+                    if action.effect is Effect.STOPS:
                         frozen.append(hit)
         for hit in frozen:
             if hit.life is not None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Lifetimes
 from harness.invariants.outcome import limit, listing, result, secs
-from harness.observe.events import SystemStart, Teardown
+from harness.observe.events import SystemStart, Teardown, TeardownStep
 from harness.spec.kinds import InvariantSpec
 from harness.spec.units import Duration
 from harness.spec.verdict import InvariantResult
 
 KIND = "no_orphans"
 
-_HARNESS_KILLS = ("sweep", "orphan")
+_HARNESS_KILLS = frozenset({TeardownStep.SWEEP, TeardownStep.ORPHAN})
 
 
 class NoOrphansSpec(InvariantSpec):

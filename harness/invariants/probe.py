@@ -18,7 +18,7 @@ from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, ready_times, teardown_start
 from harness.invariants.outcome import limit, result, secs
 from harness.invariants.values import Expectation, read_path, shown
-from harness.observe.events import FaultAction, ProbeResult
+from harness.observe.events import FaultAction, FaultPhase, ProbeResult
 from harness.spec.units import Duration
 from harness.spec.verdict import InvariantResult
 
@@ -46,8 +46,12 @@ class ProbeSpec(Expectation):
 
 def fault_windows(history: History) -> list[tuple[float, float]]:
     """``[start, end)`` of every fault with a duration (a freeze); open ones run to the end."""
-    ends = {a.fault: a.t for a in history.of(FaultAction) if a.phase == "end"}
-    return [(a.t, ends.get(a.fault, INF)) for a in history.of(FaultAction) if a.phase == "start"]
+    ends = {a.fault: a.t for a in history.of(FaultAction) if a.phase is FaultPhase.END}
+    return [
+        (a.t, ends.get(a.fault, INF))
+        for a in history.of(FaultAction)
+        if a.phase is FaultPhase.START
+    ]
 
 
 def _chosen(spec: ProbeSpec, history: History) -> tuple[list[ProbeResult], str]:
@@ -73,9 +77,7 @@ def _chosen(spec: ProbeSpec, history: History) -> tuple[list[ProbeResult], str]:
         chosen = [p for p in after_ready if any(a <= p.t < b for a, b in windows)]
         return chosen, "every reading while a fault was active"
     # The last fault *injected* before teardown; a freeze's end (the thaw) is not a new fault.
-    actions = [
-        a.t for a in history.of(FaultAction) if a.phase in ("start", "instant") and a.t < end
-    ]
+    actions = [a.t for a in history.of(FaultAction) if a.phase.injects and a.t < end]
     since = max(actions, default=t_ready)
     until = since + spec.within if spec.within is not None else INF
     what = "the last fault" if actions else "ready"

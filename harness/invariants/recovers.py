@@ -1,4 +1,4 @@
-"""``recovers``: after every kill or freeze of a role, the role is back within a bound.
+"""``recovers``: after every fault that ends or stops a process of a role, it is back in time.
 
 The Jan and Companion incidents: a backend or module killed from outside must be replaced
 (and, with ``probe``, answer healthy again) within T. Recovery is measured per fault and
@@ -17,12 +17,15 @@ from pydantic import Field
 from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Hit, Life, Lifetimes, trial_end
 from harness.invariants.outcome import limit, listing, result, secs
-from harness.observe.events import FaultAction, ProbeResult
+from harness.observe.events import FaultAction, FaultPhase, ProbeResult
+from harness.spec.effects import Effect
 from harness.spec.kinds import InvariantSpec
 from harness.spec.units import Duration
 from harness.spec.verdict import InvariantResult
 
 KIND = "recovers"
+
+_TAKES_AWAY = frozenset({Effect.ENDS, Effect.STOPS})
 
 
 class RecoversSpec(InvariantSpec):
@@ -81,7 +84,7 @@ def _killed(lives: Lifetimes, end: float) -> dict[int, float]:
     survived its kill (a signal it ignores): then it is still serving and stays counted."""
     killed: dict[int, float] = {}
     for hit in lives.hits:
-        if hit.kind == "kill" and hit.life is not None and hit.life.exit < end:
+        if hit.ends and hit.life is not None and hit.life.exit < end:
             killed[id(hit.life)] = min(hit.t, killed.get(id(hit.life), INF))
     return killed
 
@@ -162,12 +165,12 @@ def _after(r: Recovery) -> str:
 def check(spec: RecoversSpec, history: History) -> InvariantResult:
     """Fail on any fault not recovered within ``within``; fail if nothing was hit."""
     found, end = recoveries(spec, history)
-    expected = f"{spec.role} back within {limit(spec.within)} after every kill or freeze"
+    expected = f"{spec.role} back within {limit(spec.within)} after every fault that hit it"
     if not found:
         misses = [
             a
             for a in history.of(FaultAction)
-            if a.phase == "miss" and a.role == spec.role and a.kind in ("kill", "freeze")
+            if a.phase is FaultPhase.MISS and a.role == spec.role and a.effect in _TAKES_AWAY
         ]
         why = ""
         if misses:
@@ -177,7 +180,7 @@ def check(spec: RecoversSpec, history: History) -> InvariantResult:
             KIND,
             spec,
             False,
-            f"no kill or freeze of role {spec.role} was recorded{why}; nothing to judge",
+            f"no fault ended or stopped a process of role {spec.role}{why}; nothing to judge",
             expected=expected,
             observed="no fault hit the role",
             evidence=[a.t for a in misses],

@@ -15,22 +15,19 @@ from harness.invariants import (
     restarts,
     steady,
 )
-from harness.invariants.base import Checker
+from harness.invariants.base import InvariantPlugin
 from harness.spec.registry import Registry
 
-INVARIANTS: Registry[Checker] = Registry("invariant kind")
+INVARIANTS: Registry[InvariantPlugin] = Registry("invariant kind")
 
-for _module in (
-    recovers,
-    restarts,
-    availability,
-    probe,
-    steady,
-    alive,
-    distinct_ports,
-    no_orphans,
-    log,
-    exit,
-    ledger,
-):
-    INVARIANTS.register(_module.CHECKER.name, _module.CHECKER)
+INVARIANTS.register(recovers.CHECKER.name, recovers.CHECKER)
+INVARIANTS.register(restarts.CHECKER.name, restarts.CHECKER)
+INVARIANTS.register(availability.CHECKER.name, availability.CHECKER)
+INVARIANTS.register(probe.CHECKER.name, probe.CHECKER)
+INVARIANTS.register(steady.CHECKER.name, steady.CHECKER)
+INVARIANTS.register(alive.CHECKER.name, alive.CHECKER)
+INVARIANTS.register(distinct_ports.CHECKER.name, distinct_ports.CHECKER)
+INVARIANTS.register(no_orphans.CHECKER.name, no_orphans.CHECKER)
+INVARIANTS.register(log.CHECKER.name, log.CHECKER)
+INVARIANTS.register(exit.CHECKER.name, exit.CHECKER)
+INVARIANTS.register(ledger.CHECKER.name, ledger.CHECKER)

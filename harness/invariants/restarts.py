@@ -48,7 +48,7 @@ def restart_lives(role: str, history: History) -> list[Life]:
     found: list[Life] = []
     for instance, t_ready in ready.items():
         role_lives = lives.of(role, instance)
-        kills = [h.t for h in lives.hits if h.kind == "kill" and h.life in role_lives]
+        kills = [h.t for h in lives.hits if h.ends and h.life in role_lives]
         exits = [life.exit for life in role_lives if life.exit < INF]
         first_loss = min(kills + exits, default=INF)
         found += [
@@ -65,7 +65,7 @@ def kills_of(role: str, history: History) -> int:
     return sum(
         1
         for h in lives.hits
-        if h.kind == "kill" and h.life is not None and h.life.role == role and h.t < lives.teardown
+        if h.ends and h.life is not None and h.life.role == role and h.t < lives.teardown
     )
 
 

@@ -30,7 +30,7 @@ class SteadySpec(Expectation):
 def check(spec: SteadySpec, history: History) -> InvariantResult:
     """Every ok reading between ready and the first fault meets the expectation."""
     ready = ready_times(history)
-    starts = [a.t for a in history.of(FaultAction) if a.phase in ("start", "instant")]
+    starts = [a.t for a in history.of(FaultAction) if a.phase.injects]
     until = min(starts, default=teardown_start(history))
     until = min(until, history.end + 1e-9)
     readings = [

@@ -12,8 +12,47 @@ and ``event_from_dict`` brings them back, so a journal can be re-judged without 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
+
+from harness.spec.effects import Effect
+
+# --------------------------------------------------------------------------- enum-like fields
+
+
+class FaultPhase(StrEnum):
+    """Where in its life a fault action is: a window opens (``start``) or closes (``end``),
+    a one-shot act (``instant``), or nothing found to act on (``miss``)."""
+
+    START = "start"
+    END = "end"
+    INSTANT = "instant"
+    MISS = "miss"
+
+    @property
+    def injects(self) -> bool:
+        """Whether a fault was injected here (a window opened, or a one-shot act)."""
+        return self in (FaultPhase.START, FaultPhase.INSTANT)
+
+
+class TeardownStep(StrEnum):
+    """``stop``: the stop signal to a root; ``sweep``: SIGKILL of a survivor of the tree
+    after the grace; ``orphan``: an escapee found by the post-teardown scan, then killed."""
+
+    STOP = "stop"
+    SWEEP = "sweep"
+    ORPHAN = "orphan"
+
+
+class NoteLevel(StrEnum):
+    """How much a harness note matters: an ``error`` note keeps a trial from passing."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
 
 # --------------------------------------------------------------------------- base
 
@@ -199,14 +238,17 @@ class FaultAction(Event):
     """A fault did something (``phase``: ``start``, ``end``, ``instant``) or missed.
 
     ``fault`` is the index of the fault in the scenario's schedule, ``kind`` its name
-    (``kill``, ``freeze``, ...). ``pids`` are the processes it touched; ``phase="miss"`` with
-    ``detail["reason"]`` when it found nothing to act on.
+    (``kill``, ``freeze``, ...), ``effect`` what the action does to the processes it names
+    (checkers read the effect, never the kind). ``pids`` are the processes it touched;
+    ``phase="miss"`` with ``detail["reason"]`` when it found nothing to act on (its
+    ``effect`` is then what it meant to do).
     """
 
     type: ClassVar[str] = "fault"
     fault: int
     kind: str
-    phase: str
+    phase: FaultPhase
+    effect: Effect = Effect.NONE
     role: str | None = None
     pids: list[int] = field(default_factory=list)
     instance: int | None = None
@@ -221,7 +263,7 @@ class Teardown(Event):
     """
 
     type: ClassVar[str] = "teardown"
-    action: str
+    action: TeardownStep
     pid: int | None = None
     instance: int | None = None
     role: str | None = None
@@ -234,7 +276,7 @@ class HarnessNote(Event):
     """Something the harness wants on the record (a probe that could not be parsed...)."""
 
     type: ClassVar[str] = "note"
-    level: str
+    level: NoteLevel
     message: str
 
 
@@ -250,13 +292,49 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     return data
 
 
+_LEGACY_EFFECTS = {
+    ("kill", "instant"): Effect.ENDS,
+    ("kill", "miss"): Effect.ENDS,
+    ("freeze", "start"): Effect.STOPS,
+    ("freeze", "miss"): Effect.STOPS,
+    ("freeze", "end"): Effect.RESUMES,
+}
+"""Journals written before fault actions carried their effect: what those kinds did."""
+
+
+_ENUM_FIELDS: dict[type[Event], dict[str, type[StrEnum]]] = {}
+
+
+def _enum_fields(cls: type[Event]) -> dict[str, type[StrEnum]]:
+    """The fields of ``cls`` typed with an enum, by name (computed once per class)."""
+    found = _ENUM_FIELDS.get(cls)
+    if found is None:
+        found = {}
+        for name, hint in typing.get_type_hints(cls).items():
+            for candidate in (hint, *typing.get_args(hint)):
+                if isinstance(candidate, type) and issubclass(candidate, StrEnum):
+                    found[name] = candidate
+        _ENUM_FIELDS[cls] = found
+    return found
+
+
 def event_from_dict(data: dict[str, Any]) -> Event:
     """Inverse of ``event_to_dict``; unknown keys of a newer writer are ignored."""
     cls = _EVENT_TYPES.get(str(data.get("type")))
     if cls is None:
         raise ValueError(f"unknown event type {data.get('type')!r}")
     names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    values = {k: v for k, v in data.items() if k in names}
+    if cls is FaultAction and "effect" not in values:
+        legacy = (str(values.get("kind")), str(values.get("phase")))
+        values["effect"] = _LEGACY_EFFECTS.get(legacy)
+    for name, enum in _enum_fields(cls).items():
+        value = values.get(name)
+        if value is not None:
+            values[name] = enum(value)
+        elif name in values:
+            del values[name]  # the field's default
+    return cls(**values)
 
 
 def event_types() -> dict[str, type[Event]]:

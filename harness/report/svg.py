@@ -15,6 +15,7 @@ from html import escape
 from harness.observe.events import (
     Event,
     FaultAction,
+    FaultPhase,
     NotReady,
     Phase,
     ProbeResult,
@@ -105,12 +106,12 @@ def fault_marks(events: Sequence[Event], end: float) -> tuple[list[FaultWindow],
         if not isinstance(e, FaultAction):
             continue
         label = f"{e.kind} {e.role or ''}".strip()
-        if e.phase == "start":
+        if e.phase is FaultPhase.START:
             open_[e.fault] = e
-        elif e.phase == "end" and e.fault in open_:
+        elif e.phase is FaultPhase.END and e.fault in open_:
             s = open_.pop(e.fault)
             windows.append(FaultWindow(s.t, e.t, label, e.kind, tuple(s.pids)))
-        elif e.phase == "instant":
+        elif e.phase is FaultPhase.INSTANT:
             instants.append(e)
     for s in open_.values():
         windows.append(

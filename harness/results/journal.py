@@ -13,15 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.errors import JournalError
 from harness.observe.events import event_from_dict, event_to_dict
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import InvariantResult, Verdict
 
 SCHEMA = "chaos-journal/1"
-
-
-class JournalError(ValueError):
-    """The file is not a journal this version can read."""
 
 
 # --------------------------------------------------------------------------- to JSON

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.faults.once import Once
-from harness.observe.events import HarnessNote
+from harness.observe.events import HarnessNote, NoteLevel
 from harness.observe.http import http_json
 from harness.observe.timeline import Timeline
 from harness.scenario.templates import resolve
@@ -122,7 +122,7 @@ class TrialContext:
                 action()
             except Exception as exc:  # a fault's clean-up must never end the trial
                 self._timeline.record(
-                    HarnessNote(t=self._timeline.now(), level="error", message=repr(exc))
+                    HarnessNote(t=self._timeline.now(), level=NoteLevel.ERROR, message=repr(exc))
                 )
 
         return run

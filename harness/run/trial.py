@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
-from harness.errors import SystemUnderTestError
+from harness.errors import NotReadyError, SystemUnderTestError
 from harness.invariants.judge import judge
-from harness.observe.events import HarnessNote
+from harness.observe.events import HarnessNote, NoteLevel
 from harness.results.model import TrialResult, merge_metrics
-from harness.run.session import NotReadyError, SystemSession
+from harness.run.settle import settle
+from harness.run.system import PhaseCallback, RunningSystem
 from harness.scenario.model import Scenario
 from harness.schedule.nemesis import Nemesis
 from harness.spec.verdict import Verdict
 
 _INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the trial was cut short and not judged"
-
-PhaseCallback = Callable[[str], None]
 
 
 def run_trial(
@@ -45,7 +43,7 @@ def run_trial(
     error: str | None = None
     output_tail: list[str] = []
     try:
-        session = SystemSession(
+        system = RunningSystem(
             scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase, abort=stop
         )
     except Exception as exc:  # the host cannot run a trial at all: nothing was started
@@ -56,20 +54,20 @@ def run_trial(
             seed=seed,
             error=f"could not prepare the trial: {type(exc).__name__}: {exc}",
         )
-    nemesis = Nemesis(scenario.faults, session.ctx)
+    nemesis = Nemesis(scenario.faults, system.ctx)
     try:
-        session.phase("prepare")
+        system.phase("prepare")
         nemesis.before_start()
-        session.start()
-        session.wait_ready()
-        session.observe()
-        session.phase("faults")
-        nemesis.start(session.ready_t or 0.0)
-        if stop.wait(max(0.0, min(scenario.duration, session.remaining()))):
+        system.start()
+        system.wait_ready()
+        system.observe()
+        system.phase("faults")
+        nemesis.start(system.ready_t or 0.0)
+        if stop.wait(max(0.0, min(scenario.duration, system.remaining()))):
             error = _INTERRUPTED  # straight to teardown: nothing left worth judging
         else:
             nemesis.stop()
-            session.settle()
+            settle(system)
     except NotReadyError as exc:
         if stop.is_set():
             error = _INTERRUPTED
@@ -79,24 +77,24 @@ def run_trial(
         failure = f"the system could not be started: {exc}"
     except Exception as exc:  # a host problem or our own bug: recorded, never lost
         error = f"{type(exc).__name__}: {exc}"
-        session.note("error", error)
+        system.note(NoteLevel.ERROR, error)
     finally:
         nemesis.stop()
-        session.close()
-    return _result(scenario, index, seed, session, failure, error, output_tail)
+        system.close()
+    return _result(scenario, index, seed, system, failure, error, output_tail)
 
 
 def _result(
     scenario: Scenario,
     index: int,
     seed: int,
-    session: SystemSession,
+    system: RunningSystem,
     failure: str | None,
     error: str | None,
     output_tail: list[str],
 ) -> TrialResult:
-    duration = time.monotonic() - session.started
-    events = session.timeline.events()
+    duration = time.monotonic() - system.started
+    events = system.timeline.events()
     result = TrialResult(
         index=index,
         verdict=Verdict.PASS,
@@ -119,12 +117,14 @@ def _result(
         result.error = f"trial took {duration:.1f}s, over its timeout of {scenario.timeout:g}s"
     elif any(i.verdict is not Verdict.PASS for i in result.invariants):
         result.verdict = Verdict.FAIL
-    problems = [e.message for e in events if isinstance(e, HarnessNote) and e.level == "error"]
+    problems = [
+        e.message for e in events if isinstance(e, HarnessNote) and e.level is NoteLevel.ERROR
+    ]
     if problems and result.verdict is Verdict.PASS:
         # A fault that could not be injected, or an end observation that broke, must never
         # end in a silent pass: the trial did not test what the scenario says.
         result.verdict = Verdict.ERROR
         result.error = "the harness could not do what the scenario says: " + problems[0]
     if result.verdict is not Verdict.PASS:
-        result.output_tail = [line for p in session.launched for line in p.output_tail()][-60:]
+        result.output_tail = [line for p in system.launched for line in p.output_tail()][-60:]
     return result

@@ -14,10 +14,18 @@ import heapq
 import threading
 from collections.abc import Callable, Sequence
 
-from harness.faults.base import FaultContext, FaultKind
+from harness.faults.base import FaultContext, FaultPlugin, Firing
 from harness.faults.registry import FAULTS
-from harness.observe.events import Event, FaultAction, HarnessNote, ProcessStart
+from harness.observe.events import (
+    Event,
+    FaultAction,
+    FaultPhase,
+    HarnessNote,
+    NoteLevel,
+    ProcessStart,
+)
 from harness.scenario.model import FaultEntry
+from harness.spec.effects import Effect
 from harness.spec.registry import Registry
 from harness.system.process import TrackedProcess
 
@@ -32,7 +40,7 @@ class Nemesis:
         entries: Sequence[FaultEntry],
         ctx: FaultContext,
         *,
-        faults: Registry[FaultKind] = FAULTS,
+        faults: Registry[FaultPlugin] = FAULTS,
     ) -> None:
         self._entries = list(entries)
         self._ctx = ctx
@@ -144,13 +152,13 @@ class Nemesis:
     def _inject(self, entry: FaultEntry, spawned: TrackedProcess | None) -> None:
         try:
             kind = self._faults.get(entry.kind)
-            kind.inject(entry.spec, self._ctx, entry.index, spawned)
+            kind.run(entry.spec, self._ctx, Firing(entry.index, spawned))
         except Exception as exc:  # a broken fault is on the record, never a crashed trial
             timeline = self._ctx.timeline
             timeline.record(
                 HarnessNote(
                     t=timeline.now(),
-                    level="error",
+                    level=NoteLevel.ERROR,
                     message=f"fault {entry.index} ({entry.kind}) failed: {exc!r}",
                 )
             )
@@ -159,12 +167,14 @@ class Nemesis:
     def _miss(self, entry: FaultEntry, reason: str) -> None:
         timeline = self._ctx.timeline
         role = entry.on_spawn.role if entry.on_spawn is not None else None
+        intent = self._faults.get(entry.kind).intent if entry.kind in self._faults else Effect.NONE
         timeline.record(
             FaultAction(
                 t=timeline.now(),
                 fault=entry.index,
                 kind=entry.kind,
-                phase="miss",
+                phase=FaultPhase.MISS,
+                effect=intent,
                 role=role,
                 detail={"reason": reason},
             )

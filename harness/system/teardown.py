@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from harness.observe.events import Teardown
+from harness.observe.events import Teardown, TeardownStep
 from harness.observe.timeline import Timeline
 from harness.system.marker import find_marked
 from harness.system.pidfd import kill_if_marked
@@ -60,7 +60,7 @@ def teardown(
     for root in roots:
         if root.alive and tracker.signal(root, stop_signal):
             report.stopped.append(root.pid)
-            _record(timeline, "stop", root, {"signal": name})
+            _record(timeline, TeardownStep.STOP, root, {"signal": name})
     report.graceful = tracker.wait_gone(timeout=grace) if report.stopped else True
     _sweep(tracker, timeline, report)
     _hunt_orphans(trial_id, timeline, report)
@@ -83,7 +83,7 @@ def _sweep(tracker: ProcessTracker, timeline: Timeline, report: TeardownReport) 
                 if frozen:
                     tracker.signal(proc, signal.SIGCONT)
                 report.swept.append(proc.pid)
-                _record(timeline, "sweep", proc, {"frozen": frozen})
+                _record(timeline, TeardownStep.SWEEP, proc, {"frozen": frozen})
         tracker.wait_gone(timeout=_SWEEP_WAIT_S)
 
 
@@ -99,13 +99,16 @@ def _hunt_orphans(trial_id: str, timeline: Timeline, report: TeardownReport) -> 
                 report.orphans.append(pid)
                 timeline.record(
                     Teardown(
-                        t=timeline.now(), action="orphan", pid=pid, detail={"signal": "SIGKILL"}
+                        t=timeline.now(),
+                        action=TeardownStep.ORPHAN,
+                        pid=pid,
+                        detail={"signal": "SIGKILL"},
                     )
                 )
 
 
 def _record(
-    timeline: Timeline, action: str, proc: TrackedProcess, detail: dict[str, object]
+    timeline: Timeline, action: TeardownStep, proc: TrackedProcess, detail: dict[str, object]
 ) -> None:
     timeline.record(
         Teardown(

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 
 from harness.errors import SystemUnderTestError
-from harness.observe.events import Event, HarnessNote, ProcessExit, ProcessStart
+from harness.observe.events import Event, HarnessNote, NoteLevel, ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
 from harness.system import procfs
 from harness.system.marker import read_marker, require_proc
@@ -244,7 +244,7 @@ class ProcessTracker:
         self._timeline.record(
             HarnessNote(
                 t=self._timeline.now(),
-                level="error",
+                level=NoteLevel.ERROR,
                 message=f"process tracker: no pidfd held for {proc.pid}; signal not sent",
             )
         )
@@ -314,7 +314,7 @@ class ProcessTracker:
                     self._timeline.record(
                         HarnessNote(
                             t=self._timeline.now(),
-                            level="error",
+                            level=NoteLevel.ERROR,
                             message=f"process tracker: {type(exc).__name__}: {exc}",
                         )
                     )

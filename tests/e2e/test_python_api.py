@@ -7,13 +7,18 @@ what was recorded.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from harness.observe.events import Event, LogLine, ProcessExit, ProcessStart
+from harness.faults.base import FaultContext, FaultKind, FaultPlugin, Firing
+from harness.faults.targets import TargetSpec, choose, record_action, record_miss
+from harness.observe.events import Event, FaultPhase, LogLine, ProcessExit, ProcessStart
 from harness.run.session import SystemSession
+from harness.spec.effects import Effect
+from harness.spec.registry import Registry
 from harness.spec.verdict import Verdict
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -107,3 +112,51 @@ def test_no_restart_bug_fails_recovers(chaos_system: Callable[..., SystemSession
     assert recovers.observed == "recovery per fault: never"
     assert system.processes("backend") == []
     assert killed not in {p.pid for p in system.processes()}
+
+
+# --------------------------------------------------------------------------- a new fault kind
+
+
+class PowerCutSpec(TargetSpec):
+    """A fault kind no checker has heard of: it ends processes its own way."""
+
+
+def _power_cut(spec: PowerCutSpec, ctx: FaultContext, firing: Firing) -> None:
+    targets, reason = choose(spec, ctx, firing)
+    if reason is not None:
+        record_miss(ctx, firing.index, "power_cut", reason, spec.role, effect=Effect.ENDS)
+        return
+    hit = [p for p in targets if ctx.signal(p, signal.SIGKILL)]
+    record_action(
+        ctx, firing.index, "power_cut", FaultPhase.INSTANT, spec.role, hit, {}, effect=Effect.ENDS
+    )
+
+
+POWER_CUT = FaultKind("power_cut", PowerCutSpec, _power_cut, effects=frozenset({Effect.ENDS}))
+"""Registered only here: the checkers judge it by its declared effect, not by its name."""
+
+
+def test_a_new_fault_kind_is_judged_by_its_effect(
+    chaos_system: Callable[..., SystemSession],
+) -> None:
+    faults: Registry[FaultPlugin] = Registry("fault kind")
+    faults.register(POWER_CUT.name, POWER_CUT)
+    system = chaos_system(backend_spec())
+    assert system.wait_for_role("backend", 1, timeout=DEADLINE)
+    (backend,) = system.processes("backend")
+
+    kind = faults.get("power_cut")
+    kind.run(kind.spec.model_validate({"role": "backend"}), system.system.ctx, Firing(0))
+    wait_event(
+        system,
+        "replacement backend",
+        lambda e: isinstance(e, ProcessStart) and e.role == "backend" and e.pid != backend.pid,
+    )
+
+    recovers = system.check("recovers", role="backend", within="10s")
+    restarts = system.check("restarts", role="backend", per_fault=True)
+    assert recovers.verdict is Verdict.PASS, recovers.detail
+    (recovery_s,) = recovers.metrics["recovery_s"]
+    assert 0 < recovery_s < 10
+    assert restarts.verdict is Verdict.PASS, restarts.detail
+    assert restarts.metrics == {"restarts": 1, "kills": 1}

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from harness.observe.events import FaultAction, LogLine, ProcessExit, Request
+from harness.observe.events import FaultAction, FaultPhase, LogLine, ProcessExit, Request
 from harness.report.text import describe_trial
 from harness.results.model import TrialResult
+from harness.spec.effects import Effect
 from harness.spec.verdict import InvariantResult, Verdict
 
 
 def test_failed_invariant_with_expected_observed_and_events_around_it() -> None:
     events = [
-        FaultAction(t=1.0, fault=0, kind="kill", phase="instant", role="backend", pids=[41]),
+        FaultAction(
+            t=1.0,
+            fault=0,
+            kind="kill",
+            phase=FaultPhase.INSTANT,
+            effect=Effect.ENDS,
+            role="backend",
+            pids=[41],
+        ),
         ProcessExit(t=1.01, pid=41, instance=0, role="backend", signal="SIGKILL"),
         LogLine(t=1.02, instance=0, stream="stderr", line="backend is not restarted"),
         Request(t=1.5, workload="ui", instance=0, ok=False, status=503),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
+from harness.faults.base import Firing
 from harness.faults.freeze import KIND, FreezeSpec
 from harness.observe.events import Event, FaultAction
 
@@ -20,7 +21,7 @@ def _end_of(fault: int) -> Callable[[Event], bool]:
 
 def test_freeze_then_thaw_after_for(ctx: RealContext) -> None:
     worker = ctx.spawn("worker")
-    KIND.inject(FreezeSpec.model_validate({"role": "worker", "for": "300ms"}), ctx, 2, None)
+    KIND.inject(FreezeSpec.model_validate({"role": "worker", "for": "300ms"}), ctx, Firing(2))
 
     [start] = ctx.timeline.of(FaultAction)
     assert (start.phase, start.pids, start.role) == ("start", [worker.pid], "worker")
@@ -38,7 +39,7 @@ def test_freeze_then_thaw_after_for(ctx: RealContext) -> None:
 
 def test_teardown_thaws_a_long_freeze(ctx: RealContext) -> None:
     worker = ctx.spawn("worker")
-    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, 0, None)
+    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, Firing(0))
     wait_until(lambda: proc_state(worker.pid) == "T", "the worker to be stopped")
 
     ctx.run_teardown()
@@ -52,8 +53,8 @@ def test_teardown_thaws_a_long_freeze(ctx: RealContext) -> None:
 
 def test_a_frozen_process_is_not_frozen_twice(ctx: RealContext) -> None:
     worker = ctx.spawn("worker")
-    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, 0, None)
-    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, 1, None)
+    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, Firing(0))
+    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, Firing(1))
 
     phases = [(a.fault, a.phase) for a in ctx.timeline.of(FaultAction)]
     assert phases == [(0, "start"), (1, "miss")]
@@ -63,7 +64,7 @@ def test_a_frozen_process_is_not_frozen_twice(ctx: RealContext) -> None:
 
 def test_killed_while_frozen_thaw_reports_it_gone(ctx: RealContext) -> None:
     worker = ctx.spawn("worker")
-    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, 0, None)
+    KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, Firing(0))
     assert worker.pidfd is not None
     signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
     assert ctx.wait_exit(worker) == -signal.SIGKILL
@@ -77,7 +78,7 @@ def test_killed_while_frozen_thaw_reports_it_gone(ctx: RealContext) -> None:
 
 def test_no_role_and_no_spawn_is_a_miss(ctx: RealContext) -> None:
     ctx.spawn("worker")
-    KIND.inject(FreezeSpec(for_="1s"), ctx, 0, None)
+    KIND.inject(FreezeSpec(for_="1s"), ctx, Firing(0))
 
     [miss] = ctx.timeline.of(FaultAction)
     assert miss.phase == "miss"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+from harness.faults.base import Firing
 from harness.faults.kill import KIND, KillSpec
 from harness.observe.events import FaultAction
 
@@ -16,7 +17,7 @@ def _actions(ctx: RealContext) -> list[FaultAction]:
 
 def test_sigkill_by_default_and_recorded(ctx: RealContext) -> None:
     backend = ctx.spawn("backend")
-    KIND.inject(KillSpec(role="backend"), ctx, 3, None)
+    KIND.inject(KillSpec(role="backend"), ctx, Firing(3))
 
     assert ctx.wait_exit(backend) == -signal.SIGKILL
     [action] = _actions(ctx)
@@ -29,7 +30,7 @@ def test_sigkill_by_default_and_recorded(ctx: RealContext) -> None:
 
 def test_other_signal_by_name(ctx: RealContext) -> None:
     worker = ctx.spawn("worker")
-    KIND.inject(KillSpec.model_validate({"role": "worker", "signal": "TERM"}), ctx, 0, None)
+    KIND.inject(KillSpec.model_validate({"role": "worker", "signal": "TERM"}), ctx, Firing(0))
 
     assert ctx.wait_exit(worker) == -signal.SIGTERM
     assert _actions(ctx)[0].detail["signal"] == "SIGTERM"
@@ -37,14 +38,14 @@ def test_other_signal_by_name(ctx: RealContext) -> None:
 
 def test_oldest_and_newest_pick_by_start_order(ctx: RealContext) -> None:
     first, second, third = (ctx.spawn("module") for _ in range(3))
-    KIND.inject(KillSpec(role="module", count=2, which="oldest"), ctx, 0, None)
+    KIND.inject(KillSpec(role="module", count=2, which="oldest"), ctx, Firing(0))
 
     assert ctx.wait_exit(first) == -signal.SIGKILL
     assert ctx.wait_exit(second) == -signal.SIGKILL
     assert [p.pid for p in ctx.processes("module")] == [third.pid]
 
     newer = ctx.spawn("module")
-    KIND.inject(KillSpec(role="module", which="newest"), ctx, 1, None)
+    KIND.inject(KillSpec(role="module", which="newest"), ctx, Firing(1))
     assert ctx.wait_exit(newer) == -signal.SIGKILL
     assert [p.pid for p in ctx.processes("module")] == [third.pid]
 
@@ -52,7 +53,7 @@ def test_oldest_and_newest_pick_by_start_order(ctx: RealContext) -> None:
 def test_count_all_of_one_instance_only(ctx: RealContext) -> None:
     ours = [ctx.spawn("worker", instance=1) for _ in range(2)]
     other = ctx.spawn("worker", instance=0)
-    KIND.inject(KillSpec(role="worker", count="all", instance=1), ctx, 0, None)
+    KIND.inject(KillSpec(role="worker", count="all", instance=1), ctx, Firing(0))
 
     for process in ours:
         assert ctx.wait_exit(process) == -signal.SIGKILL
@@ -68,7 +69,7 @@ def test_random_choice_follows_the_seed() -> None:
         ctx = RealContext(seed=42)
         try:
             workers = [ctx.spawn("worker") for _ in range(3)]
-            KIND.inject(KillSpec(role="worker"), ctx, 0, None)
+            KIND.inject(KillSpec(role="worker"), ctx, Firing(0))
             [action] = _actions(ctx)
             picked.append([p.pid for p in workers].index(action.pids[0]))
         finally:
@@ -78,7 +79,7 @@ def test_random_choice_follows_the_seed() -> None:
 
 def test_no_target_is_a_recorded_miss(ctx: RealContext) -> None:
     survivor = ctx.spawn("gateway")
-    KIND.inject(KillSpec(role="backend"), ctx, 5, None)
+    KIND.inject(KillSpec(role="backend"), ctx, Firing(5))
 
     [action] = _actions(ctx)
     assert (action.fault, action.phase) == (5, "miss")
@@ -90,7 +91,7 @@ def test_no_target_is_a_recorded_miss(ctx: RealContext) -> None:
 def test_spawned_process_is_the_target(ctx: RealContext) -> None:
     ctx.spawn("module")
     spawned = ctx.spawn("module")
-    KIND.inject(KillSpec(), ctx, 0, spawned)
+    KIND.inject(KillSpec(), ctx, Firing(0, spawned))
 
     assert ctx.wait_exit(spawned) == -signal.SIGKILL
     assert len(ctx.processes("module")) == 1

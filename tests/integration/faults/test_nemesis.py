@@ -7,17 +7,17 @@ import socket
 import time
 from collections.abc import Callable
 
-from harness.faults.base import FaultKind
+from harness.faults.base import FaultContext, FaultKind, FaultPlugin, Firing
 from harness.faults.freeze import FreezeSpec
 from harness.faults.kill import KillSpec
 from harness.faults.registry import FAULTS
 from harness.faults.squat_port import SquatPortSpec
-from harness.observe.events import Event, FaultAction, HarnessNote
+from harness.observe.events import Event, FaultAction, FaultPhase, HarnessNote
 from harness.scenario.model import FaultEntry, OnSpawn
 from harness.schedule.nemesis import Nemesis
+from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.spec.registry import Registry
-from harness.system.process import TrackedProcess
 
 from .context import RealContext, proc_state, wait_until
 
@@ -125,13 +125,14 @@ def test_on_spawn_with_instance_ignores_other_instances(ctx: RealContext) -> Non
     assert ctx.processes("module") == [bystander]
 
 
-def _explode(spec: FaultSpec, ctx: object, index: int, spawned: TrackedProcess | None) -> None:
+def _explode(spec: FaultSpec, ctx: FaultContext, firing: Firing) -> None:
     raise RuntimeError("boom")
 
 
 def test_a_failing_fault_is_recorded_not_raised(ctx: RealContext) -> None:
-    faults: Registry[FaultKind] = Registry("fault kind")
-    faults.register("explode", FaultKind("explode", FaultSpec, _explode, refs={}))
+    faults: Registry[FaultPlugin] = Registry("fault kind")
+    explode = FaultKind("explode", FaultSpec, _explode, effects=frozenset({Effect.ENDS}), refs={})
+    faults.register("explode", explode)
     faults.register("kill", FAULTS.get("kill"))
     victim = ctx.spawn("a")
     entries = [
@@ -148,9 +149,13 @@ def test_a_failing_fault_is_recorded_not_raised(ctx: RealContext) -> None:
     assert note.level == "error"
     assert "boom" in note.message
     miss, kill = ctx.timeline.of(FaultAction)
-    assert (miss.fault, miss.phase) == (0, "miss")
+    assert (miss.fault, miss.phase, miss.effect) == (0, FaultPhase.MISS, Effect.ENDS)
     assert "RuntimeError: boom" in miss.detail["reason"]
-    assert (kill.fault, kill.phase) == (1, "instant")  # the schedule went on
+    assert (kill.fault, kill.phase, kill.effect) == (
+        1,
+        FaultPhase.INSTANT,
+        Effect.ENDS,
+    )  # the schedule went on
     assert ctx.wait_exit(victim) == -signal.SIGKILL
 
 

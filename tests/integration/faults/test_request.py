@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from harness.faults.base import Firing
 from harness.faults.request import KIND, RequestSpec
 from harness.observe.events import Event, FaultAction, Request
 
@@ -63,7 +64,7 @@ def test_every_answer_is_recorded_and_counted(server_port: int) -> None:
                 "expect_status": [404],
             }
         )
-        KIND.inject(spec, ctx, 7, None)
+        KIND.inject(spec, ctx, Firing(7))
         action = ctx.timeline.wait_for(_instant, timeout=30.0)
         assert isinstance(action, FaultAction)
         assert action.fault == 7
@@ -82,7 +83,7 @@ def test_a_server_that_is_down_is_recorded_as_errors() -> None:
     try:
         # A 200 was expected, and the port below has nothing listening: refused, not ok.
         with_closed_port = f"http://127.0.0.1:{_closed_port()}/x"
-        KIND.inject(RequestSpec(url=with_closed_port, count=3, expect_status=[200]), ctx, 0, None)
+        KIND.inject(RequestSpec(url=with_closed_port, count=3, expect_status=[200]), ctx, Firing(0))
         action = ctx.timeline.wait_for(_instant, timeout=30.0)
         assert isinstance(action, FaultAction)
         assert action.detail["by_status"] == {"error": 3}
@@ -97,7 +98,7 @@ def test_a_non_loopback_url_is_refused_before_sending() -> None:
     ctx = RealContext()
     try:
         with pytest.raises(ValueError, match="non-loopback"):
-            KIND.inject(RequestSpec(url="http://192.0.2.1:80/x"), ctx, 0, None)
+            KIND.inject(RequestSpec(url="http://192.0.2.1:80/x"), ctx, Firing(0))
         assert ctx.timeline.of(Request) == []
     finally:
         ctx.close()

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from harness.faults.base import Firing
 from harness.faults.squat_port import KIND, SquatPortSpec
 from harness.observe.events import Event, FaultAction
 
@@ -40,7 +41,9 @@ def test_port_is_taken_then_released_after_for(port_ctx: RealContext) -> None:
     ctx = port_ctx
     try:
         port = int(ctx.resolve("{port}"))
-        KIND.inject(SquatPortSpec.model_validate({"port": "{port}", "for": "300ms"}), ctx, 0, None)
+        KIND.inject(
+            SquatPortSpec.model_validate({"port": "{port}", "for": "300ms"}), ctx, Firing(0)
+        )
 
         [start] = ctx.timeline.of(FaultAction)
         assert (start.phase, start.detail["port"]) == ("start", port)
@@ -59,7 +62,7 @@ def test_teardown_releases_the_port(port_ctx: RealContext) -> None:
     ctx = port_ctx
     try:
         port = int(ctx.resolve("{port}"))
-        KIND.inject(SquatPortSpec(port="{port}"), ctx, 0, None)
+        KIND.inject(SquatPortSpec(port="{port}"), ctx, Firing(0))
         assert _bind_error(port) == errno.EADDRINUSE
         ctx.run_teardown()
         assert _bind_error(port) is None
@@ -73,7 +76,7 @@ def test_a_port_already_taken_is_a_miss(ctx: RealContext) -> None:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        KIND.inject(SquatPortSpec(port=str(port)), ctx, 4, None)
+        KIND.inject(SquatPortSpec(port=str(port)), ctx, Firing(4))
 
     [miss] = ctx.timeline.of(FaultAction)
     assert (miss.fault, miss.phase) == (4, "miss")
@@ -83,7 +86,7 @@ def test_a_port_already_taken_is_a_miss(ctx: RealContext) -> None:
 def test_a_port_that_is_not_a_number_is_a_miss() -> None:
     ctx = RealContext(values={"port": "http"})
     try:
-        KIND.inject(SquatPortSpec(port="{port}"), ctx, 0, None)
+        KIND.inject(SquatPortSpec(port="{port}"), ctx, Firing(0))
         [miss] = ctx.timeline.of(FaultAction)
         assert miss.phase == "miss"
         assert "'http'" in miss.detail["reason"]

@@ -54,7 +54,7 @@ def test_a_restart_after_teardown_began_does_not_count_as_recovery() -> None:
 def test_no_fault_at_all_fails_with_nothing_to_judge() -> None:
     res = check(spec(), backend_system().teardown(6.0).history())
     assert res.verdict is Verdict.FAIL
-    assert res.detail == "no kill or freeze of role backend was recorded; nothing to judge"
+    assert res.detail == "no fault ended or stopped a process of role backend; nothing to judge"
 
 
 def test_a_missed_fault_is_named_in_the_nothing_to_judge_sentence() -> None:

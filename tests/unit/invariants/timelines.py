@@ -12,6 +12,7 @@ from harness.invariants.base import History, RoleFacts
 from harness.observe.events import (
     Event,
     FaultAction,
+    FaultPhase,
     LogLine,
     Lookup,
     Phase,
@@ -23,7 +24,9 @@ from harness.observe.events import (
     Request,
     SystemStart,
     Teardown,
+    TeardownStep,
 )
+from harness.spec.effects import Effect
 
 
 class Story:
@@ -74,13 +77,19 @@ class Story:
     # ------------------------------------------------------------------ faults
 
     def kill(self, t: float, *pids: int, fault: int | None = None) -> Story:
-        return self._fault(t, "kill", "instant", pids, fault)
+        return self._fault(t, "kill", FaultPhase.INSTANT, Effect.ENDS, pids, fault)
+
+    def act(
+        self, t: float, kind: str, effect: Effect, *pids: int, fault: int | None = None
+    ) -> Story:
+        """A one-shot action of any fault kind, known to the checkers only by its effect."""
+        return self._fault(t, kind, FaultPhase.INSTANT, effect, pids, fault)
 
     def freeze(self, t: float, until: float | None, *pids: int) -> Story:
         fault = self._faults
-        self._fault(t, "freeze", "start", pids, fault)
+        self._fault(t, "freeze", FaultPhase.START, Effect.STOPS, pids, fault)
         if until is not None:
-            self._fault(until, "freeze", "end", pids, fault)
+            self._fault(until, "freeze", FaultPhase.END, Effect.RESUMES, pids, fault)
         return self
 
     def miss(self, t: float, role: str, reason: str) -> Story:
@@ -90,21 +99,36 @@ class Story:
                 t=t,
                 fault=self._faults - 1,
                 kind="kill",
-                phase="miss",
+                phase=FaultPhase.MISS,
+                effect=Effect.ENDS,
                 role=role,
                 detail={"reason": reason},
             )
         )
 
     def _fault(
-        self, t: float, kind: str, phase: str, pids: tuple[int, ...], fault: int | None
+        self,
+        t: float,
+        kind: str,
+        phase: FaultPhase,
+        effect: Effect,
+        pids: tuple[int, ...],
+        fault: int | None,
     ) -> Story:
         index = self._faults if fault is None else fault
-        if phase != "end":
+        if phase is not FaultPhase.END:
             self._faults = max(self._faults, index + 1)
         role = self._who[pids[0]][0] if pids and pids[0] in self._who else None
         return self.add(
-            FaultAction(t=t, fault=index, kind=kind, phase=phase, role=role, pids=list(pids))
+            FaultAction(
+                t=t,
+                fault=index,
+                kind=kind,
+                phase=phase,
+                effect=effect,
+                role=role,
+                pids=list(pids),
+            )
         )
 
     # ------------------------------------------------------------------ observations
@@ -170,7 +194,8 @@ class Story:
 
     def harness_kill(self, t: float, pid: int, action: str = "sweep") -> Story:
         role, instance = self._who.get(pid, (None, 0))
-        return self.add(Teardown(t=t, action=action, pid=pid, instance=instance, role=role))
+        step = TeardownStep(action)
+        return self.add(Teardown(t=t, action=step, pid=pid, instance=instance, role=role))
 
     def history(self, probes: tuple[str, ...] = (), workloads: tuple[str, ...] = ()) -> History:
         events = sorted(self.events, key=lambda e: e.t)

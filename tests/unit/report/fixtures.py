@@ -13,8 +13,10 @@ import random
 from harness.observe.events import (
     Event,
     FaultAction,
+    FaultPhase,
     HarnessNote,
     LogLine,
+    NoteLevel,
     NotReady,
     Phase,
     PortListen,
@@ -25,8 +27,10 @@ from harness.observe.events import (
     Request,
     SystemStart,
     Teardown,
+    TeardownStep,
 )
 from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.spec.effects import Effect
 from harness.spec.verdict import InvariantResult, Verdict
 
 KILL_AT = 2.0
@@ -133,7 +137,8 @@ def backend_kill_trial(index: int, recovery: float, *, seed: int = 7) -> TrialRe
             t=KILL_AT,
             fault=0,
             kind="kill",
-            phase="instant",
+            phase=FaultPhase.INSTANT,
+            effect=Effect.ENDS,
             role="backend",
             pids=[1001],
             instance=0,
@@ -161,18 +166,26 @@ def backend_kill_trial(index: int, recovery: float, *, seed: int = 7) -> TrialRe
             t=3.8,
             fault=1,
             kind="freeze",
-            phase="start",
+            phase=FaultPhase.START,
+            effect=Effect.STOPS,
             role="worker",
             pids=[1003],
             instance=0,
             detail={"for": 0.8},
         ),
         FaultAction(
-            t=4.6, fault=1, kind="freeze", phase="end", role="worker", pids=[1003], instance=0
+            t=4.6,
+            fault=1,
+            kind="freeze",
+            phase=FaultPhase.END,
+            effect=Effect.RESUMES,
+            role="worker",
+            pids=[1003],
+            instance=0,
         ),
         Phase(t=END, name="settle"),
         Phase(t=END + 0.3, name="teardown"),
-        Teardown(t=END + 0.31, action="stop", pid=1000, instance=0, role="supervisor"),
+        Teardown(t=END + 0.31, action=TeardownStep.STOP, pid=1000, instance=0, role="supervisor"),
         ProcessExit(t=END + 0.4, pid=1002, instance=0, role="backend", code=0),
         ProcessExit(t=END + 0.41, pid=1003, instance=0, role="worker", code=0),
         ProcessExit(t=END + 0.45, pid=1000, instance=0, role="supervisor", code=0, signal=None),
@@ -264,7 +277,7 @@ def error_trial(index: int) -> TrialResult:
         error="OSError: [Errno 24] Too many open files",
         events=[
             Phase(t=0.0, name="prepare"),
-            HarnessNote(t=0.05, level="error", message="OSError: too many open files"),
+            HarnessNote(t=0.05, level=NoteLevel.ERROR, message="OSError: too many open files"),
         ],
     )
 

@@ -1,0 +1,271 @@
+"""The owner of one trial's system under test: launch, readiness, traffic, teardown.
+
+``RunningSystem`` is the one place that holds a trial's resources (run folder, ports,
+timeline, process tracker, launched roots, probe and workload threads) and gives every one
+of them back in ``close``, whatever happened before. It judges nothing and offers no
+faults: ``run_trial`` drives it from a scenario, and ``SystemSession`` wraps it for code.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from harness.errors import NotReadyError
+from harness.observe.events import HarnessNote, NoteLevel, Phase
+from harness.observe.timeline import Timeline
+from harness.run.context import TrialContext
+from harness.run.traffic import JOIN_S, Traffic
+from harness.scenario.model import Scenario
+from harness.scenario.templates import port_names, resolve, values_for
+from harness.system import rundir
+from harness.system.launcher import Launched, launch
+from harness.system.ports import PortAllocator
+from harness.system.readiness import ReadyChecks, wait_ready
+from harness.system.teardown import teardown
+from harness.system.tracker import ProcessTracker, RoleMatcher
+
+PhaseCallback = Callable[[str], None]
+
+
+class RunningSystem:
+    """One running copy (or ``instances`` copies) of the system under test."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int = 0,
+        keep_run_dir: bool = False,
+        on_phase: PhaseCallback | None = None,
+        abort: threading.Event | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.abort = abort or threading.Event()
+        """Set when the run is interrupted: a start-up wait ends at once."""
+        self.seed = seed
+        self.keep_run_dir = keep_run_dir
+        self._on_phase = on_phase
+        self.started = time.monotonic()
+        self.deadline = self.started + scenario.timeout
+        self.timeline = Timeline()
+        self.trial_id = uuid.uuid4().hex
+        # The tracker first: it is what needs the host's features (pidfd, /proc). If
+        # anything after it fails, what was already taken is given back before raising.
+        self.tracker = ProcessTracker(self.timeline, self._matchers())
+        self.ports = PortAllocator()
+        self.root_dir = rundir.create(scenario.name)
+        try:
+            self.values, self.run_dirs = self._template_values()
+        except BaseException:
+            self.tracker.stop()
+            self.ports.release_all()
+            shutil.rmtree(self.root_dir, ignore_errors=True)
+            raise
+        self.ctx = TrialContext(
+            timeline=self.timeline,
+            tracker=self.tracker,
+            values=self.values,
+            seed=seed,
+            deadline=self.deadline,
+        )
+        self.traffic = Traffic(scenario, self.ctx.resolve, self.timeline)
+        self.launched: list[Launched] = []
+        self.ready_t: float | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ set-up
+
+    def _template_values(self) -> tuple[list[dict[str, str]], list[Path]]:
+        scenario = self.scenario
+        share = set(scenario.system.share)
+        names = port_names(scenario)
+        shared = {name: self.ports.allocate() for name in names} if "port" in share else {}
+        values: list[dict[str, str]] = []
+        run_dirs: list[Path] = []
+        for instance in range(scenario.system.instances):
+            run_dir = self.root_dir if "run_dir" in share else self.root_dir / f"i{instance}"
+            run_dir.mkdir(parents=True, exist_ok=True)
+            run_dirs.append(run_dir)
+            ports = shared or {name: self.ports.allocate() for name in names}
+            values.append(
+                values_for(run_dir=run_dir, instance=instance, ports=ports, variables=scenario.vars)
+            )
+        return values, run_dirs
+
+    def _matchers(self) -> list[RoleMatcher]:
+        return [
+            RoleMatcher(
+                name=name,
+                root=spec.root,
+                cmdline=re.compile(spec.cmdline) if spec.cmdline else None,
+                exe=spec.exe,
+            )
+            for name, spec in self.scenario.roles.items()
+        ]
+
+    def phase(self, name: str) -> None:
+        """Mark a phase on the timeline (and tell the progress display)."""
+        self.timeline.record(Phase(t=self.timeline.now(), name=name))
+        if self._on_phase is not None:
+            self._on_phase(name)
+
+    def note(self, level: NoteLevel, message: str) -> None:
+        """Put something the harness noticed on the record (an error keeps a pass away)."""
+        self.timeline.record(HarnessNote(t=self.timeline.now(), level=level, message=message))
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Launch the instances, each in its own session and tracked from its first instant.
+
+        With ``start: sequential`` only the first is launched here; ``wait_ready`` launches
+        each next one once the previous is ready.
+        """
+        self.phase("launch")
+        self.tracker.start()
+        together = self.scenario.system.start == "together"
+        for instance in range(len(self.values) if together else 1):
+            self._launch(instance)
+
+    def _launch(self, instance: int) -> None:
+        system = self.scenario.system
+        values = self.values[instance]
+        cwd = Path(resolve(system.cwd, values)) if system.cwd else self.run_dirs[instance]
+        command = [resolve(part, values) for part in system.command]
+        with self.tracker.launching():
+            proc = launch(
+                command,
+                instance=instance,
+                env={k: resolve(v, values) for k, v in system.env.items()},
+                cwd=cwd,
+                timeline=self.timeline,
+                trial_id=self.trial_id,
+            )
+            self.launched.append(proc)
+            self.tracker.add_root(proc.pid, instance, trial_id=self.trial_id, command=command)
+
+    def wait_ready(self) -> None:
+        """Every instance ready before the deadline, or ``NotReadyError`` with its output."""
+        self.phase("ready")
+        ready = self.scenario.system.ready
+        deadline = min(self.deadline, time.monotonic() + ready.timeout)
+        for instance in range(len(self.values)):
+            if instance >= len(self.launched):  # sequential start: the next copy, now
+                self._launch(instance)
+            proc = self.launched[instance]
+            values = self.values[instance]
+            checks = ReadyChecks(
+                http_url=resolve(ready.http.url, values) if ready.http else None,
+                http_status=ready.http.status if ready.http else 200,
+                tcp_host=ready.tcp.host if ready.tcp else None,
+                tcp_port=int(resolve(ready.tcp.port, values)) if ready.tcp else None,
+                log_regex=ready.log,
+                file_path=resolve(ready.file, values) if ready.file else None,
+            )
+            outcome = wait_ready(
+                checks,
+                proc,
+                self.timeline,
+                deadline=deadline,
+                is_alive=functools.partial(self.tracker.is_alive, proc.pid),
+                interrupted=self.abort.is_set,
+            )
+            if not outcome.ok:
+                raise NotReadyError(
+                    f"instance {instance} did not become ready: {outcome.reason}",
+                    proc.output_tail(),
+                )
+            for key, value in outcome.groups.items():
+                values[f"ready.{key}"] = value
+        self.ready_t = self.timeline.now()
+
+    def observe(self) -> None:
+        """Start the probes (one reading each first: the steady state) and the workload."""
+        self.traffic.start()
+
+    def remaining(self) -> float:
+        """Seconds left before the trial must begin its teardown."""
+        return self.deadline - time.monotonic() - self.teardown_budget()
+
+    def teardown_budget(self) -> float:
+        """What teardown may take: the stop grace and a margin to sweep."""
+        return self.scenario.system.stop.grace + 2.0
+
+    # ------------------------------------------------------------------ teardown
+
+    def close(self) -> None:
+        """Teardown: always safe, idempotent; leaves no process, port or folder behind.
+
+        Every step runs even if an earlier one fails (or is interrupted): the process tree
+        is always stopped and swept, and the first error is raised once all have run.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        steps: list[Callable[[], object]] = [
+            lambda: self.phase("teardown"),
+            functools.partial(self.traffic.stop, drain=1.0),
+            self.ctx.run_teardown_actions,
+            self._teardown_tree,
+            self._join_traffic,
+            self.tracker.stop,
+            *[p.close for p in self.launched],
+            self.ports.release_all,
+            self._remove_run_dir,
+            lambda: self.phase("done"),
+        ]
+        first: BaseException | None = None
+        for step in steps:
+            try:
+                step()
+            except BaseException as exc:  # finish the teardown, then report the first
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def _teardown_tree(self) -> None:
+        teardown(
+            self.tracker,
+            [p for p in self.tracker.processes(alive_only=False) if p.root],
+            stop_signal=self.scenario.system.stop.signal,
+            grace=self.scenario.system.stop.grace,
+            timeline=self.timeline,
+            trial_id=self.trial_id,
+        )
+
+    def _join_traffic(self) -> None:
+        hanging = self.traffic.join()
+        if hanging:
+            self.note(
+                NoteLevel.WARNING,
+                f"requests of {', '.join(hanging)} still hang {JOIN_S:g}s after"
+                " teardown; they end at their own HTTP timeout",
+            )
+
+    def _remove_run_dir(self) -> None:
+        if not self.keep_run_dir:
+            shutil.rmtree(self.root_dir, ignore_errors=True)
+
+    def __enter__(self) -> RunningSystem:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
