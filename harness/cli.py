@@ -105,7 +105,8 @@ def _parse_vars(items: list[str]) -> dict[str, str]:
 def _load(
     paths: list[Path], variables: dict[str, str], select: str | None, repeat: int | None = None
 ) -> list[Scenario]:
-    from harness.scenario.loader import load_all, select_scenarios, with_overrides
+    from harness.run.catalog import load_all
+    from harness.scenario.loader import select_scenarios, with_overrides
 
     scenarios = load_all(paths, variables)
     if select:
@@ -207,7 +208,8 @@ def validate(
     var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
 ) -> None:
     """Check scenario files without running anything (exit 2 on the first bad file)."""
-    from harness.scenario.loader import discover, problems
+    from harness.run.catalog import problems
+    from harness.scenario.loader import discover
 
     with _errors():
         files = discover(paths)

@@ -173,7 +173,8 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import ScenarioError
-        from harness.scenario.loader import load_scenario, missing_requirements, parse_var
+        from harness.run.catalog import load_scenario
+        from harness.scenario.loader import missing_requirements, parse_var
 
         config = self.config
         try:
@@ -356,9 +357,9 @@ def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., Syste
         variables: dict[str, str] | None = None,
     ) -> SystemSession:
         from harness.errors import NotReadyError
+        from harness.run.catalog import load_scenario, scenario_from_mapping
         from harness.run.runner import trial_seed
         from harness.run.session import SystemSession
-        from harness.scenario.loader import load_scenario, scenario_from_mapping
 
         if isinstance(spec, dict):
             scenario = scenario_from_mapping(spec, variables or {})

@@ -27,7 +27,7 @@ KIND = "probe"
 At = Literal["start", "end", "always", "eventually", "during_faults"]
 
 
-class ProbeSpec(Expectation):
+class ProbeCheckSpec(Expectation):
     """``probe: {name, path, equals|matches|in|above|below, at, within?}``."""
 
     not_templates: ClassVar[frozenset[str]] = frozenset({"name", "path", "at", "equals", "in_"})
@@ -38,7 +38,7 @@ class ProbeSpec(Expectation):
     within: Duration | None = None
 
     @model_validator(mode="after")
-    def _within_for_eventually(self) -> ProbeSpec:
+    def _within_for_eventually(self) -> ProbeCheckSpec:
         if self.within is not None and self.at != "eventually":
             raise ValueError("within only applies to at: eventually")
         return self
@@ -54,7 +54,7 @@ def fault_windows(history: History) -> list[tuple[float, float]]:
     ]
 
 
-def _chosen(spec: ProbeSpec, history: History) -> tuple[list[ProbeResult], str]:
+def _chosen(spec: ProbeCheckSpec, history: History) -> tuple[list[ProbeResult], str]:
     """The readings ``at`` selects, and how to name that selection in a sentence."""
     ready = ready_times(history)
     t_ready = min(ready.values(), default=0.0)
@@ -92,7 +92,7 @@ def _reading(p: ProbeResult, path: str) -> object:
     return read_path(p.value, path)
 
 
-def check(spec: ProbeSpec, history: History) -> InvariantResult:
+def check(spec: ProbeCheckSpec, history: History) -> InvariantResult:
     """Judge the selected readings; an empty selection fails ("nothing to judge")."""
     chosen, what = _chosen(spec, history)
     target = f"{spec.name}.{spec.path}" if spec.path else spec.name
@@ -162,4 +162,4 @@ def check(spec: ProbeSpec, history: History) -> InvariantResult:
     )
 
 
-CHECKER = Checker(KIND, ProbeSpec, check, refs={"name": "probe"})
+CHECKER = Checker(KIND, ProbeCheckSpec, check, refs={"name": "probe"})

@@ -11,7 +11,7 @@ import functools
 import time
 from collections.abc import Callable
 
-from harness.observe.probes import ProbePoller
+from harness.observe.poller import ProbePoller
 from harness.observe.timeline import Timeline
 from harness.scenario.model import Scenario
 from harness.workload.http_load import HttpWorkload

@@ -9,12 +9,12 @@ workload, every ``{name}`` in a template something that will have a value. Each 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from harness.scenario.kinds import KindLookup, Kinds
 from harness.scenario.messages import suggest
 from harness.scenario.model import Scenario
 from harness.scenario.source import Path_, Problem
@@ -28,7 +28,6 @@ from harness.scenario.templates import (
     template_strings,
 )
 from harness.spec.loopback import is_loopback
-from harness.spec.registry import Registry
 
 
 def name_problems(scenario: Scenario) -> list[Problem]:
@@ -73,9 +72,7 @@ def duplicate_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def reference_problems(
-    scenario: Scenario, faults: Registry[Any], invariants: Registry[Any]
-) -> list[Problem]:
+def reference_problems(scenario: Scenario, kinds: Kinds) -> list[Problem]:
     """Every role, workload and probe a fault or invariant names must exist."""
     known = {
         "role": sorted(scenario.roles),
@@ -88,19 +85,26 @@ def reference_problems(
         path: Path_ = ("faults", fault.index)
         if fault.on_spawn is not None:
             problems += _refer((*path, "on_spawn", "role"), "role", fault.on_spawn.role, known)
-        if fault.kind in faults:
-            refs = faults.get(fault.kind).refs
-            problems += _spec_refs(fault.spec, refs, (*path, fault.kind), known)
+        problems += _kind_refs(kinds.faults, fault.kind, fault.spec, (*path, fault.kind), known)
     for invariant in scenario.invariants:
-        if invariant.kind in invariants:
-            refs = invariants.get(invariant.kind).refs
-            path = ("invariants", invariant.index, invariant.kind)
-            problems += _spec_refs(invariant.spec, refs, path, known)
+        path = ("invariants", invariant.index, invariant.kind)
+        problems += _kind_refs(kinds.invariants, invariant.kind, invariant.spec, path, known)
+    for name, probe in scenario.probes.items():
+        path = ("probes", name, probe.kind)
+        problems += _kind_refs(kinds.probes, probe.kind, probe.spec, path, known)
     return problems
 
 
+def _kind_refs(
+    lookup: KindLookup, kind: str, spec: BaseModel, path: Path_, known: dict[str, list[str]]
+) -> list[Problem]:
+    if kind not in lookup:
+        return []
+    return _spec_refs(spec, lookup.get(kind).refs, path, known)
+
+
 def _spec_refs(
-    spec: BaseModel, refs: dict[str, str], path: Path_, known: dict[str, list[str]]
+    spec: BaseModel, refs: Mapping[str, str], path: Path_, known: dict[str, list[str]]
 ) -> list[Problem]:
     problems: list[Problem] = []
     fields = type(spec).model_fields

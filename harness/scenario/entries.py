@@ -1,9 +1,11 @@
-"""The ``faults`` and ``invariants`` lists: YAML items → typed entries, via the registries.
+"""The ``faults``, ``invariants`` and ``probes`` sections: YAML items → typed entries.
 
 A fault item is one trigger key plus one kind key whose value is that kind's options
 (``{at: 1s, kill: {role: backend}}``); an invariant item is a one-key mapping
-(``{recovers: {role: backend}}``). Kinds are looked up by name in a ``Registry``, so adding a
-kind changes nothing here; each kind's ``spec`` model validates its options.
+(``{recovers: {role: backend}}``); a probe is a name mapped to one kind key plus its
+cadence (``status: {http: {url: ...}, every: 100ms}``). Kinds are looked up by name in the
+registries the loader was given, so adding a kind changes nothing here; each kind's
+``spec`` model validates its options.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from harness.scenario.kinds import KindLookup
 from harness.scenario.messages import describe, problems_from, suggest
-from harness.scenario.model import FaultEntry, InvariantEntry, OnSpawn
+from harness.scenario.model import FaultEntry, InvariantEntry, OnSpawn, ProbeEntry
 from harness.scenario.source import LineMap, Path_, Problem
-from harness.spec.registry import Registry
 from harness.spec.units import parse_duration
 
 TRIGGERS = ("at", "before", "on_spawn")
@@ -26,14 +28,14 @@ Entry = TypeVar("Entry", FaultEntry, InvariantEntry)
 
 
 def fault_entries(
-    raw: Any, registry: Registry[Any], lines: LineMap
+    raw: Any, registry: KindLookup, lines: LineMap
 ) -> tuple[list[FaultEntry], list[Problem]]:
     """Every valid fault entry, and a problem for every invalid one."""
     return _entries(raw, "faults", registry, lines, _fault)
 
 
 def invariant_entries(
-    raw: Any, registry: Registry[Any], lines: LineMap
+    raw: Any, registry: KindLookup, lines: LineMap
 ) -> tuple[list[InvariantEntry], list[Problem]]:
     """Every valid invariant entry, and a problem for every invalid one."""
     return _entries(raw, "invariants", registry, lines, _invariant)
@@ -42,9 +44,9 @@ def invariant_entries(
 def _entries(
     raw: Any,
     section: str,
-    registry: Registry[Any],
+    registry: KindLookup,
     lines: LineMap,
-    build: Callable[[dict[Any, Any], Path_, Registry[Any], LineMap, list[Problem]], Entry | None],
+    build: Callable[[dict[Any, Any], Path_, KindLookup, LineMap, list[Problem]], Entry | None],
 ) -> tuple[list[Entry], list[Problem]]:
     problems: list[Problem] = []
     if raw is None:
@@ -74,7 +76,7 @@ def _entries(
 def _fault(
     item: dict[Any, Any],
     path: Path_,
-    registry: Registry[Any],
+    registry: KindLookup,
     lines: LineMap,
     problems: list[Problem],
 ) -> FaultEntry | None:
@@ -127,7 +129,7 @@ def _fault(
 def _invariant(
     item: dict[Any, Any],
     path: Path_,
-    registry: Registry[Any],
+    registry: KindLookup,
     lines: LineMap,
     problems: list[Problem],
 ) -> InvariantEntry | None:
@@ -151,6 +153,67 @@ def _invariant(
     index = path[1]
     assert isinstance(index, int)
     return InvariantEntry(index=index, kind=kind, spec=spec, line=lines.line_of(path))
+
+
+PROBE_FIELDS = ("every", "instance")
+"""Keys of a probe entry that are not its kind."""
+
+
+def probe_entries(
+    raw: Any, registry: KindLookup, lines: LineMap
+) -> tuple[dict[Any, ProbeEntry], list[Problem]]:
+    """Every valid probe by name, and a problem for every invalid one."""
+    problems: list[Problem] = []
+    if raw is None:
+        return {}, problems
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem(("probes",), f"expected a mapping of probe names, got {describe(raw)}")
+        )
+        return {}, problems
+    entries: dict[Any, ProbeEntry] = {}
+    for name, item in raw.items():
+        path: Path_ = ("probes", name)
+        entry = _probe(item, path, registry, problems)
+        if entry is not None:
+            entries[name] = entry
+    return entries, problems
+
+
+def _probe(
+    item: Any, path: Path_, registry: KindLookup, problems: list[Problem]
+) -> ProbeEntry | None:
+    known = ", ".join(registry.names())
+    if not isinstance(item, dict):
+        example = "{http: {url: 'http://127.0.0.1:{port}/status'}, every: 100ms}"
+        problems.append(
+            Problem(path, f"expected a mapping such as {example}, got {describe(item)}")
+        )
+        return None
+    kinds = [key for key in item if key not in PROBE_FIELDS]
+    before = len(problems)
+    for kind in kinds:
+        if kind not in registry:
+            hint = suggest(str(kind), [*registry.names(), *PROBE_FIELDS])
+            problems.append(
+                Problem((*path, kind), f"unknown probe kind {kind!r}{hint}; known kinds: {known}")
+            )
+    if len(problems) > before:
+        return None
+    if len(kinds) != 1:
+        found = "none" if not kinds else "several: " + ", ".join(map(str, kinds))
+        problems.append(Problem(path, f"expected exactly one probe kind ({known}), found {found}"))
+        return None
+    (kind,) = kinds
+    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems)
+    if spec is None:
+        return None
+    rest = {key: value for key, value in item.items() if key in PROBE_FIELDS}
+    try:
+        return ProbeEntry.model_validate({"kind": kind, "spec": spec, **rest})
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, ProbeEntry, rest, path))
+        return None
 
 
 M = TypeVar("M", bound=BaseModel)

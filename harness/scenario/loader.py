@@ -9,24 +9,23 @@ cross-field checks (references, duplicates, templates).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from harness.errors import ScenarioError
 from harness.scenario import checks
-from harness.scenario.entries import fault_entries, invariant_entries
+from harness.scenario.entries import fault_entries, invariant_entries, probe_entries
+from harness.scenario.kinds import Kinds
 from harness.scenario.messages import describe, problems_from
 from harness.scenario.model import Scenario
 from harness.scenario.requires import missing_requirements
 from harness.scenario.selection import select as select_scenarios
 from harness.scenario.source import LineMap, Problem, format_path, parse
 from harness.scenario.templates import NAME
-from harness.spec.registry import Registry
 
 __all__ = [
     "discover",
@@ -48,15 +47,14 @@ def load_scenario(
     path: Path,
     overrides: Mapping[str, str] = _EMPTY,
     *,
-    faults: Registry[Any] | None = None,
-    invariants: Registry[Any] | None = None,
+    kinds: Kinds,
 ) -> Scenario:
     """Load and validate one file; ``overrides`` (``--var``) replace declared vars.
 
     Overrides for vars the scenario does not declare are ignored: one command line serves
     a whole folder of scenarios. Raises ``ScenarioError`` for the first problem by line.
     """
-    scenario, errors = _load(path, overrides, faults, invariants)
+    scenario, errors = _load(path, overrides, kinds)
     if errors:
         raise errors[0]
     assert scenario is not None
@@ -67,25 +65,23 @@ def problems(
     path: Path,
     overrides: Mapping[str, str] = _EMPTY,
     *,
-    faults: Registry[Any] | None = None,
-    invariants: Registry[Any] | None = None,
+    kinds: Kinds,
 ) -> list[ScenarioError]:
     """Every problem of one file, in line order (empty: the file is valid)."""
-    return _load(path, overrides, faults, invariants)[1]
+    return _load(path, overrides, kinds)[1]
 
 
 def load_all(
     paths: Sequence[Path],
     overrides: Mapping[str, str] = _EMPTY,
     *,
-    faults: Registry[Any] | None = None,
-    invariants: Registry[Any] | None = None,
+    kinds: Kinds,
 ) -> list[Scenario]:
     """Discover and load every scenario; names must be unique within a run."""
     scenarios: list[Scenario] = []
     seen: dict[str, str] = {}
     for file in discover(paths):
-        scenario = load_scenario(file, overrides, faults=faults, invariants=invariants)
+        scenario = load_scenario(file, overrides, kinds=kinds)
         if scenario.name in seen:
             raise ScenarioError(
                 f"scenario name {scenario.name!r} is also used by {seen[scenario.name]}; "
@@ -156,15 +152,14 @@ def scenario_from_mapping(
     overrides: Mapping[str, str] = _EMPTY,
     *,
     file: str = "",
-    faults: Registry[Any] | None = None,
-    invariants: Registry[Any] | None = None,
+    kinds: Kinds,
 ) -> Scenario:
     """A scenario written as a Python mapping (the pytest plugin's ``chaos_system({...})``).
 
     Same checks as a file, without lines; ``name`` defaults to ``inline``.
     """
     body = {"name": Path(file).stem if file else "inline", **data}
-    scenario, errors = _validate(body, file, LineMap(), overrides, faults, invariants)
+    scenario, errors = _validate(body, file, LineMap(), overrides, kinds)
     if errors:
         raise errors[0]
     assert scenario is not None
@@ -174,8 +169,7 @@ def scenario_from_mapping(
 def _load(
     path: Path,
     overrides: Mapping[str, str],
-    faults: Registry[Any] | None,
-    invariants: Registry[Any] | None,
+    kinds: Kinds,
 ) -> tuple[Scenario | None, list[ScenarioError]]:
     file = str(path)
     try:
@@ -207,7 +201,7 @@ def _load(
             ScenarioError(message, file=file, line=lines.line_of(("file",)), field="file")
         ]
     body = {"name": Path(path).stem, **data}
-    return _validate(body, file, lines, overrides, faults, invariants)
+    return _validate(body, file, lines, overrides, kinds)
 
 
 def _validate(
@@ -215,18 +209,15 @@ def _validate(
     file: str,
     lines: LineMap,
     overrides: Mapping[str, str],
-    faults: Registry[Any] | None,
-    invariants: Registry[Any] | None,
+    kinds: Kinds,
 ) -> tuple[Scenario | None, list[ScenarioError]]:
-    faults = _registry("faults", "FAULTS") if faults is None else faults
-    invariants = _registry("invariants", "INVARIANTS") if invariants is None else invariants
-    scenario, found = _typed({**data, "file": file}, lines, faults, invariants)
+    scenario, found = _typed({**data, "file": file}, lines, kinds)
     if scenario is not None:
         scenario = with_overrides(scenario, variables=overrides)
         found += checks.name_problems(scenario)
         found += checks.var_problems(scenario)
         found += checks.duplicate_problems(scenario)
-        found += checks.reference_problems(scenario, faults, invariants)
+        found += checks.reference_problems(scenario, kinds)
         found += checks.template_problems(scenario)
         found += checks.url_problems(scenario)
     errors = _located(found, file, lines)
@@ -234,14 +225,16 @@ def _validate(
 
 
 def _typed(
-    data: dict[Any, Any], lines: LineMap, faults: Registry[Any], invariants: Registry[Any]
+    data: dict[Any, Any], lines: LineMap, kinds: Kinds
 ) -> tuple[Scenario | None, list[Problem]]:
     found: list[Problem] = []
-    fault_list, more = fault_entries(data.get("faults"), faults, lines)
+    fault_list, more = fault_entries(data.get("faults"), kinds.faults, lines)
     found += more
-    invariant_list, more = invariant_entries(data.get("invariants"), invariants, lines)
+    invariant_list, more = invariant_entries(data.get("invariants"), kinds.invariants, lines)
     found += more
-    body = {**data, "faults": fault_list, "invariants": invariant_list}
+    probe_map, more = probe_entries(data.get("probes"), kinds.probes, lines)
+    found += more
+    body = {**data, "faults": fault_list, "invariants": invariant_list, "probes": probe_map}
     try:
         scenario = Scenario.model_validate(body)
     except ValidationError as exc:
@@ -260,9 +253,3 @@ def _located(found: list[Problem], file: str, lines: LineMap) -> list[ScenarioEr
             key, ScenarioError(problem.message, file=file or None, line=line, field=field)
         )
     return [errors[key] for key in sorted(errors, key=lambda k: k[0])]
-
-
-def _registry(package: str, name: str) -> Registry[Any]:
-    """The real registry, imported on first use: the loader works before any kind exists."""
-    module = importlib.import_module(f"harness.{package}.registry")
-    return cast(Registry[Any], getattr(module, name))

@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, Field, SerializeAsAny, model_validator
 
 from harness.spec.base import Frozen
 from harness.spec.http import HttpCall
-from harness.spec.kinds import FaultSpec, InvariantSpec
+from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
 from harness.spec.regex import Regex
 from harness.spec.signals import Signal
 from harness.spec.units import Duration, Rate
@@ -96,8 +96,13 @@ class RoleSpec(Frozen):
 # --------------------------------------------------------------------------- traffic
 
 
-class ProbeSpec(Frozen):
-    http: HttpCall
+class ProbeEntry(Frozen):
+    """One named probe: a kind with its options (``http: {url...}``) and a cadence."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"kind"})
+
+    kind: str
+    spec: SerializeAsAny[ProbeSpec]
     every: Duration = 0.1
     instance: int | None = None
     """Which instance to probe; ``None`` probes every instance."""
@@ -183,7 +188,7 @@ class Scenario(Frozen):
     vars: dict[str, VarText] = Field(default_factory=dict)
     system: SystemSpec
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
-    probes: dict[str, ProbeSpec] = Field(default_factory=dict)
+    probes: dict[str, ProbeEntry] = Field(default_factory=dict)
     workload: list[WorkloadSpec] = Field(default_factory=list)
     faults: list[FaultEntry] = Field(default_factory=list)
     duration: Duration = 5.0
@@ -194,7 +199,7 @@ __all__ = [
     "FaultEntry",
     "InvariantEntry",
     "OnSpawn",
-    "ProbeSpec",
+    "ProbeEntry",
     "ReadySpec",
     "RoleSpec",
     "Scenario",

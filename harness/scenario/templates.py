@@ -162,6 +162,8 @@ def _walk_model(model: BaseModel, path: Path_) -> Iterator[tuple[Path_, str, fro
         if not _mentions(info.annotation, (str, BaseModel)):
             continue
         key = info.alias or name
+        if name == "spec" and isinstance(kind := getattr(model, "kind", None), str):
+            key = kind  # an entry's options sit under its kind's name in the YAML
         yield from _walk_value(
             getattr(model, name), (*path, key), frozenset(extras.get(name, frozenset()))
         )

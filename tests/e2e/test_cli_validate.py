@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from e2e_support import ROOT, Chaos, CliResult
 
-from harness.scenario.loader import load_all, select_scenarios
+from harness.run.catalog import load_all
+from harness.scenario.loader import select_scenarios
 
 pytestmark = pytest.mark.e2e
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import socket
 
 from harness.observe.events import Event, ProbeResult
-from harness.observe.probes import ProbePoller
+from harness.observe.poller import ProbePoller
+from harness.observe.probes.http import HttpProbeSpec
 from harness.observe.timeline import Timeline
-from harness.scenario.model import ProbeSpec
+from harness.scenario.model import ProbeEntry
 
 from .server import JsonServer
 
 
 def _poller(path: str, port: int, timeline: Timeline, instances: int = 1) -> ProbePoller:
-    spec = ProbeSpec.model_validate(
-        {"http": {"url": "http://127.0.0.1:{port}" + path}, "every": "50ms"}
-    )
+    http = HttpProbeSpec(url="http://127.0.0.1:{port}" + path)
+    spec = ProbeEntry.model_validate({"kind": "http", "spec": http, "every": "50ms"})
     return ProbePoller(
         "status", spec, lambda t, i: t.replace("{port}", str(port)), timeline, instances
     )

@@ -6,12 +6,12 @@ import pytest
 from pydantic import ValidationError
 from timelines import Story, backend_system
 
-from harness.invariants.probe import ProbeSpec, check
+from harness.invariants.probe import ProbeCheckSpec, check
 from harness.spec.verdict import Verdict
 
 
-def spec(**fields: object) -> ProbeSpec:
-    return ProbeSpec.model_validate({"name": "status", "path": "backend.state", **fields})
+def spec(**fields: object) -> ProbeCheckSpec:
+    return ProbeCheckSpec.model_validate({"name": "status", "path": "backend.state", **fields})
 
 
 def state(value: str) -> dict[str, object]:

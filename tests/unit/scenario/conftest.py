@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from scenario_kinds import make_faults, make_invariants
+from scenario_kinds import make_kinds
 
 
 @pytest.fixture
 def registries() -> dict[str, Any]:
-    """Keyword arguments for ``load_scenario``: ``faults=`` and ``invariants=``."""
-    return {"faults": make_faults(), "invariants": make_invariants()}
+    """Keyword arguments for ``load_scenario``: ``kinds=``."""
+    return {"kinds": make_kinds()}

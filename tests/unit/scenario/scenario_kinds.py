@@ -1,4 +1,4 @@
-"""Tiny fault and invariant registries, so the loader is tested without the real kinds.
+"""Tiny fault, invariant and probe registries: the loader tested without the real kinds.
 
 They mirror the kinds of the scenario-format contract closely enough to exercise every
 loader path: role/workload/probe references, aliases (``for``), signals, fractions,
@@ -7,18 +7,19 @@ all-default specs and ``template_extras``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from harness.faults.base import FaultKind
-from harness.invariants.base import Checker, History
-from harness.spec.kinds import FaultSpec, InvariantSpec
+from harness.scenario.kinds import Kinds
+from harness.spec.http import HttpCall
+from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
 from harness.spec.regex import Regex
 from harness.spec.registry import Registry
 from harness.spec.signals import Signal
 from harness.spec.units import Duration, Fraction
-from harness.spec.verdict import InvariantResult
 
 
 class KillSpec(FaultSpec):
@@ -85,38 +86,48 @@ class LogSpec(InvariantSpec):
     absent: Regex
 
 
-def _inject(*_: object) -> None:
-    raise AssertionError("the loader must never inject")
+class HttpProbe(HttpCall, ProbeSpec):
+    pass
 
 
-def _check(spec: Any, history: History) -> InvariantResult:
-    raise AssertionError("the loader must never check")
+@dataclass(frozen=True)
+class Kind:
+    """What the loader knows of a kind: its name, options model and references."""
+
+    name: str
+    spec: type[BaseModel]
+    refs: Mapping[str, str] = field(default_factory=dict)
 
 
-def make_faults() -> Registry[FaultKind]:
-    registry: Registry[FaultKind] = Registry("fault kind")
-    for name, spec, refs in [
-        ("kill", KillSpec, {"role": "role"}),
-        ("freeze", FreezeSpec, {"role": "role"}),
-        ("squat_port", SquatPortSpec, {}),
-        ("request", RequestSpec, {}),
-    ]:
-        registry.register(name, FaultKind(name, spec, _inject, refs))
+def _registry(what: str, kinds: list[Kind]) -> Registry[Kind]:
+    registry: Registry[Kind] = Registry(what)
+    for kind in kinds:
+        registry.register(kind.name, kind)
     return registry
 
 
-def make_invariants() -> Registry[Checker]:
-    registry: Registry[Checker] = Registry("invariant kind")
-    for name, spec, refs in [
-        ("recovers", RecoversSpec, {"role": "role"}),
-        ("restarts", RestartsSpec, {"role": "role"}),
-        ("availability", AvailabilitySpec, {"workload": "workload"}),
-        ("probe", ProbeCheckSpec, {"name": "probe"}),
-        ("alive", RecoversSpec, {"role": "role"}),
-        ("distinct_ports", EmptySpec, {}),
-        ("no_orphans", NoOrphansSpec, {}),
-        ("ledger", LedgerSpec, {"workload": "workload"}),
-        ("log", LogSpec, {}),
-    ]:
-        registry.register(name, Checker(name, spec, _check, refs=refs))
-    return registry
+def make_kinds() -> Kinds:
+    """Fault, invariant and probe kinds shaped like the real ones, with no behaviour."""
+    role = {"role": "role"}
+    faults = [
+        Kind("kill", KillSpec, role),
+        Kind("freeze", FreezeSpec, role),
+        Kind("squat_port", SquatPortSpec),
+        Kind("request", RequestSpec),
+    ]
+    invariants = [
+        Kind("recovers", RecoversSpec, role),
+        Kind("restarts", RestartsSpec, role),
+        Kind("availability", AvailabilitySpec, {"workload": "workload"}),
+        Kind("probe", ProbeCheckSpec, {"name": "probe"}),
+        Kind("alive", RecoversSpec, role),
+        Kind("distinct_ports", EmptySpec),
+        Kind("no_orphans", NoOrphansSpec),
+        Kind("ledger", LedgerSpec, {"workload": "workload"}),
+        Kind("log", LogSpec),
+    ]
+    return Kinds(
+        faults=_registry("fault kind", faults),
+        invariants=_registry("invariant kind", invariants),
+        probes=_registry("probe kind", [Kind("http", HttpProbe)]),
+    )

@@ -1,35 +1,40 @@
-"""Probes: named, periodic readings of what the system says about itself.
+"""The probe poller: named, periodic readings of what the system says about itself.
 
 A probe only records (``ProbeResult``); invariants decide what a reading means, at start,
 at end or continuously. Readings run on a fixed cadence (``every``); a reading that took
-longer than the interval skips the missed ticks instead of bursting to catch up.
+longer than the interval skips the missed ticks instead of bursting to catch up. How one
+reading is taken is the probe kind's business (``harness.observe.probes``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 from harness.observe.events import ProbeResult
-from harness.observe.http import compact, http_json
+from harness.observe.probes.base import ProbePlugin, Resolve
+from harness.observe.probes.registry import PROBES
 from harness.observe.timeline import Timeline
-from harness.scenario.model import ProbeSpec
-
-Resolve = Callable[[str, int], str]
-"""``resolve(template, instance)``: the trial's template expansion."""
-
-_TEXT_LIMIT = 1024
+from harness.scenario.model import ProbeEntry
+from harness.spec.registry import Registry
 
 
 class ProbePoller:
     """Polls one probe on every targeted instance until stopped."""
 
     def __init__(
-        self, name: str, spec: ProbeSpec, resolve: Resolve, timeline: Timeline, instances: int
+        self,
+        name: str,
+        spec: ProbeEntry,
+        resolve: Resolve,
+        timeline: Timeline,
+        instances: int,
+        *,
+        kinds: Registry[ProbePlugin] = PROBES,
     ) -> None:
         self.name = name
         self.spec = spec
+        self._kind = kinds.get(spec.kind)
         self._resolve = resolve
         self._timeline = timeline
         self._targets = [spec.instance] if spec.instance is not None else list(range(instances))
@@ -55,7 +60,9 @@ class ProbePoller:
         Returns whether the polling thread has ended.
         """
         self._stop.set()
-        return self.join(timeout if timeout is not None else self.spec.http.timeout + 1.0)
+        if timeout is None:
+            timeout = self._kind.longest(self.spec.spec) + 1.0
+        return self.join(timeout)
 
     def join(self, timeout: float) -> bool:
         """Wait up to ``timeout`` for the polling thread to end; whether it has."""
@@ -79,16 +86,9 @@ class ProbePoller:
                 due = now + every
 
     def _read(self, instance: int) -> ProbeResult:
-        http = self.spec.http
         sent = self._timeline.now()
         try:
-            answer = http_json(
-                http.method,
-                self._resolve(http.url, instance),
-                json_body=http.json_body,
-                headers={k: self._resolve(v, instance) for k, v in http.headers.items()},
-                timeout=http.timeout,
-            )
+            reading = self._kind.take(self.spec.spec, self._resolve, instance)
         except Exception as exc:  # a bad URL or our own bug: a failed reading, on the record
             result = ProbeResult(
                 t=sent,
@@ -99,18 +99,15 @@ class ProbePoller:
                 latency_s=self._timeline.now() - sent,
             )
         else:
-            error = answer.error
-            if error is None and not answer.is_json:
-                error = "the answer is not JSON"
             result = ProbeResult(
                 t=sent,
                 name=self.name,
                 instance=instance,
-                ok=answer.ok and answer.is_json,
-                status=answer.status,
-                value=answer.value if answer.is_json else compact(answer.value, _TEXT_LIMIT),
-                error=error,
-                latency_s=answer.latency_s,
+                ok=reading.ok,
+                status=reading.status,
+                value=reading.value,
+                error=reading.error,
+                latency_s=reading.latency_s,
             )
         self._timeline.record(result)
         return result
