@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.run.catalog import load_all
 from harness.run.matrix import Matrix, run_matrix, to_markdown
 from harness.run.runner import RunOptions
-from harness.run.catalog import load_all
 from harness.spec.verdict import Verdict
 from harness.testbed.bugs import BUGS
 
