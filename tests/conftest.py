@@ -75,10 +75,11 @@ def no_leaks() -> Iterator[None]:
         )
     leaked = leaked_now()
     new_tmp = _chaos_tmp() - before_tmp
+    # Described before the kill: a killed process is a zombie, and a zombie has no cmdline.
+    problems = [f"process {_describe(p)}" for p in leaked]
     for proc in leaked:
         with contextlib.suppress(psutil.Error):
             proc.kill()
-    problems = [f"process {_describe(p)}" for p in leaked]
     problems += [f"temp folder {name}" for name in sorted(new_tmp)]
     if problems:
         pytest.fail("test leaked: " + "; ".join(problems), pytrace=False)
