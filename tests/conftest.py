@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
+from support import WaitTimeout, wait_until
 
 TMP_PREFIX = "chaos-"
 _PRIVATE_TMP: list[Path] = []
@@ -64,20 +64,22 @@ def no_leaks() -> Iterator[None]:
     before_procs = {p.pid for p in _children()}
     before_tmp = _chaos_tmp()
     yield
-    # Processes may be finishing their exit: wait for the condition, with a deadline.
-    deadline = time.monotonic() + 10.0
-    leaked: list[psutil.Process] = []
-    while True:
-        leaked = [p for p in _children() if p.pid not in before_procs]
-        leaked = [p for p in leaked if _alive(p)]
-        if not leaked or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+
+    def leaked_now() -> list[psutil.Process]:
+        return [p for p in _children() if p.pid not in before_procs and _alive(p)]
+
+    # Processes may be finishing their exit: wait for that, then report what is left.
+    with contextlib.suppress(WaitTimeout):
+        wait_until(
+            lambda: not leaked_now(), what="its processes to exit", timeout=10.0, interval=0.05
+        )
+    leaked = leaked_now()
     new_tmp = _chaos_tmp() - before_tmp
+    # Described before the kill: a killed process is a zombie, and a zombie has no cmdline.
+    problems = [f"process {_describe(p)}" for p in leaked]
     for proc in leaked:
         with contextlib.suppress(psutil.Error):
             proc.kill()
-    problems = [f"process {_describe(p)}" for p in leaked]
     problems += [f"temp folder {name}" for name in sorted(new_tmp)]
     if problems:
         pytest.fail("test leaked: " + "; ".join(problems), pytrace=False)

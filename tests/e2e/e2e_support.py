@@ -15,14 +15,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from support import WaitTimeout, wait_until
 
 from harness.system.marker import find_marked, read_marker, start_time
 
@@ -31,7 +30,6 @@ SYSTEMS = Path(__file__).resolve().parent / "systems"
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DEADLINE = 120.0
 """Generous cap for one ``chaos`` command; each ends on its own long before."""
-WAIT_DEADLINE = 30.0
 _WITH_DEFAULT_SIGINT = [
     sys.executable,
     "-c",
@@ -56,15 +54,6 @@ class CliResult:
             f"chaos {' '.join(self.args)} -> {self.returncode}\n"
             f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
         )
-
-
-def wait_until(condition: Callable[[], bool], what: str, deadline: float = WAIT_DEADLINE) -> None:
-    """Poll ``condition`` until true; fail with ``what`` after ``deadline`` seconds."""
-    end = time.monotonic() + deadline
-    while not condition():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out after {deadline:g}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def read_journal(path: Path) -> dict[str, Any]:
@@ -167,10 +156,14 @@ class Chaos:
     def problems(self) -> list[str]:
         """What this test's runs left behind (waits a while for exits in progress)."""
         found: list[str] = []
-        end = time.monotonic() + 10.0
-        while (left := self.marked_processes()) and time.monotonic() < end:
-            time.sleep(0.05)
-        found += [f"marked process {_describe(pid)}" for pid in left]
+        with contextlib.suppress(WaitTimeout):
+            wait_until(
+                lambda: not self.marked_processes(),
+                what="the marked processes to exit",
+                timeout=10.0,
+                interval=0.05,
+            )
+        found += [f"marked process {_describe(pid)}" for pid in self.marked_processes()]
         ports = self.journal_ports()
         listening = {
             c.laddr.port: c.pid

@@ -14,7 +14,8 @@ import subprocess
 import jsonschema
 import psutil
 import pytest
-from e2e_support import ROOT, Chaos, read_journal, supervisor_scenario, wait_until
+from e2e_support import ROOT, Chaos, read_journal, supervisor_scenario
+from support import wait_until
 
 from harness.system.marker import read_marker
 
@@ -39,7 +40,7 @@ def start_long_run(chaos: Chaos) -> tuple[subprocess.Popen[str], list[int]]:
     pids_file = chaos.home / "system.pids"
     path = chaos.scenario("long.yaml", LONG.replace("PIDS", str(pids_file)))
     proc = chaos.start("run", path)
-    wait_until(pids_file.exists, "the system to write its pids")
+    wait_until(pids_file.exists, what="the system to write its pids")
     pids = [int(line) for line in pids_file.read_text(encoding="utf-8").split()]
     assert len(pids) == 2
     return proc, pids
@@ -74,7 +75,7 @@ def test_sigkilled_harness_leaves_a_valid_journal_and_the_next_run_reaps(chaos: 
     result = chaos.run("run", small, "--out", "next")
 
     assert result.returncode == 0, result
-    wait_until(lambda: not any(alive(pid) for pid in pids), "the orphans to be reaped")
+    wait_until(lambda: not any(alive(pid) for pid in pids), what="the orphans to be reaped")
     # The killed run could not remove its trial folder: the next run did.
     assert not list(chaos.tmpdir.glob("chaos-long-running-*"))
 
@@ -115,7 +116,7 @@ STARTING = """\
 
 def test_interrupt_during_start_up_does_not_wait_for_the_ready_timeout(chaos: Chaos) -> None:
     proc = chaos.start("run", chaos.scenario("starting.yaml", STARTING))
-    wait_until(lambda: chaos.marked_processes() != [], "the system to be started")
+    wait_until(chaos.marked_processes, what="the system to be started", interval=0.05)
     proc.send_signal(signal.SIGINT)
     result = chaos.finish(proc, deadline=60.0)  # far below the 240 s ready timeout
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from e2e_support import SYSTEMS, Chaos, read_journal, wait_until
+from e2e_support import SYSTEMS, Chaos, read_journal
+from support import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ def canary(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     try:
         wait_until(
             lambda: record.exists() and "ready" in record.read_text(encoding="utf-8"),
-            "the canary to start",
+            what="the canary to start",
         )
         yield proc, record
     finally:

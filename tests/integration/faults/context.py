@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 
 from harness.observe.events import ProcessExit, ProcessStart
@@ -179,12 +178,3 @@ def proc_state(pid: int) -> str:
     """The one-letter state from ``/proc/PID/stat`` (``T`` stopped, ``S``/``R`` running)."""
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rsplit(")", 1)[1].split()[0]
-
-
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Wait for a condition the kernel does not notify us of (a /proc state), or fail."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.01)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
+from support import wait_until
+
 from harness.faults.base import Firing
 from harness.faults.freeze import KIND, FreezeSpec
 from harness.observe.events import Event, FaultAction
 
-from .context import RealContext, proc_state, wait_until
+from .context import RealContext, proc_state
 
 
 def _end_of(fault: int) -> Callable[[Event], bool]:
@@ -26,7 +28,7 @@ def test_freeze_then_thaw_after_for(ctx: RealContext) -> None:
     [start] = ctx.timeline.of(FaultAction)
     assert (start.phase, start.pids, start.role) == ("start", [worker.pid], "worker")
     assert worker.frozen
-    wait_until(lambda: proc_state(worker.pid) == "T", "the worker to be stopped")
+    wait_until(lambda: proc_state(worker.pid) == "T", what="the worker to be stopped")
 
     end = ctx.timeline.wait_for(_end_of(2), timeout=10.0)
     assert isinstance(end, FaultAction)
@@ -34,17 +36,17 @@ def test_freeze_then_thaw_after_for(ctx: RealContext) -> None:
     assert end.detail["early"] is False
     assert end.t - start.t >= 0.3
     assert not worker.frozen
-    wait_until(lambda: proc_state(worker.pid) != "T", "the worker to run again")
+    wait_until(lambda: proc_state(worker.pid) != "T", what="the worker to run again")
 
 
 def test_teardown_thaws_a_long_freeze(ctx: RealContext) -> None:
     worker = ctx.spawn("worker")
     KIND.inject(FreezeSpec(role="worker", for_="10m"), ctx, Firing(0))
-    wait_until(lambda: proc_state(worker.pid) == "T", "the worker to be stopped")
+    wait_until(lambda: proc_state(worker.pid) == "T", what="the worker to be stopped")
 
     ctx.run_teardown()
 
-    wait_until(lambda: proc_state(worker.pid) != "T", "the worker to be thawed at teardown")
+    wait_until(lambda: proc_state(worker.pid) != "T", what="the worker to be thawed at teardown")
     ends = [a for a in ctx.timeline.of(FaultAction) if a.phase == "end"]
     assert len(ends) == 1
     assert ends[0].detail["early"] is True
@@ -59,7 +61,7 @@ def test_a_frozen_process_is_not_frozen_twice(ctx: RealContext) -> None:
     phases = [(a.fault, a.phase) for a in ctx.timeline.of(FaultAction)]
     assert phases == [(0, "start"), (1, "miss")]
     ctx.run_teardown()
-    wait_until(lambda: proc_state(worker.pid) != "T", "the worker to be thawed")
+    wait_until(lambda: proc_state(worker.pid) != "T", what="the worker to be thawed")
 
 
 def test_killed_while_frozen_thaw_reports_it_gone(ctx: RealContext) -> None:

@@ -7,6 +7,8 @@ import socket
 import time
 from collections.abc import Callable
 
+from support import wait_until
+
 from harness.faults.base import FaultContext, FaultKind, FaultPlugin, Firing
 from harness.faults.freeze import FreezeSpec
 from harness.faults.kill import KillSpec
@@ -19,7 +21,7 @@ from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.spec.registry import Registry
 
-from .context import RealContext, proc_state, wait_until
+from .context import RealContext, proc_state
 
 
 def _entry(index: int, spec: FaultSpec, kind: str, **trigger: object) -> FaultEntry:
@@ -99,14 +101,14 @@ def test_on_spawn_freezes_exactly_the_nth_spawn(ctx: RealContext) -> None:
         # The freeze ran inside the spawn's record() call: already on the timeline.
         [action] = ctx.timeline.of(FaultAction)
         assert (action.phase, action.pids, action.role) == ("start", [second.pid], "module")
-        wait_until(lambda: proc_state(second.pid) == "T", "the second spawn to be stopped")
+        wait_until(lambda: proc_state(second.pid) == "T", what="the second spawn to be stopped")
         for process in (early, first, third):
             assert not process.frozen
             assert proc_state(process.pid) != "T"
     finally:
         nemesis.stop()
     ctx.run_teardown()
-    wait_until(lambda: proc_state(second.pid) != "T", "the frozen spawn to be thawed")
+    wait_until(lambda: proc_state(second.pid) != "T", what="the frozen spawn to be thawed")
 
 
 def test_on_spawn_with_instance_ignores_other_instances(ctx: RealContext) -> None:

@@ -7,19 +7,14 @@ import signal
 import time
 from collections.abc import Callable
 
+from support import wait_until
+
 from harness.observe.events import ProcessStart
 
-from .rig import DEADLINE_S, Rig, program, role
+from .rig import Rig, program, role
 
 ROLES = [role("main", root=True), role("worker", r"worker\.py")]
 NEVER_S = 3600.0
-
-
-def _until(what: str, check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 def _first_worker(rig: Rig) -> int:
@@ -31,8 +26,8 @@ def _first_worker(rig: Rig) -> int:
         rig.tracker.heat()
         return bool(rig.tracker.processes(role="worker"))
 
-    _until("the first worker", seen)
-    _until("the tracker to cool down", lambda: not rig.tracker.is_hot())
+    wait_until(seen, what="the first worker")
+    wait_until(lambda: not rig.tracker.is_hot(), what="the tracker to cool down")
     (worker,) = rig.tracker.processes(role="worker")
     return worker.pid
 
@@ -42,7 +37,7 @@ def test_signal_through_the_tracker_wakes_a_sleeping_scan(make_rig: Callable[...
     rig = make_rig(ROLES, idle_scan_interval=NEVER_S, hot_for=0.3, port_interval=NEVER_S)
     first = _first_worker(rig)
     # The last fast scan has run and the next one is an hour away (white-box: no public view).
-    _until("the slow scan", lambda: rig.tracker._pace.next_scan > time.monotonic() + 60)
+    wait_until(lambda: rig.tracker._pace.next_scan > time.monotonic() + 60, what="the slow scan")
     (main,) = rig.tracker.processes(role="main")
     assert rig.tracker.signal(main, signal.SIGUSR2)  # start one more worker
     assert rig.tracker.is_hot()

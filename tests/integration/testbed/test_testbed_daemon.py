@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from testbed_helpers import Factory, alive, wait_for
+from support import wait_until
+from testbed_helpers import Factory, alive
 
 pytestmark = pytest.mark.integration
 
@@ -19,8 +20,9 @@ def test_bad_requests_get_clear_errors_and_the_daemon_keeps_ticking(testbed: Fac
         assert (code, value["error"]) == (400, "node with ID `camera` is not dynamic")
     assert bed.http("POST", "/nodes/plot/config", {"fps": 5})[0] == 200
     assert bed.http("GET", "/health")[1]["pid"] == pid
-    wait_for(
-        "the canary to keep ticking", lambda: bed.http("GET", "/canary")[1]["ticks"] > before + 5
+    wait_until(
+        lambda: bed.http("GET", "/canary")[1]["ticks"] > before + 5,
+        what="the canary to keep ticking",
     )
     assert bed.status()["modules"]["m0"]["restarts"] == 0
 
@@ -34,7 +36,7 @@ def test_a_stop_that_races_a_natural_finish_is_an_error_answer(testbed: Factory)
         flows = bed.http("GET", "/dataflows")[1]["dataflows"]
         return {"id": flow["id"], "state": "finished"} in flows
 
-    wait_for("the dataflow to finish", finished)
+    wait_until(finished, what="the dataflow to finish")
     code, value = bed.http("POST", f"/dataflows/{flow['id']}/stop")
     assert (code, value["error"]) == (404, f"no running dataflow with ID `{flow['id']}`")
     running = bed.http("POST", "/dataflows", {"ticks": 10_000, "period_ms": 50})[1]
@@ -49,4 +51,4 @@ def test_crash_on_unknown_id_takes_the_daemon_down(testbed: Factory, path: str) 
     assert code == 0  # no answer: the process went down with the request
     assert bed.proc.wait(20) != 0
     assert "daemon error propagated" in bed.log()
-    wait_for("children to die with the daemon", lambda: not any(map(alive, children)))
+    wait_until(lambda: not any(map(alive, children)), what="children to die with the daemon")

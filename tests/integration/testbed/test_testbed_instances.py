@@ -6,7 +6,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from testbed_helpers import Factory, Testbed, wait_for
+from support import wait_until
+from testbed_helpers import Factory, Testbed
 
 pytestmark = pytest.mark.integration
 SMALL = ("--modules", "0", "--workers", "0")
@@ -88,9 +89,11 @@ def test_fixed_port_start_up_clean_up_ends_the_other_instances_backend(testbed: 
     first = a.slot("backend")["pid"]
     assert a.slot("backend")["port"] == fixed
     b = testbed(*SMALL, "--instance-id", "b", *bug, wait_ready=False)
-    wait_for("a's backend destroyed by b", lambda: "destroyed on request" in a.log())
+    wait_until(lambda: "destroyed on request" in a.log(), what="a's backend destroyed by b")
     # b says so once a's answer reaches it: a moment after a's own line.
-    wait_for("b's account of it", lambda: "start-up clean-up: destroyed the backend" in b.log())
+    wait_until(
+        lambda: "start-up clean-up: destroyed the backend" in b.log(), what="b's account of it"
+    )
     entry = a.wait_slot("backend", "noticed dead", lambda s: s["pid"] != first)
     assert entry["restarts"] >= 1
 
@@ -102,4 +105,4 @@ def test_fixed_port_start_up_clean_up_ends_the_other_instances_backend(testbed: 
         code, value = a.http("POST", "/api/echo", {"text": "who"})
         return code == 200 and value["backend_instance"] == "b"
 
-    wait_for("a port fight", fight)
+    wait_until(fight, what="a port fight")

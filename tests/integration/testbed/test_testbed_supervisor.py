@@ -11,7 +11,8 @@ import urllib.request
 
 import psutil
 import pytest
-from testbed_helpers import Factory, alive, wait_for
+from support import wait_until
+from testbed_helpers import Factory, alive
 
 pytestmark = pytest.mark.integration
 
@@ -126,12 +127,13 @@ def test_a_sigkilled_supervisor_leaves_no_orphans(testbed: Factory, bug: str) ->
     bed.proc.send_signal(signal.SIGKILL)
     bed.proc.wait(10)
     if not bug:
-        wait_for("children to die with the supervisor", lambda: not any(map(alive, pids)))
+        wait_until(lambda: not any(map(alive, pids)), what="children to die with the supervisor")
         return
     # The bug: re-parented away from the dead supervisor, the children live on and the
     # orphaned backend still serves.
-    wait_for(
-        "children re-parented", lambda: all(psutil.Process(p).ppid() != bed.proc.pid for p in pids)
+    wait_until(
+        lambda: all(psutil.Process(p).ppid() != bed.proc.pid for p in pids),
+        what="children re-parented",
     )
     url = f"http://127.0.0.1:{status['backend']['port']}/health"
     with urllib.request.urlopen(url, timeout=10) as resp:

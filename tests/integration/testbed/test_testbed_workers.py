@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testbed_helpers import Factory, Testbed, alive, wait_for
+from support import wait_until
+from testbed_helpers import Factory, Testbed, alive
 
 from harness.testbed import jobs
 
@@ -33,7 +34,7 @@ def wait_job(bed: Testbed, job_id: str, what: str, check: Any) -> dict[str, Any]
         found.update(job(bed, job_id))
         return bool(check(found))
 
-    wait_for(f"job {job_id}: {what}", probe)
+    wait_until(probe, what=f"job {job_id}: {what}")
     return found
 
 
@@ -41,7 +42,9 @@ def canary_wait(bed: Testbed, seconds: float) -> None:
     """Let ``seconds`` of the supervisor's own canary pass (evidence of elapsed time)."""
     start = bed.http("GET", "/canary")[1]["ticks"]
     need = start + int(seconds / 0.05)
-    wait_for(f"{seconds}s of canary ticks", lambda: bed.http("GET", "/canary")[1]["ticks"] >= need)
+    wait_until(
+        lambda: bed.http("GET", "/canary")[1]["ticks"] >= need, what=f"{seconds}s of canary ticks"
+    )
 
 
 def test_jobs_run_once_and_finish(testbed: Factory) -> None:
@@ -122,7 +125,7 @@ def test_jobs_left_by_a_dead_supervisor_are_pruned(
     worker = first.slot("w0")["pid"]
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(10)
-    wait_for("the worker to die with its supervisor", lambda: not alive(worker))
+    wait_until(lambda: not alive(worker), what="the worker to die with its supervisor")
     second = testbed("--modules", "0", "--workers", "1", "--bugs", bug, data_dir=data)
     if not bug:
         failed = wait_job(second, job_id, "pruned", lambda j: j["state"] == "failed")

@@ -18,23 +18,12 @@ from typing import Any
 
 import psutil
 import pytest
+from support import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 DEADLINE = 20.0
 # Scaled-down timers so heartbeat behaviour shows in seconds, not minutes.
 FAST = ["--heartbeat", "0.25", "--heartbeat-threshold", "1.5", "--canary-ms", "50"]
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = DEADLINE) -> Any:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def alive(pid: int | None) -> bool:
@@ -142,7 +131,7 @@ class Testbed:
             found.update(self.slot(name))
             return check(found)
 
-        wait_for(f"{name}: {what}", probe, timeout)
+        wait_until(probe, what=f"{name}: {what}", timeout=timeout)
         return found
 
     def kill_child(self, name: str, sig: int = signal.SIGKILL) -> int:
