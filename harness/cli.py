@@ -21,11 +21,11 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from harness import __version__
 from harness.errors import HostError, JournalError, ScenarioError, UsageError
 from harness.results.model import RunResult
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
+from harness.spec.version import __version__
 
 
 class ExitCode(IntEnum):

@@ -311,8 +311,8 @@ class ChaosReports:
         import datetime as dt
         import sys
 
-        from harness import __version__
         from harness.results.journal import SCHEMA, run_from_dict
+        from harness.spec.version import __version__
 
         scenarios = sorted(self.scenarios.values(), key=lambda s: (s["file"], s["name"]))
         for scenario in scenarios:

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from harness import __version__
 from harness.results import journal
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
+from harness.spec.version import __version__
 from harness.system import rundir
 from harness.system.subreaper import become_subreaper, reap_leftovers
 

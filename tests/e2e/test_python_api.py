@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
+from harness import SystemSession, Verdict
 from harness.faults.base import FaultContext, FaultKind, FaultPlugin, Firing
 from harness.faults.targets import TargetSpec, choose, record_action, record_miss
 from harness.observe.events import Event, FaultPhase, LogLine, ProcessExit, ProcessStart
-from harness.run.session import SystemSession
 from harness.spec.effects import Effect
 from harness.spec.registry import Registry
-from harness.spec.verdict import Verdict
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

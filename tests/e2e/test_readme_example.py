@@ -15,7 +15,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 
 def readme_python_example() -> str:
-    match = re.search(r"```python\n(def test_.*?)```", README.read_text(encoding="utf-8"), re.S)
+    match = re.search(
+        r"```python\n(from harness import .*?def test_.*?)```",
+        README.read_text(encoding="utf-8"),
+        re.S,
+    )
     assert match, "README.md lost its Python example"
     return match.group(1)
 
