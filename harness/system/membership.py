@@ -84,7 +84,7 @@ class Sighting:
     pid: int
     listed_under: int
     harness: int  # the harness's own pid: the subreaper that orphans are re-parented to
-    instance: int | None = None  # the listing parent's instance; None for the orphan scan
+    instance: int = 0  # the listing parent's instance (an orphan's is its marker's)
     parent_cmdline: tuple[str, ...] | None = None  # the listing parent's, as recorded
     # What the tracker knows (read under its lock).
     known: bool = False  # live or pending here already
@@ -160,7 +160,7 @@ def decide(sighting: Sighting) -> Decision:
     if s.orphan and s.launching:
         return Decision(Action.SKIP, reason=Reason.LAUNCHING)
     instance = s.instance
-    if instance is None:  # the orphan scan: the marker says which instance it came from
+    if s.orphan:  # no listing parent: the marker says which instance it came from
         instance = (s.marker.instance if s.marker is not None else None) or 0
     action = Action.PENDING if _not_execd(s) else Action.TRACK
     return Decision(action, basis=basis, instance=instance)

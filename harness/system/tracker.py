@@ -384,10 +384,11 @@ class ProcessTracker:
         with self._lock:
             queue = [(p.pid, p.instance, p.cmdline) for p in self._live.values()]
             queue += [(p.pid, p.instance, p.cmdline) for p in self._pending]
+        me = os.getpid()
         while queue:
             parent, instance, parent_cmdline = queue.pop()
             for child in procfs.children(parent):
-                found = self._sight(child, parent, instance, parent_cmdline)
+                found = self._sight(child, parent, instance, parent_cmdline, me)
                 if found is not None:
                     events.extend(found[1])
                     queue.append((child, instance, found[0]))
@@ -396,15 +397,19 @@ class ProcessTracker:
         return events
 
     def _sight(
-        self, pid: int, parent: int, instance: int | None, parent_cmdline: list[str] | None
+        self,
+        pid: int,
+        parent: int,
+        instance: int,
+        parent_cmdline: list[str] | None,
+        me: int,
     ) -> tuple[list[str], list[Event]] | None:
         """Look at a listed child of ``parent`` and carry out ``membership.decide``'s ruling.
 
-        ``instance`` and ``parent_cmdline`` are the listing parent's (None for the orphan
-        scan). Returns the child's command line and its ProcessStart (none while pending),
-        or None when it is skipped.
+        ``instance`` and ``parent_cmdline`` are the listing parent's (unused and None for the
+        orphan scan, where ``parent`` is the harness, ``me``). Returns the child's command line and
+        its ProcessStart (none while pending), or None when it is skipped.
         """
-        me = os.getpid()
         with self._lock:
             known = pid in self._live or pid in self._pending
             foreign = parent == me and pid in self._foreign
@@ -526,7 +531,7 @@ class ProcessTracker:
         self._foreign &= set(mine)
         events: list[Event] = []
         for pid in mine:
-            found = self._sight(pid, me, None, None)
+            found = self._sight(pid, me, 0, None, me)
             if found is not None:
                 events.extend(found[1])
         return events
