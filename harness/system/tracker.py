@@ -3,13 +3,15 @@
 Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process, every 5 ms while
 new processes are expected and every 25 ms otherwise (``pacing``). It opens a pidfd
 for each new child at once, so its exit wakes the tracker instantly (every pidfd sits in one
-epoll set) and no signal can ever reach a recycled pid. Membership is decided by ancestry at
-discovery (or by the trial's marker for an orphan re-parented to the harness), never by the
-current parent, so a process whose parent died stays tracked. A child not yet exec'd waits
-in ``pending`` before its role is decided. Exits are reaped with ``waitid(P_PIDFD)`` when
-the process is ours to reap (own child, or orphan given to us as subreaper), which yields
-its exit code or signal. Listening ports are read every ``port_interval`` (``portwatch``).
-Everything is recorded on the timeline; nothing is decided here.
+epoll set) and no signal can ever reach a recycled pid. Membership is decided once, at
+discovery, by ancestry (or by the trial's marker for an orphan re-parented to the harness),
+never by the current parent, so a process whose parent died stays tracked: the rules are
+the pure ``membership.decide``, this module only gathers its inputs and carries out its
+ruling. A child not yet exec'd waits in ``pending`` before its role is decided. Exits are
+reaped with ``waitid(P_PIDFD)`` when the process is ours to reap (own child, or orphan given
+to us as subreaper), which yields its exit code or signal. Listening ports are read every
+``port_interval`` (``portwatch``). Everything is recorded on the timeline; nothing is judged
+here.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from harness.observe.events import Event, HarnessNote, NoteLevel, ProcessExit, P
 from harness.observe.timeline import Timeline
 from harness.system import procfs
 from harness.system.marker import read_marker, require_proc
+from harness.system.membership import Action, Reason, Sighting, decide, pid_reused, screen
 from harness.system.pacing import ScanPacer
 from harness.system.pending import EXEC_WAIT_S, Pending, PendingExecs
 from harness.system.pidfd import ExitStatus, open_pidfd, reap, require_pidfd, send
@@ -381,16 +384,11 @@ class ProcessTracker:
         with self._lock:
             queue = [(p.pid, p.instance, p.cmdline) for p in self._live.values()]
             queue += [(p.pid, p.instance, p.cmdline) for p in self._pending]
+        me = os.getpid()
         while queue:
             parent, instance, parent_cmdline = queue.pop()
             for child in procfs.children(parent):
-                with self._lock:
-                    if child in self._live or child in self._pending:
-                        continue
-                    dead = child in self._exited
-                if dead and procfs.state(child) in ("Z", "X", None):
-                    continue  # exit recorded, not yet reaped by its parent: listed every scan
-                found = self._discover(child, parent, instance, parent_cmdline)
+                found = self._sight(child, parent, instance, parent_cmdline, me)
                 if found is not None:
                     events.extend(found[1])
                     queue.append((child, instance, found[0]))
@@ -398,48 +396,81 @@ class ProcessTracker:
             events.extend(self._promote(pend) for pend in self._pending.pop_due(time.monotonic()))
         return events
 
-    def _discover(
-        self, pid: int, parent: int, instance: int, parent_cmdline: list[str] | None
+    def _sight(
+        self,
+        pid: int,
+        parent: int,
+        instance: int,
+        parent_cmdline: list[str] | None,
+        me: int,
     ) -> tuple[list[str], list[Event]] | None:
-        """Open a pidfd for a new child and check it really is one before tracking it."""
+        """Look at a listed child of ``parent`` and carry out ``membership.decide``'s ruling.
+
+        ``instance`` and ``parent_cmdline`` are the listing parent's (unused and None for the
+        orphan scan, where ``parent`` is the harness, ``me``). Returns the child's command line and
+        its ProcessStart (none while pending), or None when it is skipped.
+        """
+        with self._lock:
+            known = pid in self._live or pid in self._pending
+            foreign = parent == me and pid in self._foreign
+            exit_recorded = pid in self._exited
+        # Dead and unreaped, a pid whose exit is recorded is listed every scan: one small
+        # read, and no pidfd, tells it apart from a new process that got its pid.
+        state = procfs.state(pid) if exit_recorded and not known else None
+        skip = screen(known=known, foreign=foreign, exit_recorded=exit_recorded, state=state)
+        if skip is not None:
+            return None
         seen_t, seen_mono = self._timeline.now(), time.monotonic()
         fd = open_pidfd(pid)
         if fd is None:
             return None
-        # With the pidfd open the process cannot change; check it is the child we listed.
+        # With the pidfd open the pid cannot be recycled: everything read now is about it.
         read = procfs.state_and_ppid(pid)
-        with self._lock:
-            if read is not None and read[0] not in ("Z", "X"):
-                self._exited.discard(pid)  # alive: if once ours and dead, its pid was reused
-            elif read is None or pid in self._exited:
-                # Gone already, or one we saw exit that its parent has not reaped yet
-                # (listed as its child until then): not a new process.
-                os.close(fd)
-                return None
-        actual = read[1]
-        if actual != parent:
-            marker = read_marker(pid)
-            if actual != os.getpid() or marker is None or marker.trial_id not in self._trials:
-                os.close(fd)
-                return None
-        cmdline = procfs.cmdline(pid) or []
+        marker = read_marker(pid)
+        cmdline = procfs.cmdline(pid)
         # The parent's command line as recorded may be stale (read mid-exec, or before it
         # exec'd): a child showing the parent's current one has not exec'd yet either.
         parent_now = procfs.cmdline(parent)
-        with self._lock:
-            adopting = parent == os.getpid()
-            if pid in self._live or pid in self._pending or (adopting and self._launches):
-                os.close(fd)  # tracked meanwhile (a root just added), or maybe about to be
+        with self._lock:  # what the tracker knows now: a root may have been added meanwhile
+            sighting = Sighting(
+                pid=pid,
+                listed_under=parent,
+                harness=me,
+                instance=instance,
+                parent_cmdline=tuple(parent_cmdline) if parent_cmdline is not None else None,
+                known=pid in self._live or pid in self._pending,
+                exit_recorded=pid in self._exited,
+                foreign=pid in self._foreign,
+                launching=self._launches > 0,
+                trials=frozenset(self._trials),
+                held=True,
+                state=read[0] if read is not None else None,
+                ppid=read[1] if read is not None else None,
+                marker=marker,
+                cmdline=tuple(cmdline) if cmdline is not None else None,
+                parent_cmdline_now=tuple(parent_now) if parent_now is not None else None,
+            )
+            if pid_reused(sighting):
+                self._exited.discard(pid)  # alive: the process we saw exit had this pid before
+            decision = decide(sighting)
+            if decision.action is Action.SKIP:
+                if sighting.orphan and decision.reason is Reason.FOREIGN:
+                    self._foreign.add(pid)  # listed every orphan scan: look no more
+                os.close(fd)
                 return None
-            if not cmdline or cmdline in (parent_cmdline, parent_now):  # not exec'd, mid-exec
+            assert decision.instance is not None  # decide gives every member its instance
+            found = list(cmdline or [])
+            if decision.action is Action.PENDING:
                 self._pending.add(
-                    Pending(pid, parent, instance, fd, seen_t, seen_mono, parent_cmdline, cmdline)
+                    Pending(
+                        pid, parent, decision.instance, fd, seen_t, seen_mono, parent_cmdline, found
+                    )
                 )
                 self._fds[fd] = pid
                 self._epoll.register(fd, select.EPOLLIN)
-                return cmdline, []
-            _, event = self._track(pid, parent, instance, cmdline, seen_t, fd)
-        return cmdline, [event]
+                return found, []
+            _, event = self._track(pid, parent, decision.instance, found, seen_t, fd)
+        return found, [event]
 
     def _promote(self, pend: Pending) -> Event:
         """A pending child's role is decided now; its start time stays the first sighting."""
@@ -500,14 +531,7 @@ class ProcessTracker:
         self._foreign &= set(mine)
         events: list[Event] = []
         for pid in mine:
-            with self._lock:
-                if pid in self._live or pid in self._pending or pid in self._foreign:
-                    continue
-            marker = read_marker(pid)
-            if marker is None or marker.trial_id not in self._trials:
-                self._foreign.add(pid)
-                continue
-            found = self._discover(pid, me, marker.instance or 0, None)
+            found = self._sight(pid, me, 0, None, me)
             if found is not None:
                 events.extend(found[1])
         return events
