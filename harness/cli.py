@@ -144,7 +144,7 @@ def _report_dest(reporter: Reporter) -> str:
     return f"report_{reporter.name}"
 
 
-def _report_file(param: typer.CallbackParam, value: str | None) -> str | None:
+def _check_report_file(param: typer.CallbackParam, value: str | None) -> str | None:
     """Refuse a FILE that is a path to run, taken by the flag before it (``--json scenarios/``):
     a folder, or an existing scenario file that would be overwritten."""
     if not value:
@@ -177,7 +177,7 @@ def _with_report_flags(command: F) -> F:
                     reporter.flag,
                     metavar="[FILE]",
                     help=f"Write {reporter.help} to FILE (bare: {reporter.filename} in --out).",
-                    callback=_report_file,
+                    callback=_check_report_file,
                     rich_help_panel="Reports",
                 ),
             ],
@@ -362,6 +362,8 @@ def report(
     from harness.results import journal
 
     with _errors():
+        targets = _asked(reports, journal_file.parent if out is None else out)
+        _refuse_overwriting(journal_file, targets)
         try:
             result = journal.read(journal_file)
         except journal.JournalError as exc:
@@ -369,8 +371,6 @@ def report(
         if scenario:
             scenarios = _load(scenario, _parse_vars(var), None)
             result = rejudge(result, scenarios)
-        targets = _asked(reports, journal_file.parent if out is None else out)
-        _refuse_overwriting(journal_file, targets)
         render_summary(result, _console())
         written = write_reports(result, targets)
         for path in written:

@@ -139,8 +139,9 @@ def test_report_writes_bare_flags_into_out_and_nothing_else(
 ) -> None:
     out = tmp_path / "again"
 
+    # bare before another option, and bare as the last word
     result = reported.runner.run(
-        "report", reported.out / "journal.json", "--html", "--md", "--out", out
+        "report", reported.out / "journal.json", "--html", "--out", out, "--md"
     )
 
     assert result.returncode == 0, result
