@@ -7,21 +7,26 @@ not become ready (or ``compare`` found a regression); 2 bad usage or an invalid 
 
 from __future__ import annotations
 
+import inspect
 import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from typer._click import Context as ClickContext
+from typer._click.parser import _Option, _OptionParser, _ParsingState
+from typer.core import TyperCommand
 
 from harness.errors import HostError, JournalError, ScenarioError, UsageError
+from harness.report.registry import JOURNAL, Reporter, default_targets, reporters
 from harness.results.model import RunResult
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
@@ -43,26 +48,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-_err = Console(stderr=True)
-
-REPORT_FLAGS = {
-    "--json": "journal.json",
-    "--junit": "junit.xml",
-    "--html": "report.html",
-    "--md": "summary.md",
-}
 
 
-def _console(quiet: bool = False) -> Console:
-    """Rich on a terminal; plain, 120 columns wide in CI logs (unless COLUMNS says)."""
+def _console(quiet: bool = False, *, stderr: bool = False) -> Console:
+    """Rich on a terminal; plain, 120 columns wide in CI logs (unless COLUMNS says).
+
+    The same rule for stdout and stderr, so an error line in a CI log is not wrapped at
+    rich's 80-column default for a stream that is not a terminal.
+    """
+    stream = sys.stderr if stderr else sys.stdout
     width = None
-    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+    if not stream.isatty() and "COLUMNS" not in os.environ:
         width = 120
-    return Console(quiet=quiet, highlight=False, width=width)
+    return Console(quiet=quiet, highlight=False, width=width, stderr=stderr)
+
+
+_err = _console(stderr=True)
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -129,10 +134,110 @@ def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+# --------------------------------------------------------------------------- report flags
+#
+# One ``--FLAG [FILE]`` option of ``run`` and ``report`` per registered reporter. Typer
+# builds options from ``inspect.signature``, so ``_with_report_flags`` puts them into the
+# command's signature in place of its ``**reports``. Their FILE is optional, which Typer
+# does not offer (it ignores click's ``is_flag=False, flag_value=``), so the command's parser
+# lets a report flag that is last, or followed by another option, stand bare.
+
+_BARE = ""
+"""The value of a report flag given without a FILE: the reporter's file inside ``--out``."""
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _report_dest(reporter: Reporter) -> str:
+    return f"report_{reporter.name}"
+
+
+def _check_report_file(param: typer.CallbackParam, value: str | None) -> str | None:
+    """Refuse a FILE that is a path to run, taken by the flag before it (``--json scenarios/``):
+    a folder, or an existing scenario file that would be overwritten."""
+    if not value:
+        return value
+    path = Path(value)
+    is_scenario = path.suffix in (".yaml", ".yml") and path.is_file()
+    if path.is_dir() or is_scenario:
+        flag = param.opts[0]
+        what = "a folder" if path.is_dir() else "a scenario file"
+        _fail(
+            f"{flag} {value}: that is {what}, not a report file; write {flag} FILE, or put "
+            f"a bare {flag} after the paths",
+            ExitCode.USAGE,
+        )
+    return value
+
+
+def _with_report_flags(command: F) -> F:
+    """Give ``command`` (which takes ``**reports``) one option per registered reporter."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    flags = [
+        inspect.Parameter(
+            _report_dest(reporter),
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None,
+                typer.Option(
+                    reporter.flag,
+                    metavar="[FILE]",
+                    help=f"Write {reporter.help} to FILE (bare: {reporter.filename} in --out).",
+                    callback=_check_report_file,
+                    rich_help_panel="Reports",
+                ),
+            ],
+        )
+        for reporter in reporters()
+    ]
+    command.__signature__ = signature.replace(parameters=[*kept, *flags])  # type: ignore[attr-defined]
+    return command
+
+
+class _ReportFlagParser(_OptionParser):
+    """Click's option parser, except that a report flag's FILE may be left out."""
+
+    def __init__(self, ctx: ClickContext, optional: frozenset[str]) -> None:
+        super().__init__(ctx)
+        self._optional = optional
+
+    def _get_value_from_state(
+        self, option_name: str, option: _Option, state: _ParsingState
+    ) -> str | Sequence[str]:
+        if option.dest in self._optional:
+            following = state.rargs[0] if state.rargs else None
+            if following is None or (following[:1] in self._opt_prefixes and following != "-"):
+                return _BARE
+        return super()._get_value_from_state(option_name, option, state)
+
+
+class _ReportsCommand(TyperCommand):
+    """A command with report flags (see ``_with_report_flags``)."""
+
+    def make_parser(self, ctx: ClickContext) -> _OptionParser:
+        parser = _ReportFlagParser(ctx, frozenset(_report_dest(r) for r in reporters()))
+        for param in self.get_params(ctx):
+            param.add_to_parser(parser, ctx)
+        return parser
+
+
+def _asked(values: Mapping[str, str | None], out: Path) -> dict[str, Path]:
+    """Reporter name → file, for each report flag given (bare: its file inside ``out``)."""
+    asked: dict[str, Path] = {}
+    for reporter in reporters():
+        value = values.get(_report_dest(reporter))
+        if value is not None:
+            asked[reporter.name] = out / reporter.filename if value == _BARE else Path(value)
+    return asked
+
+
 # --------------------------------------------------------------------------- commands
 
 
-@app.command()
+@app.command(cls=_ReportsCommand)
+@_with_report_flags
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
     repeat: Annotated[int | None, typer.Option(min=1, help="Trials per scenario.")] = None,
@@ -141,25 +246,27 @@ def run(
     out: Annotated[Path, typer.Option(help="Folder for the journal and reports.")] = Path(
         "reports"
     ),
-    json_path: Annotated[Path | None, typer.Option("--json", help="Journal file.")] = None,
-    junit: Annotated[Path | None, typer.Option(help="JUnit XML file.")] = None,
-    html: Annotated[Path | None, typer.Option(help="HTML report file.")] = None,
-    md: Annotated[Path | None, typer.Option(help="Markdown summary file.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for random choices.")] = None,
     fail_fast: Annotated[bool, typer.Option(help="Stop after the first failure.")] = False,
     jobs: Annotated[int, typer.Option(min=1, help="Trials in parallel.")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the exit code.")] = False,
     keep: Annotated[bool, typer.Option(help="Keep each trial's run folder.")] = False,
+    **reports: str | None,
 ) -> None:
-    """Run every scenario found in PATHS and judge each trial."""
+    """Run every scenario found in PATHS and judge each trial.
+
+    Every report is written, into --out unless its flag gives another FILE.
+    """
     from harness.report.console import RunProgress, render_summary
+    from harness.report.writers import write_reports
     from harness.run.runner import Run, RunOptions
 
     with _errors():
         scenarios = _load(paths, _parse_vars(var), select, repeat)
         if not scenarios:
             _fail(f"-k {select!r} selected no scenario", ExitCode.USAGE)
-        journal_path = json_path or out / REPORT_FLAGS["--json"]
+        targets = {**default_targets(out), **_asked(reports, out)}
+        journal_path = targets[JOURNAL]
         console = _console(quiet)
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         with RunProgress(console) as progress:
@@ -177,29 +284,10 @@ def run(
             )
             result = runner.execute()
         render_summary(result, console)
-        written = _write_reports(result, journal_path, out, junit, html, md)
+        written = write_reports(result, targets)
         if not quiet:
             console.print("reports: " + ", ".join(str(p) for p in written), style="dim")
     raise typer.Exit(int(_exit_for(result)))
-
-
-def _write_reports(
-    result: RunResult,
-    journal_path: Path,
-    out: Path,
-    junit: Path | None,
-    html: Path | None,
-    md: Path | None,
-) -> list[Path]:
-    from harness.report.writers import write_reports
-
-    return write_reports(
-        result,
-        journal=journal_path,
-        junit=junit or out / REPORT_FLAGS["--junit"],
-        html=html or out / REPORT_FLAGS["--html"],
-        markdown=md or out / REPORT_FLAGS["--md"],
-    )
 
 
 @app.command()
@@ -217,7 +305,7 @@ def validate(
         found = {path: problems(path, variables) for path in files}
         for errors in found.values():
             for error in errors:
-                _err.print(f"[bold red]invalid:[/] {error}", highlight=False)
+                _err.print(f"[bold red]invalid:[/] {error}", highlight=False, soft_wrap=True)
         bad = sum(1 for errors in found.values() if errors)
         _console().print(f"{len(files) - bad} of {len(files)} scenario file(s) valid")
         if bad:
@@ -259,24 +347,32 @@ def _counted(kinds: Iterable[str]) -> str:
     return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items()) or "-"
 
 
-@app.command()
+@app.command(cls=_ReportsCommand)
+@_with_report_flags
 def report(
     journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A journal.json.")],
-    html: Annotated[Path | None, typer.Option(help="Write an HTML report.")] = None,
-    md: Annotated[Path | None, typer.Option(help="Write a Markdown summary.")] = None,
-    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML.")] = None,
     scenario: Annotated[
         list[Path],
         typer.Option("--scenario", help="Re-judge trials with this scenario file's invariants."),
     ] = [],  # noqa: B006
     var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for bare report flags (default: the journal's folder)."),
+    ] = None,
+    **reports: str | None,
 ) -> None:
-    """Re-render (and optionally re-judge) a journal without re-running anything."""
+    """Re-render (and optionally re-judge) a journal without re-running anything.
+
+    Only the reports asked for are written.
+    """
     from harness.report.console import render_summary
     from harness.report.writers import rejudge, write_reports
     from harness.results import journal
 
     with _errors():
+        targets = _asked(reports, journal_file.parent if out is None else out)
+        _refuse_overwriting(journal_file, targets)
         try:
             result = journal.read(journal_file)
         except JournalError as exc:
@@ -285,10 +381,21 @@ def report(
             scenarios = _load(scenario, _parse_vars(var), None)
             result = rejudge(result, scenarios)
         render_summary(result, _console())
-        written = write_reports(result, journal=None, junit=junit, html=html, markdown=md)
+        written = write_reports(result, targets)
         for path in written:
             _console().print(f"wrote {path}", style="dim")
     raise typer.Exit(int(_exit_for(result)))
+
+
+def _refuse_overwriting(journal_file: Path, targets: Mapping[str, Path]) -> None:
+    """``chaos report`` never replaces the journal it reads (a bare ``--json`` next to it)."""
+    for reporter in reporters():
+        path = targets.get(reporter.name)
+        if path is not None and path.resolve() == journal_file.resolve():
+            raise UsageError(
+                f"{reporter.flag} would overwrite {journal_file}, the journal being read; "
+                f"write {reporter.flag} FILE"
+            )
 
 
 @app.command()
@@ -410,37 +517,13 @@ def version() -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def _expand_bare_report_flags(argv: list[str]) -> list[str]:
-    """``--json --junit`` with no file: use the default name inside ``--out``.
-
-    The contract shows both ``--json FILE`` and bare ``--json``; Click options need a
-    value, so a bare flag (followed by another option or nothing) gets its default file.
-    """
-    if not argv or argv[0] != "run":
-        return argv
-    out = "reports"
-    for i, arg in enumerate(argv):
-        if arg == "--out" and i + 1 < len(argv):
-            out = argv[i + 1]
-        elif arg.startswith("--out="):
-            out = arg.split("=", 1)[1]
-    expanded: list[str] = []
-    for i, arg in enumerate(argv):
-        expanded.append(arg)
-        if arg in REPORT_FLAGS:
-            following = argv[i + 1] if i + 1 < len(argv) else None
-            if following is None or following.startswith("-") or Path(following).is_dir():
-                expanded.append(os.path.join(out, REPORT_FLAGS[arg]))
-    return expanded
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry: run the Typer app with the exit-code contract.
 
     Click's standalone mode prints usage errors as one line (exit 2) and turns every
     ``typer.Exit`` into ``SystemExit``; its code is what we return.
     """
-    args = _expand_bare_report_flags(list(sys.argv[1:] if argv is None else argv))
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
         app(args=args, prog_name="chaos", standalone_mode=True)
     except SystemExit as exc:

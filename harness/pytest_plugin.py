@@ -1,8 +1,9 @@
 """pytest plugin: scenario YAML files as test items, and the ``chaos_system`` fixture.
 
 Registered by the ``pytest11`` entry point, so it is active in every pytest run where chaos
-is installed; it imports nothing of the harness until a scenario is collected or the
-fixture is used, so it costs other suites nothing. Scenario files are collected only under
+is installed; it imports nothing of the harness but the reporter registry (a list of names,
+no renderer) until a scenario is collected or the fixture is used, so it costs other suites
+nothing. Scenario files are collected only under
 the paths named on the command line (not the ``testpaths`` fallback, nor a named path that
 holds a ``testpaths`` folder: that is a run of the project's own tests, whose YAML
 fixtures are data) or in the ``chaos_paths`` ini option, and only when they look like
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from harness.report.registry import Reporter, default_targets, reporters
 
 if TYPE_CHECKING:
     from harness.results.model import RunResult, TrialResult
@@ -65,9 +68,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--chaos-out",
         default=None,
         metavar="DIR",
-        help="write journal.json, junit.xml, report.html and summary.md here",
+        help="write every report here: " + ", ".join(r.filename for r in reporters()),
     )
-    group.addoption("--chaos-html", default=None, metavar="FILE", help="write the HTML report here")
+    for reporter in reporters():
+        group.addoption(
+            f"--chaos-{reporter.option}",
+            dest=_report_dest(reporter),
+            default=None,
+            metavar="FILE",
+            help=f"write {reporter.help} here (instead of in --chaos-out)",
+        )
     group.addoption(
         "--chaos-seed",
         type=int,
@@ -81,6 +91,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="folders whose *.yaml scenario files are collected",
     )
+
+
+def _report_dest(reporter: Reporter) -> str:
+    return f"chaos_report_{reporter.name}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -291,20 +305,22 @@ class ChaosReports:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes
             return
-        out = self.config.getoption("chaos_out")
-        html = self.config.getoption("chaos_html")
-        if not self.scenarios or not (out or html):
+        if not self.scenarios or not (targets := self.targets()):
             return
         from harness.report.writers import write_reports
 
-        out_dir = Path(out) if out else None
-        write_reports(
-            self.run(),
-            journal=out_dir / "journal.json" if out_dir else None,
-            junit=out_dir / "junit.xml" if out_dir else None,
-            html=Path(html) if html else (out_dir / "report.html" if out_dir else None),
-            markdown=out_dir / "summary.md" if out_dir else None,
-        )
+        write_reports(self.run(), targets)
+
+    def targets(self) -> dict[str, Path]:
+        """Reporter name → file: all of them in ``--chaos-out``, each ``--chaos-FLAG FILE``
+        in its own place (also without ``--chaos-out``)."""
+        out = self.config.getoption("chaos_out")
+        targets = default_targets(Path(out)) if out else {}
+        for reporter in reporters():
+            path = self.config.getoption(_report_dest(reporter))
+            if path:
+                targets[reporter.name] = Path(path)
+        return targets
 
     def run(self) -> RunResult:
         """The gathered trials as one ``RunResult`` (scenarios by file, trials by index)."""

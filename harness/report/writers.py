@@ -1,8 +1,9 @@
-"""Write every requested report of a run, and re-judge a journal with a scenario's rules.
+"""Write the requested reports of a run, and re-judge a journal with a scenario's rules.
 
-Each file is written through a temp file and ``os.replace``, like the journal: a reader
-(a CI upload step, a browser) never sees half a report. Re-judging keeps the recorded
-timeline and replaces only the verdicts: history first, judgement after.
+Which reports exist is ``registry.REPORTERS``; this module only writes them. Each file is
+written through a temp file, ``fsync`` and ``os.replace``, like the journal: a reader (a CI
+upload step, a browser) never sees half a report. Re-judging keeps the recorded timeline
+and replaces only the verdicts: history first, judgement after.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.observe.events import Event
-from harness.report.html import to_html
-from harness.report.junit import to_junit
-from harness.report.markdown import to_markdown, write_step_summary
-from harness.results import journal as journal_module
+from harness.report.markdown import write_step_summary
+from harness.report.registry import REPORTERS
 from harness.results.model import RunResult, ScenarioResult, TrialResult, merge_metrics
 from harness.spec.verdict import InvariantResult, Verdict
 
@@ -35,34 +34,26 @@ def write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def write_reports(
-    run: RunResult,
-    *,
-    journal: Path | None = None,
-    junit: Path | None = None,
-    html: Path | None = None,
-    markdown: Path | None = None,
-) -> list[Path]:
-    """Write each report given a path (and the GitHub step summary when it is set)."""
+def write_reports(run: RunResult, targets: Mapping[str, Path]) -> list[Path]:
+    """Write each report named in ``targets`` (reporter name → file), in that order, then
+    append the Markdown summary to the GitHub step summary when it is set.
+
+    Returns the files written. An unknown name raises ``KeyError`` (with the known names)
+    before anything is written.
+    """
+    chosen = [(REPORTERS.get(name), path) for name, path in targets.items()]
     written: list[Path] = []
-    if journal is not None:
-        journal_module.write(run, journal)
-        written.append(journal)
-    renderers: list[tuple[Path | None, Callable[[RunResult], str]]] = [
-        (junit, to_junit),
-        (html, to_html),
-        (markdown, to_markdown),
-    ]
-    for path, render in renderers:
-        if path is not None:
-            write_text(path, render(run))
-            written.append(path)
+    for reporter, path in chosen:
+        write_text(path, reporter.render(run))
+        written.append(path)
     summary = write_step_summary(run)
     if summary is not None:
         written.append(summary)

@@ -75,13 +75,18 @@ def run_to_dict(run: RunResult) -> dict[str, Any]:
     }
 
 
+def to_text(run: RunResult) -> str:
+    """The journal of ``run`` as text (one-space indent; values JSON lacks as strings)."""
+    return json.dumps(run_to_dict(run), indent=1, default=str)
+
+
 def write(run: RunResult, path: Path) -> None:
     """Write atomically: a reader sees the old journal or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(run_to_dict(run), handle, indent=1, default=str)
+            handle.write(to_text(run))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -1,9 +1,11 @@
 """Reports from ``chaos run`` and ``chaos report``: all four written, each valid for its reader.
 
-One run of the tiny supervisor (two trials) feeds every test here: bare report flags land
+One run of the tiny supervisor (two trials) feeds most tests here: bare report flags land
 in ``--out``; JUnit has one case per trial; the HTML is self-contained with SVG timelines;
-the journal matches its JSON schema; ``chaos report`` re-renders it and, given a stricter
-scenario, re-judges it to a failure without re-running anything.
+the journal matches its JSON schema; ``chaos report`` re-renders it (only the reports asked
+for) and, given a stricter scenario, re-judges it to a failure without re-running anything.
+A second run gives its report flags files; a flag whose FILE is a folder (the paths to run,
+taken by mistake) is a one-line usage error before anything starts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import jsonschema
 import pytest
 from e2e_support import ROOT, Chaos, CliResult, read_journal, supervisor_scenario
 from junitparser import JUnitXml
+
+from harness.report.registry import reporters
 
 pytestmark = pytest.mark.e2e
 
@@ -128,3 +132,92 @@ def test_report_with_a_stricter_scenario_rejudges_to_failure(
     assert len(cases) == 2
     assert not any(c.is_passed for c in cases)
     assert read_journal(reported.out / "journal.json") == journal, "the journal is untouched"
+
+
+def test_report_writes_bare_flags_into_out_and_nothing_else(
+    reported: Reported, tmp_path: Path
+) -> None:
+    out = tmp_path / "again"
+
+    # bare before another option, and bare as the last word
+    result = reported.runner.run(
+        "report", reported.out / "journal.json", "--html", "--out", out, "--md"
+    )
+
+    assert result.returncode == 0, result
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.md"]
+    assert "tiny-reports" in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_report_json_file_is_the_same_journal(reported: Reported, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.json"
+
+    result = reported.runner.run("report", reported.out / "journal.json", "--json", copy)
+
+    assert result.returncode == 0, result
+    assert read_journal(copy) == read_journal(reported.out / "journal.json")
+
+
+def test_report_never_overwrites_the_journal_it_reads(reported: Reported) -> None:
+    journal = reported.out / "journal.json"
+    before = journal.read_bytes()
+
+    result = reported.runner.run("report", journal, "--json")  # bare: journal.json beside it
+
+    assert result.returncode == 2, result
+    assert f"--json would overwrite {journal}, the journal being read" in result.stderr, result
+    assert journal.read_bytes() == before
+
+
+def test_run_and_report_offer_one_flag_per_reporter(chaos: Chaos) -> None:
+    for command in ("run", "report"):
+        result = chaos.run(command, "--help")
+
+        assert result.returncode == 0, result
+        for reporter in reporters():
+            assert f"{reporter.flag} " in result.stdout, (reporter.name, result)
+            assert f"bare: {reporter.filename} in --out" in result.stdout, (reporter.name, result)
+
+
+def test_report_flags_with_a_file_go_there_and_the_rest_to_out(chaos: Chaos) -> None:
+    scenario = chaos.scenario("s/once.yaml", supervisor_scenario("tiny-files", duration="1s"))
+    out = chaos.home / "out"
+
+    result = chaos.run(
+        "run", "--json", "j/run.json", "--junit=j/run.xml", scenario, "--out", out, "-q"
+    )
+
+    assert result.returncode == 0, result
+    assert read_journal(chaos.home / "j" / "run.json")["summary"]["trials"] == 1
+    cases = [c for s in JUnitXml.fromfile(str(chaos.home / "j" / "run.xml")) for c in s]
+    assert [c.name for c in cases] == ["tiny-files[trial-0]"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.md"]
+    assert not (chaos.home / "reports").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["run", "--json", "{folder}"], "--json"),
+        (["run", "--json", "{folder}", "{scenario}"], "--json"),
+        (["run", "{scenario}", "--md", "{folder}"], "--md"),
+        (["run", "{folder}", "--junit", "{scenario}"], "--junit"),
+        (["report", "{journal}", "--html", "{folder}"], "--html"),
+    ],
+)
+def test_a_report_flag_never_takes_a_path_to_run(chaos: Chaos, args: list[str], flag: str) -> None:
+    scenario = chaos.scenario("scenarios/tiny.yaml", supervisor_scenario("tiny"))
+    journal = chaos.home / "journal.json"
+    journal.write_text('{"schema": "chaos-journal/1", "started": "", "scenarios": []}', "utf-8")
+    paths = {"folder": str(scenario.parent), "scenario": str(scenario), "journal": str(journal)}
+    before = scenario.read_bytes()
+
+    result = chaos.run(*(arg.format(**paths) for arg in args))
+
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result
+    assert f"write {flag} FILE, or put a bare {flag} after the paths" in lines[0], result
+    assert "Traceback" not in result.stderr + result.stdout, result
+    assert scenario.read_bytes() == before
+    assert sorted(p.name for p in chaos.home.iterdir()) == ["journal.json", "scenarios", "tmp"]

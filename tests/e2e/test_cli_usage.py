@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
-from e2e_support import Chaos, supervisor_scenario
+from e2e_support import CHAOS, Chaos, supervisor_scenario
 
 pytestmark = pytest.mark.e2e
 
@@ -66,3 +67,30 @@ def test_compare_of_a_file_that_is_not_a_journal(chaos: Chaos, tiny: Path) -> No
 
 def test_compare_bad_threshold(chaos: Chaos, tiny: Path) -> None:
     assert_usage_error(chaos, ["compare", tiny, tiny, "--threshold", "lots"], "--threshold")
+
+
+def test_a_long_error_stays_on_one_line_in_a_ci_log(chaos: Chaos) -> None:
+    """Not a terminal, no COLUMNS (a CI job): stderr is not wrapped at 80 columns."""
+    path = chaos.scenario(
+        "long.yaml",
+        """\
+        system: {command: [sleep, "1"]}
+        probes:
+          status: {http: {url: "http://127.0.0.1:1/x"}, evry: 100ms}
+        """,
+    )
+    env = chaos.env()
+    env.pop("COLUMNS")
+    result = subprocess.run(
+        [CHAOS, "validate", str(path)],
+        env=env,
+        cwd=chaos.home,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result
+    [line] = [x for x in result.stderr.splitlines() if x.strip()]
+    assert line.startswith(f"invalid: {path}:3: probes.status"), line
+    assert len(line) > 100

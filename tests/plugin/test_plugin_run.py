@@ -7,7 +7,6 @@ is for a user) on the tiny supervisor of ``tiny.py``: real processes, a real SIG
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,6 @@ pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.integration
 
 REPORTS = ("journal.json", "junit.xml", "report.html", "summary.md")
-
-
-@pytest.fixture
-def run_tmp(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The inner run's temp folder: its trial folders land here, and must be gone after."""
-    tmp = pytester.path / "tmp"
-    tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp))
-    yield tmp
-    assert sorted(p.name for p in tmp.glob("chaos-*")) == []
 
 
 def test_pass_and_fail_with_reports(pytester: pytest.Pytester, run_tmp: Path) -> None:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, cast
 import pytest
 
 from harness.observe.events import Event, ProcessExit
+from harness.report.junit import to_junit
+from harness.report.registry import default_targets
 from harness.report.writers import rejudge, write_reports
 from harness.results import journal
 from harness.spec.verdict import InvariantResult, Verdict
@@ -24,13 +26,10 @@ if TYPE_CHECKING:
 
 def test_writes_all_four_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    paths = {
-        "journal": tmp_path / "out" / "journal.json",
-        "junit": tmp_path / "out" / "junit.xml",
-        "html": tmp_path / "out" / "report.html",
-        "markdown": tmp_path / "out" / "summary.md",
-    }
-    written = write_reports(realistic_run(), **paths)
+    paths = default_targets(tmp_path / "out")
+
+    written = write_reports(realistic_run(), paths)
+
     assert written == list(paths.values())
     assert journal.read(paths["journal"]).summary()["trials"] == 5
     assert len(ET.parse(paths["junit"]).getroot().findall(".//testcase")) == 6
@@ -38,7 +37,45 @@ def test_writes_all_four_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert paths["markdown"].read_text(encoding="utf-8").startswith("## ")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
         p.name for p in paths.values()
-    )
+    ), "no temp file is left beside the reports"
+
+
+def test_writes_only_the_reports_asked_for_in_that_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    run = realistic_run()
+    targets = {"markdown": tmp_path / "a" / "s.md", "junit": tmp_path / "b" / "j.xml"}
+
+    written = write_reports(run, targets)
+
+    assert written == [tmp_path / "a" / "s.md", tmp_path / "b" / "j.xml"]
+    assert (tmp_path / "b" / "j.xml").read_text(encoding="utf-8") == to_junit(run)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["j.xml", "s.md"]
+
+
+def test_an_unknown_reporter_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    targets = {"junit": tmp_path / "j.xml", "pdf": tmp_path / "r.pdf"}
+
+    with pytest.raises(KeyError, match="unknown reporter 'pdf'; known: html, journal"):
+        write_reports(realistic_run(), targets)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_is_replaced_whole_never_rewritten_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that opened the old file (a browser, an upload step) keeps reading the old
+    file whole: the new one is a new file renamed over it."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    path = tmp_path / "report.html"
+    path.write_text("old report", encoding="utf-8")
+    with path.open(encoding="utf-8") as reader:
+        write_reports(realistic_run(), {"html": path})
+
+        assert reader.read() == "old report"
+    assert "<svg" in path.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 
 
 def test_also_appends_the_github_step_summary(
@@ -46,7 +83,7 @@ def test_also_appends_the_github_step_summary(
 ) -> None:
     summary = tmp_path / "step.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    written = write_reports(realistic_run(), markdown=tmp_path / "s.md")
+    written = write_reports(realistic_run(), {"markdown": tmp_path / "s.md"})
     assert written == [tmp_path / "s.md", summary]
     assert summary.read_text(encoding="utf-8") == (tmp_path / "s.md").read_text(encoding="utf-8")
 
