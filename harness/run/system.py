@@ -160,7 +160,7 @@ class RunningSystem:
         """Every instance ready before the deadline, or ``NotReadyError`` with its output."""
         self.phase("ready")
         ready = self.scenario.system.ready
-        deadline = min(self.deadline, time.monotonic() + ready.timeout)
+        deadline = min(self.deadline - self.teardown_budget(), time.monotonic() + ready.timeout)
         for instance in range(len(self.values)):
             if instance >= len(self.launched):  # sequential start: the next copy, now
                 self._launch(instance)
