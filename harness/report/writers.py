@@ -11,6 +11,7 @@ judgement after.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,7 @@ from harness.errors import HostError
 from harness.observe.events import Event
 from harness.report.markdown import write_step_summary
 from harness.report.registry import REPORTERS
-from harness.results.files import WriteFailure, write_failed
+from harness.results.files import WriteFailure, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult, merge_metrics
 from harness.spec.verdict import InvariantResult, Verdict
 
@@ -68,12 +69,11 @@ def write_reports(run: RunResult, targets: Mapping[str, Path]) -> list[Path]:
     written: list[Path] = []
     failures: list[WriteFailure] = []
     for reporter, path in chosen:
-        try:
-            write_text(path, reporter.render(run))
-        except OSError as exc:
-            failures.append(write_failed(path, exc))
-        else:
+        failure = write_or_clear(path, functools.partial(write_text, text=reporter.render(run)))
+        if failure is None:
             written.append(path)
+        else:
+            failures.append(failure)
     try:
         summary = write_step_summary(run)
     except OSError as exc:  # appended to, never replaced: nothing to remove

@@ -2,12 +2,15 @@
 
 A full disk or a read-only folder must not leave an older journal or report where this
 run's should be (it would be read as this run's). So a failed write removes the older file
-at that path, and its ``WriteFailure`` names the file, the OS error and whether an older
-file is still there because it could not be removed either.
+at that path and tries once more (on a full disk, the older copy may hold just the space
+the new one needs, since an atomic replace needs room for both), and a ``WriteFailure``
+names the file, the OS error and whether an older file is still there because it could
+not be removed either.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,3 +41,25 @@ def write_failed(path: Path, exc: OSError) -> WriteFailure:
     except OSError:
         return WriteFailure(path, reason, stale=path.exists())
     return WriteFailure(path, reason)
+
+
+def write_or_clear(path: Path, write: Callable[[Path], None]) -> WriteFailure | None:
+    """``write(path)``; if that fails, remove the older file there and try once more.
+
+    Returns ``None`` once the file is written, else why not (with nothing stale left,
+    unless even the removal failed: ``WriteFailure.stale``).
+    """
+    try:
+        write(path)
+    except OSError as exc:
+        existed = path.exists()
+        failure = write_failed(path, exc)
+        if not existed or failure.stale:
+            return failure
+    else:
+        return None
+    try:
+        write(path)
+    except OSError as exc:
+        return write_failed(path, exc)
+    return None

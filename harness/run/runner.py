@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.results import journal
-from harness.results.files import WriteFailure, write_failed
+from harness.results.files import WriteFailure, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
@@ -174,26 +174,21 @@ class Run:
 
     def _save(self) -> None:
         """Rewrite the journal. A failed write never ends the run nor leaves a stale journal:
-        the older one (an earlier save, or another run's) is removed and the next save tries
-        again; ``on_journal`` hears when that starts, and when a save works again."""
+        the older one (an earlier save, or another run's) is removed (``write_or_clear``)
+        and the next save tries again; ``on_journal`` hears when that starts, and when a
+        save works again."""
         path = self.options.journal_path
         if path is None:
             return
-        try:
-            journal.write(self.result, path)
-        except OSError as exc:
-            failure = write_failed(path, exc)
-            changed = failure != self.journal_failure
-            self.journal_failure = failure
-            if changed:
-                self._tell(
-                    f"could not write the journal {failure}; the run goes on, and every trial"
-                    " tries again"
-                )
-        else:
-            if self.journal_failure is not None:
-                self._tell(f"the journal {path} is written again and is current")
-            self.journal_failure = None
+        failure = write_or_clear(path, lambda target: journal.write(self.result, target))
+        if failure is not None and failure != self.journal_failure:
+            self._tell(
+                f"could not write the journal {failure}; the run goes on, and every trial"
+                " tries again"
+            )
+        elif failure is None and self.journal_failure is not None:
+            self._tell(f"the journal {path} is written again and is current")
+        self.journal_failure = failure
 
     def _tell(self, message: str) -> None:
         if self.options.on_journal is not None:
