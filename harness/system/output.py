@@ -329,10 +329,7 @@ class OutputCapture:
             recorded += f" ({stats.kept_by_pattern:,} of them past the budget, matching a pattern)"
         parts.append(recorded)
         if stats.dropped:
-            parts.append(
-                f"{stats.dropped:,} not recorded (the last {len(stream.tail)} are in the output"
-                " tail)"
-            )
+            parts.append(f"{stats.dropped:,} not recorded")
         if stats.cut:
             parts.append(
                 f"{stats.cut:,} lines longer than {self.limits.line_chars:,} characters cut"

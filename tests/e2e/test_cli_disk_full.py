@@ -195,3 +195,25 @@ def test_a_disk_that_fills_mid_run_is_said_once_and_the_run_goes_on(
     assert not journal.exists(), "the 0-trial journal of the start must not be left behind"
     assert _failed(result.stderr) == [str(journal)], result
     assert "the trials passed (verdicts above), but 1 report file(s)" in result.stderr
+
+
+def test_report_rerendering_onto_a_full_disk_names_the_file(
+    chaos: Chaos, disk: Path, tmp_path: Path
+) -> None:
+    scenario = chaos.scenario("passing.yaml", PASSING)
+    assert chaos.run("run", scenario, "--out", tmp_path / "out").returncode == 0
+    fill(disk)
+
+    result = chaos.run(
+        "report",
+        tmp_path / "out" / "journal.json",
+        "--html",
+        disk / "r.html",
+        "--md",
+        disk / "s.md",
+    )
+
+    assert result.returncode == 3, result
+    assert "1 passed" in result.stdout
+    assert _failed(result.stderr) == [str(disk / "r.html"), str(disk / "s.md")]
+    assert "the trial passed (verdicts above), but 2 report file(s)" in result.stderr
