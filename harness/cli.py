@@ -21,12 +21,14 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer._click import Context as ClickContext
 from typer._click.parser import _Option, _OptionParser, _ParsingState
 from typer.core import TyperCommand
 
 from harness.errors import HostError, JournalError, ScenarioError, UsageError
 from harness.report.registry import JOURNAL, Reporter, default_targets, reporters
+from harness.results.files import WriteFailure
 from harness.results.model import RunResult
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
@@ -258,7 +260,6 @@ def run(
     Every report is written, into --out unless its flag gives another FILE.
     """
     from harness.report.console import RunProgress, render_summary
-    from harness.report.writers import write_reports
     from harness.run.runner import Run, RunOptions
 
     with _errors():
@@ -279,15 +280,65 @@ def run(
                     journal_path=journal_path,
                     keep_run_dirs=keep,
                     argv=sys.argv[1:],
+                    on_journal=_warn,
                 ),
                 observer=progress,
             )
             result = runner.execute()
         render_summary(result, console)
-        written = write_reports(result, targets)
+        if runner.journal_failure is None:  # already current: the runner wrote it last
+            del targets[JOURNAL]
+        written, failures = _write(result, targets)
+        if runner.journal_failure is None:
+            written.insert(0, journal_path)
         if not quiet:
             console.print("reports: " + ", ".join(str(p) for p in written), style="dim")
-    raise typer.Exit(int(_exit_for(result)))
+    raise typer.Exit(int(_exit_after_reports(result, failures)))
+
+
+def _warn(message: str) -> None:
+    """A problem that does not stop the run (the journal cannot be written just now)."""
+    _err.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def _write(run: RunResult, targets: Mapping[str, Path]) -> tuple[list[Path], list[WriteFailure]]:
+    """Write every report of ``targets``; each one that failed is named with its OS error."""
+    from harness.report.writers import ReportsNotWritten, write_reports
+
+    try:
+        return write_reports(run, targets), []
+    except ReportsNotWritten as exc:
+        for failure in exc.failures:
+            _err.print(
+                f"[bold red]error:[/] could not write {escape(str(failure))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return exc.written, exc.failures
+
+
+def _exit_after_reports(run: RunResult, failures: Sequence[WriteFailure]) -> ExitCode:
+    """The verdicts' exit code; 3 when a report is missing, with a line saying what the
+    trials did (they ran and were judged: only a file is missing)."""
+    if not failures:
+        return _exit_for(run)
+    files = ", ".join(str(f.path) for f in failures)
+    counts = run.summary()
+    if counts["trials"] == 0:
+        verdict = "no trial ran"
+    elif counts["passed"] == counts["trials"]:
+        verdict = "the trials passed" if counts["trials"] > 1 else "the trial passed"
+    else:
+        verdict = (
+            f"{counts['trials'] - counts['passed']} of {counts['trials']} trial(s) did not pass"
+        )
+    _err.print(
+        f"[bold red]error:[/] {verdict} (verdicts above), but {len(failures)} report file(s)"
+        f" could not be written: {escape(files)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return ExitCode.HARNESS
 
 
 @app.command()
@@ -367,7 +418,7 @@ def report(
     Only the reports asked for are written.
     """
     from harness.report.console import render_summary
-    from harness.report.writers import rejudge, write_reports
+    from harness.report.writers import rejudge
     from harness.results import journal
 
     with _errors():
@@ -381,10 +432,10 @@ def report(
             scenarios = _load(scenario, _parse_vars(var), None)
             result = rejudge(result, scenarios)
         render_summary(result, _console())
-        written = write_reports(result, targets)
+        written, failures = _write(result, targets)
         for path in written:
             _console().print(f"wrote {path}", style="dim")
-    raise typer.Exit(int(_exit_for(result)))
+    raise typer.Exit(int(_exit_after_reports(result, failures)))
 
 
 def _refuse_overwriting(journal_file: Path, targets: Mapping[str, Path]) -> None:

@@ -2,22 +2,27 @@
 
 Which reports exist is ``registry.REPORTERS``; this module only writes them. Each file is
 written through a temp file, ``fsync`` and ``os.replace``, like the journal: a reader (a CI
-upload step, a browser) never sees half a report. Re-judging keeps the recorded timeline
-and replaces only the verdicts: history first, judgement after.
+upload step, a browser) never sees half a report. Each is written on its own: a full disk
+under one does not cost the others, and a failed one leaves no stale file in its place.
+Re-judging keeps the recorded timeline and replaces only the verdicts: history first,
+judgement after.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.errors import HostError
 from harness.observe.events import Event
 from harness.report.markdown import write_step_summary
 from harness.report.registry import REPORTERS
+from harness.results.files import WriteFailure, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult, merge_metrics
 from harness.spec.verdict import InvariantResult, Verdict
 
@@ -42,21 +47,43 @@ def write_text(path: Path, text: str) -> None:
         raise
 
 
+class ReportsNotWritten(HostError):
+    """Some reports could not be written (each named with its OS error); the others were."""
+
+    def __init__(self, failures: Sequence[WriteFailure], written: Sequence[Path]) -> None:
+        self.failures = list(failures)
+        self.written = list(written)
+        super().__init__("could not write " + "; ".join(str(f) for f in self.failures))
+
+
 def write_reports(run: RunResult, targets: Mapping[str, Path]) -> list[Path]:
     """Write each report named in ``targets`` (reporter name → file), in that order, then
     append the Markdown summary to the GitHub step summary when it is set.
 
-    Returns the files written. An unknown name raises ``KeyError`` (with the known names)
-    before anything is written.
+    Returns the files written. Each is written on its own: one that fails (a full disk, a
+    folder that cannot be made) does not stop the others, and leaves no older file of its
+    own behind; once all were tried, ``ReportsNotWritten`` names every failure. An unknown
+    name raises ``KeyError`` (with the known names) before anything is written.
     """
     chosen = [(REPORTERS.get(name), path) for name, path in targets.items()]
     written: list[Path] = []
+    failures: list[WriteFailure] = []
     for reporter, path in chosen:
-        write_text(path, reporter.render(run))
-        written.append(path)
-    summary = write_step_summary(run)
-    if summary is not None:
-        written.append(summary)
+        failure = write_or_clear(path, functools.partial(write_text, text=reporter.render(run)))
+        if failure is None:
+            written.append(path)
+        else:
+            failures.append(failure)
+    try:
+        summary = write_step_summary(run)
+    except OSError as exc:  # appended to, never replaced: nothing to remove
+        target = Path(exc.filename) if exc.filename else Path("$GITHUB_STEP_SUMMARY")
+        failures.append(WriteFailure(target, exc.strerror or str(exc)))
+    else:
+        if summary is not None:
+            written.append(summary)
+    if failures:
+        raise ReportsNotWritten(failures, written)
     return written
 
 

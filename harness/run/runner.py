@@ -2,7 +2,8 @@
 
 Trials share nothing but the journal: each owns its folder, ports and process tree, so
 ``--jobs N`` is safe. The journal is rewritten atomically after every trial, so a run that
-is killed keeps every trial it finished.
+is killed keeps every trial it finished; a run that cannot write it (a full disk) goes on,
+and leaves no stale journal behind.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import datetime as _dt
 import hashlib
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from harness.results import journal
+from harness.results.files import WriteFailure, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
@@ -59,6 +61,8 @@ class RunOptions:
     journal_path: Path | None = None
     keep_run_dirs: bool = False
     argv: list[str] = field(default_factory=list)
+    on_journal: Callable[[str], None] | None = None
+    """Told when saving the journal starts failing, or works again (the run goes on)."""
 
 
 def trial_seed(base: int, scenario: str, index: int) -> int:
@@ -92,6 +96,8 @@ class Run:
         self.failed_fast = threading.Event()
         """``--fail-fast`` saw a failure: no new trial starts; running ones finish."""
         self._lock = threading.Lock()
+        self.journal_failure: WriteFailure | None = None
+        """Why the last save of the journal failed; ``None`` when it is current."""
 
     def execute(self) -> RunResult:
         """Run everything; on KeyboardInterrupt, stop trials (teardown still runs)."""
@@ -167,5 +173,23 @@ class Run:
             self.failed_fast.set()
 
     def _save(self) -> None:
-        if self.options.journal_path is not None:
-            journal.write(self.result, self.options.journal_path)
+        """Rewrite the journal. A failed write never ends the run nor leaves a stale journal:
+        the older one (an earlier save, or another run's) is removed (``write_or_clear``)
+        and the next save tries again; ``on_journal`` hears when that starts, and when a
+        save works again."""
+        path = self.options.journal_path
+        if path is None:
+            return
+        failure = write_or_clear(path, lambda target: journal.write(self.result, target))
+        if failure is not None and failure != self.journal_failure:
+            self._tell(
+                f"could not write the journal {failure}; the run goes on, and every trial"
+                " tries again"
+            )
+        elif failure is None and self.journal_failure is not None:
+            self._tell(f"the journal {path} is written again and is current")
+        self.journal_failure = failure
+
+    def _tell(self, message: str) -> None:
+        if self.options.on_journal is not None:
+            self.options.on_journal(message)

@@ -22,11 +22,13 @@ from harness.errors import NotReadyError
 from harness.observe.events import HarnessNote, NoteLevel, Phase
 from harness.observe.timeline import Timeline
 from harness.run.context import TrialContext
+from harness.run.log_patterns import log_patterns
 from harness.run.traffic import JOIN_S, Traffic
 from harness.scenario.model import Scenario
 from harness.scenario.templates import port_names, resolve, values_for
 from harness.system import rundir
 from harness.system.launcher import Launched, launch
+from harness.system.output import OutputLimits
 from harness.system.ports import PortAllocator
 from harness.system.readiness import ReadyChecks, wait_ready
 from harness.system.teardown import teardown
@@ -78,6 +80,7 @@ class RunningSystem:
         )
         self.traffic = Traffic(scenario, self.ctx.resolve, self.timeline)
         self.launched: list[Launched] = []
+        self.output_limits = OutputLimits(keep=log_patterns(scenario))
         self.ready_t: float | None = None
         self._closed = False
 
@@ -148,6 +151,7 @@ class RunningSystem:
                 cwd=cwd,
                 timeline=self.timeline,
                 trial_id=self.trial_id,
+                output=self.output_limits,
             )
             self.launched.append(proc)
             self.tracker.add_root(proc.pid, instance, trial_id=self.trial_id, command=command)
@@ -156,7 +160,7 @@ class RunningSystem:
         """Every instance ready before the deadline, or ``NotReadyError`` with its output."""
         self.phase("ready")
         ready = self.scenario.system.ready
-        deadline = min(self.deadline, time.monotonic() + ready.timeout)
+        deadline = min(self.deadline - self.teardown_budget(), time.monotonic() + ready.timeout)
         for instance in range(len(self.values)):
             if instance >= len(self.launched):  # sequential start: the next copy, now
                 self._launch(instance)

@@ -55,22 +55,31 @@ def run_trial(
             error=f"could not prepare the trial: {type(exc).__name__}: {exc}",
         )
     nemesis = Nemesis(scenario.faults, system.ctx)
+    waited_from = time.monotonic()
     try:
         system.phase("prepare")
         nemesis.before_start()
         system.start()
+        waited_from = time.monotonic()
         system.wait_ready()
         system.observe()
         system.phase("faults")
         nemesis.start(system.ready_t or 0.0)
-        if stop.wait(max(0.0, min(scenario.duration, system.remaining()))):
+        window = system.remaining()
+        if stop.wait(max(0.0, min(scenario.duration, window))):
             error = _INTERRUPTED  # straight to teardown: nothing left worth judging
+        elif scenario.duration > window:
+            error = _observation_cut(system)  # straight to teardown too: not judged
+            system.note(NoteLevel.ERROR, error)
         else:
             nemesis.stop()
             settle(system)
     except NotReadyError as exc:
         if stop.is_set():
             error = _INTERRUPTED
+        elif _ready_cut(system, waited_from):
+            error = _ready_cut_message(system)
+            system.note(NoteLevel.ERROR, error)
         failure = str(exc)
         output_tail = exc.output_tail
     except SystemUnderTestError as exc:
@@ -82,6 +91,69 @@ def run_trial(
         nemesis.stop()
         system.close()
     return _result(scenario, index, seed, system, failure, error, output_tail)
+
+
+# --------------------------------------------------------------------------- timeouts
+#
+# ``timeout`` bounds the whole trial, teardown included: the observation and the wait for
+# readiness end when teardown must begin (``RunningSystem.remaining``). A trial cut short
+# there did not test what the scenario says, so it is an error, never a pass.
+
+
+def _secs(seconds: float) -> str:
+    """``2.5`` → ``2.5s``; a huge duration in hours (``9,999,999h``), never an exponent."""
+    if abs(seconds) >= 3600:
+        return f"{seconds / 3600:,.0f}h"
+    return f"{round(seconds, 2):g}s"
+
+
+def _budget(system: RunningSystem) -> str:
+    scenario = system.scenario
+    return (
+        f"the timeout of {_secs(scenario.timeout)} less {_secs(system.teardown_budget())}"
+        f" for teardown: stop grace {_secs(scenario.system.stop.grace)} + 2s to sweep"
+    )
+
+
+def _observation_cut(system: RunningSystem) -> str:
+    scenario = system.scenario
+    ready = system.ready_t or 0.0
+    end = scenario.timeout - system.teardown_budget()
+    if end <= 0:
+        return _no_time(system)
+    return (
+        f"ran past its timeout: ready at {_secs(ready)}, a duration of"
+        f" {_secs(scenario.duration)} would end at {_secs(ready + scenario.duration)}, but"
+        f" teardown had to begin at {_secs(end)} ({_budget(system)}); stopped there, not judged"
+    )
+
+
+def _ready_cut(system: RunningSystem, waited_from: float) -> bool:
+    """Whether the wait for readiness ended at the trial's deadline, not at its own."""
+    cutoff = system.deadline - system.teardown_budget()
+    own = waited_from + system.scenario.system.ready.timeout
+    return own > cutoff and time.monotonic() >= cutoff
+
+
+def _ready_cut_message(system: RunningSystem) -> str:
+    scenario = system.scenario
+    end = scenario.timeout - system.teardown_budget()
+    if end <= 0:
+        return _no_time(system)
+    return (
+        f"ran past its timeout while waiting for the system to be ready: teardown had to"
+        f" begin at {_secs(end)} ({_budget(system)}), before its ready.timeout of"
+        f" {_secs(scenario.system.ready.timeout)} was up; not judged"
+    )
+
+
+def _no_time(system: RunningSystem) -> str:
+    scenario = system.scenario
+    return (
+        f"ran past its timeout: {_secs(scenario.timeout)} leaves no time to observe, teardown"
+        f" alone may take {_secs(system.teardown_budget())} (stop grace"
+        f" {_secs(scenario.system.stop.grace)} + 2s to sweep); not judged"
+    )
 
 
 def _result(
@@ -106,6 +178,8 @@ def _result(
     )
     if error is not None:
         result.verdict, result.error = Verdict.ERROR, error
+        if error != _INTERRUPTED and not output_tail:
+            result.output_tail = _tail(system)
         return result
     if failure is not None:
         result.verdict, result.error = Verdict.FAIL, failure
@@ -113,8 +187,11 @@ def _result(
     result.invariants = judge(scenario, events)
     result.metrics = merge_metrics(result.invariants)
     if duration > scenario.timeout:
-        result.verdict = Verdict.FAIL
-        result.error = f"trial took {duration:.1f}s, over its timeout of {scenario.timeout:g}s"
+        result.verdict = Verdict.ERROR
+        result.error = (
+            f"ran past its timeout: took {_secs(duration)}, over its timeout of"
+            f" {_secs(scenario.timeout)} (teardown included)"
+        )
     elif any(i.verdict is not Verdict.PASS for i in result.invariants):
         result.verdict = Verdict.FAIL
     problems = [
@@ -126,5 +203,9 @@ def _result(
         result.verdict = Verdict.ERROR
         result.error = "the harness could not do what the scenario says: " + problems[0]
     if result.verdict is not Verdict.PASS:
-        result.output_tail = [line for p in system.launched for line in p.output_tail()][-60:]
+        result.output_tail = _tail(system)
     return result
+
+
+def _tail(system: RunningSystem) -> list[str]:
+    return [line for p in system.launched for line in p.output_tail()][-60:]

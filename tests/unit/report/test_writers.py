@@ -14,7 +14,7 @@ import pytest
 from harness.observe.events import Event, ProcessExit
 from harness.report.junit import to_junit
 from harness.report.registry import default_targets
-from harness.report.writers import rejudge, write_reports
+from harness.report.writers import ReportsNotWritten, rejudge, write_reports
 from harness.results import journal
 from harness.spec.verdict import InvariantResult, Verdict
 
@@ -86,6 +86,40 @@ def test_also_appends_the_github_step_summary(
     written = write_reports(realistic_run(), {"markdown": tmp_path / "s.md"})
     assert written == [tmp_path / "s.md", summary]
     assert summary.read_text(encoding="utf-8") == (tmp_path / "s.md").read_text(encoding="utf-8")
+
+
+def test_a_report_that_cannot_be_written_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    blocked = tmp_path / "a-file" / "report.html"
+    targets = {"html": blocked, "junit": tmp_path / "j.xml", "markdown": tmp_path / "s.md"}
+
+    with pytest.raises(ReportsNotWritten) as caught:
+        write_reports(realistic_run(), targets)
+
+    assert caught.value.written == [tmp_path / "j.xml", tmp_path / "s.md"]
+    [failure] = caught.value.failures
+    assert failure.path == blocked
+    assert str(failure) == f"{blocked}: File exists ({tmp_path / 'a-file'})"
+    assert str(blocked) in str(caught.value)
+
+
+def test_an_older_file_that_cannot_be_removed_is_called_stale(tmp_path: Path) -> None:
+    """What stands at the path and cannot be replaced must not pass for this run's."""
+    standing = tmp_path / "journal.json"
+    standing.mkdir()
+
+    with pytest.raises(ReportsNotWritten) as caught:
+        write_reports(realistic_run(), {"journal": standing})
+
+    [failure] = caught.value.failures
+    assert failure.stale
+    assert str(failure) == (
+        f"{standing}: Is a directory (an older file there could not be removed: it is not"
+        " this run's)"
+    )
 
 
 def _strict_judge(scenario: Scenario, events: Sequence[Event]) -> list[InvariantResult]:
