@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from math import inf as INF
 
 from harness.invariants.phases import PHASES, metric_name
 from harness.report.stats import (
@@ -171,24 +172,32 @@ def _judge(
     practical = max(min_delta, threshold * abs(b))
     worse = (estimate < -practical) if higher else (estimate > practical)
     better = (estimate > practical) if higher else (estimate < -practical)
+    # Flagged only when the whole interval is beyond the practical threshold: noise that
+    # happens to reach significance on a shared machine rarely clears that bar too.
+    low = -INF if shift.low is None else shift.low
+    high = INF if shift.high is None else shift.high
+    surely_up, surely_down = low > practical, high < -practical
+    surely_worse, surely_better = (surely_down, surely_up) if higher else (surely_up, surely_down)
     stats = f"median {delta:+.0%} ({_fmt_shift(shift, metric)}), p={p:.3g}"
     trials = f"{base.n} vs {head.n} trials"
     row = ScenarioComparison(
         name, base, head, Change.UNCHANGED, delta, p, "", metric, shift, test.raw_p
     )
-    if p < alpha and worse:
+    if p < alpha and surely_worse:
         return _with(row, Change.REGRESSED, f"{stats}; {trials}")
-    if p < alpha and better:
+    if p < alpha and surely_better:
         return _with(row, Change.IMPROVED, f"{stats}; {trials}")
     if worse or better:
         needed = trials_needed(superiority(head.values, base.values), alpha)
         more = f"; about {needed} trials per side would tell" if needed else ""
-        return _with(
-            row,
-            Change.TOO_FEW,
-            f"{stats} ≥ {alpha:g}: a change this size cannot be confirmed by {trials}{more}",
-            needed,
-        )
+        if p < alpha:
+            why = (
+                f"{stats}: significant, but the interval reaches below the"
+                f" {_signed(practical, metric).lstrip('+')} that counts ({trials}){more}"
+            )
+        else:
+            why = f"{stats} ≥ {alpha:g}: a change this size cannot be confirmed by {trials}{more}"
+        return _with(row, Change.TOO_FEW, why, needed)
     if abs(estimate) <= min_delta:
         why = f"|shift| {abs(estimate):.3g} within the minimum {min_delta:g}"
     else:
