@@ -177,7 +177,9 @@ def check(spec: RecoversSpec, history: History) -> InvariantResult:
     """Fail on any fault not recovered (to the ``until`` phase) within ``within``, on a
     stopped process the system left for the harness to thaw, and if nothing was hit."""
     phase = phase_of(spec, history)
-    expected = f"{spec.role} {phase} within {limit(spec.within)} after every fault that hit it"
+    expected = (
+        f"{spec.role} back ({phase}) within {limit(spec.within)} after every fault that hit it"
+    )
     found, end = recoveries(spec, history)
     if not found:
         return _nothing_hit(spec, history, expected)
