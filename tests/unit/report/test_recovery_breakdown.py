@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
 from rich.console import Console
 
 from harness.report.console import RunProgress, render_summary
 from harness.report.excerpt import segments, step_figures, steps_line
 from harness.report.html import to_html
 from harness.report.markdown import to_markdown
+from harness.results import journal
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import Verdict
 
@@ -105,3 +111,24 @@ def test_html_draws_a_bar_per_fault_and_says_when_the_harness_thawed_it() -> Non
     assert 'title="ready at 40 ms"' in html
     assert "fault #1 freeze at 2.00s, backend: until ready FAILED (not replaced" in html
     assert "nothing reached" in html
+
+
+def test_journals_with_and_without_recovery_phases_validate(tmp_path: Path) -> None:
+    schema = json.loads(
+        files("harness.results").joinpath("journal.schema.json").read_text(encoding="utf-8")
+    )
+    validator = jsonschema.Draft202012Validator(schema)
+    new = _run(_record(0))
+    old = _run(_record(0))
+    old.scenarios[0].trials[0].metrics = {"recovery_s": [0.04]}  # before recovery phases
+    for run in (new, old):
+        path = tmp_path / "journal.json"
+        journal.write(run, path)
+        validator.validate(json.loads(path.read_text(encoding="utf-8")))
+        assert (
+            journal.read(path).scenarios[0].trials[0].metrics == run.scenarios[0].trials[0].metrics
+        )
+    broken = journal.run_to_dict(new)
+    broken["scenarios"][0]["trials"][0]["metrics"]["recoveries"][0]["until"] = "forked"
+    with pytest.raises(jsonschema.ValidationError, match="forked"):
+        validator.validate(broken)
