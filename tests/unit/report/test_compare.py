@@ -10,6 +10,7 @@ from rich.console import Console
 from harness.report.compare import Change, compare
 from harness.report.compare_view import compare_to_markdown, render_compare
 from harness.report.stats import mann_whitney_u
+from harness.results.model import RunResult
 
 from .fixtures import phase_run, recovery_run
 
@@ -186,3 +187,33 @@ def test_a_significant_change_smaller_than_the_minimum_delta_is_unchanged() -> N
     assert floored.scenarios[0].change is Change.UNCHANGED
     assert not floored.regressed
     assert "minimum" in floored.scenarios[0].reason
+
+
+def _poll_loop_run(rng: random.Random, extra: float, trials: int = 5) -> RunResult:
+    """Trials of a supervisor that reaps on a 0.5 s loop: each trial draws the loop's phase
+    once, and both of its kills recover at that phase (plus a few ms of fork and start)."""
+    out = []
+    for _ in range(trials):
+        phase = rng.uniform(0.0, 0.5)
+        values: dict[str, list[float]] = {"spawned": [], "listening": [], "ready": []}
+        for _kill in range(2):
+            spawned = phase + rng.uniform(0.002, 0.01) + extra
+            values["spawned"].append(spawned)
+            values["listening"].append(spawned + rng.uniform(0.0, 0.25))
+            values["ready"].append(spawned + rng.uniform(0.03, 0.05))
+        out.append(values)
+    return phase_run({"poll-loop": out})
+
+
+def test_on_a_poll_loop_an_unchanged_version_is_rarely_flagged_and_a_slow_one_always() -> None:
+    rng = random.Random(2024)
+    false_alarms = sum(
+        compare(_poll_loop_run(rng, 0.0), _poll_loop_run(rng, 0.0), min_delta=0.025).regressed
+        for _ in range(1000)
+    )
+    caught = sum(
+        compare(_poll_loop_run(rng, 0.0), _poll_loop_run(rng, 1.0), min_delta=0.025).regressed
+        for _ in range(100)
+    )
+    assert false_alarms <= 20  # at most 2 % (alpha is 5 %; measured about 0.6 %)
+    assert caught == 100
