@@ -116,7 +116,7 @@ def _missing(phase: RecoveryPhase, b: Breakdown) -> str:
     return "no ok request after the fault"
 
 
-def _not_applicable(phase: RecoveryPhase, spec: RecoversSpec, history: History) -> str:
+def _not_applicable(phase: RecoveryPhase, spec: RecoversSpec) -> str:
     if phase is RecoveryPhase.READY:
         return (
             f"role {spec.role} declares no readiness (roles.{spec.role}.ready: a log line or a"
@@ -188,7 +188,7 @@ def check(spec: RecoversSpec, history: History) -> InvariantResult:
             KIND,
             spec,
             False,
-            f"until {phase}: {_not_applicable(phase, spec, history)}; nothing to judge",
+            f"until {phase}: {_not_applicable(phase, spec)}; nothing to judge",
             expected=expected,
             observed=f"{phase} not measurable",
             metrics=_metrics(found, phase, {id(b) for b in found}),
@@ -196,13 +196,14 @@ def check(spec: RecoversSpec, history: History) -> InvariantResult:
         )
     multi = len({b.instance for b in found}) > 1
     thawed = [b for b in found if b.stops and not b.replaced]
-    never = [b for b in found if b.seconds(phase) is None and b not in thawed]
+    left = {id(b) for b in thawed}
+    never = [b for b in found if id(b) not in left and b.seconds(phase) is None]
     late = [
         b
         for b in found
-        if b not in thawed and (took := b.seconds(phase)) is not None and took > spec.within
+        if id(b) not in left and (took := b.seconds(phase)) is not None and took > spec.within
     ]
-    failed = thawed + never + late
+    failed = {id(b) for b in thawed + never + late}
     evidence = [b.t for b in found] + [t for b in found if (t := b.at(phase)) is not None]
     evidence += [b.thawed for b in thawed if b.thawed is not None]
     if thawed:
@@ -234,7 +235,7 @@ def check(spec: RecoversSpec, history: History) -> InvariantResult:
         )
     per_fault = ", ".join(
         "not replaced"
-        if b in thawed
+        if id(b) in left
         else ("never" if (x := b.seconds(phase)) is None else ms_text(x))
         for b in found
     )
@@ -245,7 +246,7 @@ def check(spec: RecoversSpec, history: History) -> InvariantResult:
         detail,
         expected=expected,
         observed=f"{phase} per fault: {per_fault}",
-        metrics=_metrics(found, phase, {id(b) for b in failed}),
+        metrics=_metrics(found, phase, failed),
         evidence=evidence,
     )
 
