@@ -45,13 +45,15 @@ invariants:
 """
 
 
-def run_five(chaos: Chaos, scenario: str, out: str, *extra: str) -> str:
+def run_five(chaos: Chaos, scenario: str, out: str, *extra: str, kills: int = 2) -> str:
+    """Five trials; each must have measured ``kills`` recoveries (a slow restart may still
+    be restarting when the trial ends after its second kill)."""
     result = chaos.run("run", scenario, "--repeat", "5", "--jobs", "2", "--out", out, *extra)
     assert result.returncode in (0, 1), result
     journal = read_journal(chaos.home / out / "journal.json")
     trials = journal["scenarios"][0]["trials"]
     for trial in trials:
-        assert len(trial["metrics"]["recovery_ready_s"]) == 2, f"{out}: both kills measured"
+        assert len(trial["metrics"]["recovery_ready_s"]) >= kills, f"{out}: kills measured"
     return str(chaos.home / out / "journal.json")
 
 
@@ -61,7 +63,7 @@ def test_correlated_kills_do_not_fail_an_unchanged_version_but_a_slow_restart_do
     scenario = str(chaos.scenario("poll-loop.yaml", SCENARIO))
     fixed1 = run_five(chaos, scenario, "fixed1")
     fixed2 = run_five(chaos, scenario, "fixed2")
-    slow = run_five(chaos, scenario, "slow", "--var", "bugs=slow-restart")
+    slow = run_five(chaos, scenario, "slow", "--var", "bugs=slow-restart", kills=1)
 
     same = chaos.run("compare", fixed1, fixed2)
     reversed_ = chaos.run("compare", fixed2, fixed1)
