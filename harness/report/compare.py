@@ -189,14 +189,15 @@ def _judge(
         return _with(row, Change.IMPROVED, f"{stats}; {trials}")
     if worse or better:
         needed = trials_needed(superiority(head.values, base.values), alpha)
-        more = f"; about {needed} trials per side would tell" if needed else ""
+        more = f"; about {needed} trials per side would tell a shift this size" if needed else ""
+        counts = _signed(practical, metric).lstrip("+")
         if p < alpha:
             why = (
-                f"{stats}: significant, but the interval reaches below the"
-                f" {_signed(practical, metric).lstrip('+')} that counts ({trials}){more}"
+                f"{stats}: significant, but the interval reaches back within the {counts} that"
+                f" counts ({trials}){more}"
             )
         else:
-            why = f"{stats} ≥ {alpha:g}: a change this size cannot be confirmed by {trials}{more}"
+            why = f"{stats}: not significant; {trials} cannot tell this shift from noise{more}"
         return _with(row, Change.TOO_FEW, why, needed)
     if abs(estimate) <= min_delta:
         why = f"|shift| {abs(estimate):.3g} within the minimum {min_delta:g}"

@@ -60,8 +60,12 @@ def _shift(row: ScenarioComparison, unit: bool = False) -> str:
     return f"{text}{suffix} [{low}, {high}]"
 
 
+SHORT = {Change.TOO_FEW: "too few", Change.NOT_COMPARABLE: "n/a"}
+"""Verdicts as the table shows them (the lines below it give each in full)."""
+
+
 def _delta(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.1%}"
+    return "-" if value is None else f"{value:+.0%}"
 
 
 def _p(row: ScenarioComparison) -> str:
@@ -71,8 +75,8 @@ def _p(row: ScenarioComparison) -> str:
 def _title(cmp: Comparison) -> str:
     what = "recovery phases" if cmp.metric == "recovery" else cmp.metric
     return (
-        f"compare {what}: one value per trial; threshold {cmp.threshold:.0%}, "
-        f"alpha {cmp.alpha:g} (Holm), shift with its {1 - cmp.alpha:.0%} CI"
+        f"compare {what}, one value per trial (threshold {cmp.threshold:.0%}, "
+        f"alpha {cmp.alpha:g})"
     )
 
 
@@ -83,6 +87,7 @@ def render_compare(cmp: Comparison, console: Console) -> None:
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
+        pad_edge=False,
         padding=(0, 1),
     )
     columns = ("scenario", "metric", "base n", "median", "head n", "median", "shift (ms)", "Δ")
@@ -100,7 +105,7 @@ def render_compare(cmp: Comparison, console: Console) -> None:
             _shift(s),
             _delta(s.delta),
             _p(s),
-            Text(str(s.change), STYLE[s.change]),
+            Text(SHORT.get(s.change, str(s.change)), STYLE[s.change]),
         )
     console.print(table)
     for s in cmp.scenarios:
