@@ -237,6 +237,13 @@ def _metrics_of(metric: str, base: list[TrialResult], head: list[TrialResult]) -
     return present or [LEGACY_METRIC]
 
 
+def _legacy(trials: list[TrialResult]) -> bool:
+    """Trials with ``recovery_s`` but no phase: a journal from before recovery phases."""
+    return any(LEGACY_METRIC in t.metrics for t in trials) and not any(
+        m in t.metrics for t in trials for m in PHASE_METRICS
+    )
+
+
 def _scenario(
     name: str,
     base: list[TrialResult],
@@ -253,13 +260,11 @@ def _scenario(
         base_side, head_side = Side(*trial_units(base, m)), Side(*trial_units(head, m))
         if base_side.n == 0 or head_side.n == 0:
             missing = "base" if base_side.n == 0 else "head"
+            reason = f"no {m} values in {missing}"
+            if m in PHASE_METRICS and _legacy(base if missing == "base" else head):
+                reason += " (written before recovery phases: re-run that version to compare them)"
             rows[m] = ScenarioComparison(
-                name,
-                base_side,
-                head_side,
-                Change.NOT_COMPARABLE,
-                reason=f"no {m} values in {missing}",
-                metric=m,
+                name, base_side, head_side, Change.NOT_COMPARABLE, reason=reason, metric=m
             )
         else:
             tests[m] = _test(base_side, head_side, alpha)

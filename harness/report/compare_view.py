@@ -75,8 +75,7 @@ def _p(row: ScenarioComparison) -> str:
 def _title(cmp: Comparison) -> str:
     what = "recovery phases" if cmp.metric == "recovery" else cmp.metric
     return (
-        f"compare {what}, one value per trial (threshold {cmp.threshold:.0%}, "
-        f"alpha {cmp.alpha:g})"
+        f"compare {what}, one value per trial (threshold {cmp.threshold:.0%}, alpha {cmp.alpha:g})"
     )
 
 

@@ -217,3 +217,12 @@ def test_on_a_poll_loop_an_unchanged_version_is_rarely_flagged_and_a_slow_one_al
     )
     assert false_alarms <= 20  # at most 2 % (alpha is 5 %; measured about 0.6 %)
     assert caught == 100
+
+
+def test_a_journal_from_before_phases_is_not_compared_with_phases_silently() -> None:
+    old = recovery_run({"s": [0.01] * 5})
+    new = phase_run({"s": [{"spawned": [0.01], "ready": [0.04]}] * 5})
+    rows = compare(old, new).scenarios
+    assert {r.change for r in rows} == {Change.NOT_COMPARABLE}
+    assert "written before recovery phases" in rows[0].reason
+    assert "re-run that version" in rows[0].reason
