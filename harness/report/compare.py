@@ -15,7 +15,7 @@ apparent change the data cannot confirm, say so, with how many trials would tell
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from math import inf as INF
 
@@ -209,19 +209,7 @@ def _judge(
 def _with(
     row: ScenarioComparison, change: Change, reason: str, needed: int | None = None
 ) -> ScenarioComparison:
-    return ScenarioComparison(
-        row.name,
-        row.base,
-        row.head,
-        change,
-        row.delta,
-        row.p_value,
-        reason,
-        row.metric,
-        row.shift,
-        row.raw_p,
-        needed,
-    )
+    return replace(row, change=change, reason=reason, needed=needed)
 
 
 def _metrics_of(metric: str, base: list[TrialResult], head: list[TrialResult]) -> list[str]:
