@@ -454,21 +454,30 @@ def compare(
     base: Annotated[Path, typer.Argument(help="Journal of the baseline version.")],
     head: Annotated[Path, typer.Argument(help="Journal of the version under review.")],
     threshold: Annotated[str, typer.Option(help="Slowdown that counts, e.g. 10%.")] = "10%",
-    metric: Annotated[str, typer.Option(help="Metric to compare.")] = "recovery_s",
+    metric: Annotated[
+        str,
+        typer.Option(
+            help="Metric to compare: 'recovery' (every recovery phase), or one metric such as "
+            "recovery_ready_s, recovery_s, availability."
+        ),
+    ] = "recovery",
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     min_delta: Annotated[
-        str, typer.Option(help="Smallest change of the median that counts, for time metrics.")
+        str, typer.Option(help="Smallest shift that counts, for time metrics.")
     ] = "25ms",
     md: Annotated[Path | None, typer.Option(help="Also write Markdown here.")] = None,
 ) -> None:
-    """Compare recovery times of two runs; exit 1 on a significant regression.
+    """Compare recovery times of two runs, phase by phase; exit 1 on a significant regression.
 
-    A regression is a median worse by more than --threshold and by more than --min-delta
-    (time metrics only: scheduling jitter of a few ms is not a regression), with p < alpha
-    (Mann-Whitney U).
+    Each trial is one value (the median of its faults). A regression is a shift
+    (Hodges-Lehmann, shown with its confidence interval) worse by more than --threshold of
+    the base median and by more than --min-delta (time metrics only: scheduling jitter of a
+    few ms is not a regression), with p < alpha (Mann-Whitney U, Holm-corrected over the
+    phases). Too few trials to tell is said, with how many would.
     """
+    from harness.report.compare import RECOVERY
     from harness.report.compare import compare as do_compare
-    from harness.report.compare import compare_to_markdown, render_compare
+    from harness.report.compare_view import compare_to_markdown, render_compare
     from harness.results import journal
     from harness.spec.units import parse_duration, parse_fraction
 
@@ -482,7 +491,8 @@ def compare(
         except JournalError as exc:
             raise UsageError(str(exc)) from None
         try:
-            floor = parse_duration(min_delta) if metric.endswith("_s") else 0.0
+            timed = metric == RECOVERY or metric.endswith("_s")
+            floor = parse_duration(min_delta) if timed else 0.0
         except ValueError as exc:
             raise UsageError(f"--min-delta: {exc}") from None
         comparison = do_compare(*runs, metric=metric, threshold=limit, alpha=alpha, min_delta=floor)

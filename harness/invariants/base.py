@@ -15,6 +15,7 @@ from typing import Generic, Protocol, TypeVar
 
 from harness.observe.events import Event
 from harness.observe.timeline import Timeline
+from harness.scenario.model import RoleReadySpec
 from harness.spec.kinds import InvariantSpec
 from harness.spec.verdict import InvariantResult
 
@@ -23,10 +24,12 @@ E = TypeVar("E", bound=Event)
 
 @dataclass(frozen=True)
 class RoleFacts:
-    """What the scenario says about a role: expected live count when healthy, root or not."""
+    """What the scenario says about a role: expected live count when healthy, root or not,
+    and how one of its processes shows it is ready (``recovers``' ready phase)."""
 
     count: int | None = None
     root: bool = False
+    ready: RoleReadySpec | None = None
 
 
 @dataclass(frozen=True)

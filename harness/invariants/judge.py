@@ -20,7 +20,7 @@ def history_of(scenario: Scenario, events: Sequence[Event]) -> History:
     return History(
         events=list(events),
         roles={
-            name: RoleFacts(count=spec.count, root=spec.root)
+            name: RoleFacts(count=spec.count, root=spec.root, ready=spec.ready)
             for name, spec in scenario.roles.items()
         },
         instances=scenario.system.instances,

@@ -3,8 +3,10 @@
 The harness keeps its own ledger (the ids of acknowledged requests, ``Request.recorded``)
 and, at the end of the trial, looks each id up (``collect``, one ``Lookup`` event per id).
 ``check`` then needs only the timeline: an id with no lookup or a non-2xx lookup is lost,
-a final value outside ``final.in`` (when given) is unsettled, and ``never`` catches duplicates
-(``runs`` above 1: finished twice). The system's own summary is never trusted.
+a final value outside ``final.in`` (when given) is unsettled (it never settled within
+``settle``), and ``never`` catches duplicates (``runs`` above 1: finished twice). Each is
+its own metric (``lost``, ``unsettled``, ``duplicated``), so a job that never settles is
+never hidden behind ``lost: 0``. The system's own summary is never trusted.
 """
 
 from __future__ import annotations
@@ -161,6 +163,8 @@ def check(spec: LedgerSpec, history: History) -> InvariantResult:
     metrics: dict[str, Any] = {
         "acknowledged": len(ids),
         "lost": len(lost),
+        "unsettled": len(unsettled),
+        "duplicated": len(twice),
         "ledger": dict(sorted(finals.items())),
     }
     problems = []

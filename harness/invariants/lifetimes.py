@@ -8,7 +8,7 @@ computed once here, as plain data, from the history alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from harness.invariants.base import History
@@ -63,10 +63,16 @@ class Hit:
     effect: Effect
     pid: int
     life: Life | None
+    thawed: float | None = None
+    """For a stop: when the same fault resumed the process (the harness's thaw), if it did."""
 
     @property
     def ends(self) -> bool:
         return self.effect is Effect.ENDS
+
+    @property
+    def stops(self) -> bool:
+        return self.effect is Effect.STOPS
 
 
 class Lifetimes:
@@ -87,26 +93,23 @@ class Lifetimes:
         self.hits: list[Hit] = []
         self._apply_faults(history.of(FaultAction))
 
-    def _apply_faults(self, actions: Iterable[FaultAction]) -> None:
+    def _apply_faults(self, actions: Sequence[FaultAction]) -> None:
+        acts = [a for a in actions if a.phase is not FaultPhase.MISS]
         thawed: dict[tuple[int, int], float] = {}
-        frozen: list[Hit] = []
-        for action in actions:
-            if action.phase is FaultPhase.MISS:
-                continue
+        for action in acts:
             if action.effect is Effect.RESUMES:
                 for pid in action.pids:
                     thawed.setdefault((action.fault, pid), action.t)
-            elif action.effect in _HITS:
-                for pid in action.pids:
-                    life = self.at(pid, action.t)
-                    hit = Hit(action.t, action.fault, action.kind, action.effect, pid, life)
-                    self.hits.append(hit)
-                    if action.effect is Effect.STOPS:
-                        frozen.append(hit)
-        for hit in frozen:
-            if hit.life is not None:
-                until = min(thawed.get((hit.fault, hit.pid), INF), hit.life.exit)
-                hit.life.frozen.append((hit.t, until))
+        for action in acts:
+            if action.effect not in _HITS:
+                continue
+            for pid in action.pids:
+                life = self.at(pid, action.t)
+                thaw = thawed.get((action.fault, pid)) if action.effect is Effect.STOPS else None
+                hit = Hit(action.t, action.fault, action.kind, action.effect, pid, life, thaw)
+                self.hits.append(hit)
+                if hit.stops and life is not None:
+                    life.frozen.append((hit.t, min(INF if thaw is None else thaw, life.exit)))
 
     def at(self, pid: int, t: float) -> Life | None:
         """The process with ``pid`` alive at ``t`` (or the latest one started before)."""

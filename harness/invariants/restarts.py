@@ -15,7 +15,9 @@ from pydantic import Field, model_validator
 
 from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Life, Lifetimes, ready_times
-from harness.invariants.outcome import result, secs
+from harness.invariants.outcome import listing, result, secs
+from harness.observe.events import FaultAction, FaultPhase
+from harness.spec.effects import Effect
 from harness.spec.kinds import InvariantSpec
 from harness.spec.verdict import InvariantResult
 
@@ -79,6 +81,8 @@ def check(spec: RestartsSpec, history: History) -> InvariantResult:
     if spec.per_fault:
         kills = kills_of(spec.role, history)
         metrics["kills"] = kills
+        if kills == 0:
+            return _nothing_killed(spec, history, n, metrics)
         wanted.append(f"exactly one per kill ({kills})")
         if n != kills:
             diff = n - kills
@@ -108,6 +112,32 @@ def check(spec: RestartsSpec, history: History) -> InvariantResult:
         observed=f"{n} restart(s)",
         metrics=metrics,
         evidence=[life.start for life in restarts],
+    )
+
+
+def _nothing_killed(
+    spec: RestartsSpec, history: History, n: int, metrics: dict[str, int]
+) -> InvariantResult:
+    """``per_fault`` with no kill: "one restart per kill" cannot be judged, so it fails."""
+    misses = [
+        a
+        for a in history.of(FaultAction)
+        if a.phase is FaultPhase.MISS and a.role == spec.role and a.effect is Effect.ENDS
+    ]
+    why = ""
+    if misses:
+        reasons = [f"at {secs(a.t)}: {a.detail.get('reason', 'no target')}" for a in misses]
+        why = f" ({len(misses)} missed: {listing(reasons)})"
+    return result(
+        KIND,
+        spec,
+        False,
+        f"no fault ended a process of role {spec.role}{why}, so one restart per kill cannot"
+        f" be judged ({spec.role} was restarted {n} time(s)); nothing to judge",
+        expected=f"{spec.role} restarts: exactly one per kill",
+        observed="no kill",
+        metrics=metrics,
+        evidence=[a.t for a in misses],
     )
 
 

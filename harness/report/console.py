@@ -22,8 +22,11 @@ from harness.report.excerpt import (
     expected_observed,
     failed_invariants,
     figures,
+    judged_phases,
     ms,
     percent,
+    step_figures,
+    steps_line,
 )
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import Verdict
@@ -50,7 +53,9 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
     )
     recovery = trial.metrics.get("recovery_s")
     if isinstance(recovery, list) and recovery:
-        line.append(" recovery " + ", ".join(ms(v) for v in recovery), style="dim")
+        until = "/".join(judged_phases(trial))
+        label = f" recovery ({until}) " if until else " recovery "
+        line.append(label + ", ".join(ms(v) for v in recovery), style="dim")
     if trial.verdict is not Verdict.PASS:
         failed = failed_invariants(trial)
         reason = f"{failed[0].kind}: {failed[0].detail}" if failed else trial.error or ""
@@ -139,6 +144,10 @@ def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> Ren
 def render_summary(run: RunResult, console: Console, *, verbose: bool = False) -> None:
     """Print the per-scenario table, then every failed or errored trial with its evidence."""
     console.print(_summary_table(run))
+    for scenario in run.scenarios:
+        steps = step_figures(scenario.trials)
+        if steps:
+            console.print(Text(f"  {scenario.name} recovery p50: {steps_line(steps)}", style="dim"))
     console.print(_totals(run))
     for scenario in run.scenarios:
         if scenario.skipped is not None:

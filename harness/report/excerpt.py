@@ -66,6 +66,95 @@ def figures(scenario: ScenarioResult) -> ScenarioFigures:
     )
 
 
+# --------------------------------------------------------------------------- recovery phases
+
+BREAKDOWN = ("died", "spawned", "listening", "ready", "serving")
+"""The steps of one fault's recovery, as ``recovers`` records them (``<step>_s``)."""
+
+
+def recovery_records(trials: Sequence[TrialResult]) -> list[dict[str, Any]]:
+    """Every fault's recovery breakdown (``metrics["recoveries"]``), errors excluded."""
+    found: list[dict[str, Any]] = []
+    for trial in trials:
+        if trial.verdict is Verdict.ERROR:
+            continue
+        raw = trial.metrics.get("recoveries")
+        found += [r for r in raw if isinstance(r, dict)] if isinstance(raw, list) else []
+    return found
+
+
+def judged_phases(trial: TrialResult) -> list[str]:
+    """The phases ``recovers`` judged in this trial (its ``until``), in order, once each."""
+    return list(dict.fromkeys(str(r.get("until")) for r in recovery_records([trial])))
+
+
+def _seconds(record: dict[str, Any], step: str) -> float | None:
+    value = record.get(f"{step}_s")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class StepFigure:
+    """One step of the recovery over every fault of a scenario (seconds after the fault)."""
+
+    step: str
+    n: int
+    """Faults that reached it."""
+    of: int
+    """Faults it applied to."""
+    p50: float | None
+    p95: float | None
+
+
+def step_figures(trials: Sequence[TrialResult]) -> list[StepFigure]:
+    """Per step, how many faults reached it and the p50/p95 of the time it took."""
+    records = recovery_records(trials)
+    found: list[StepFigure] = []
+    for step in BREAKDOWN:
+        applies = [r for r in records if step == "died" or step in r.get("phases", [])]
+        values = [v for r in applies if (v := _seconds(r, step)) is not None]
+        if applies and (values or step != "died"):
+            found.append(
+                StepFigure(
+                    step,
+                    len(values),
+                    len(applies),
+                    percentile(values, 50) if values else None,
+                    percentile(values, 95) if values else None,
+                )
+            )
+    return found
+
+
+def steps_line(figures: Sequence[StepFigure]) -> str:
+    """``died 3 · spawned 8 · ready 41 ms (1 of 2 never)``: the p50 of each step."""
+    parts = []
+    for f in figures:
+        text = f"{f.step} {'never' if f.p50 is None else ms(f.p50)}"
+        if f.p50 is not None and f.n < f.of:
+            text += f" ({f.of - f.n} of {f.of} never)"
+        parts.append(text)
+    return " · ".join(parts)
+
+
+def segments(record: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """``(step, from_s, to_s)`` of one fault's recovery bar: each step reached, in time
+    order, from the previous one (the fault at 0). A thaw is drawn by no step."""
+    reached = sorted(
+        (
+            (v, i, step)
+            for i, step in enumerate(BREAKDOWN)
+            if (v := _seconds(record, step)) is not None
+        ),
+    )
+    found: list[tuple[str, float, float]] = []
+    previous = 0.0
+    for value, _, step in reached:
+        found.append((step, previous, max(previous, value)))
+        previous = max(previous, value)
+    return found
+
+
 def ms(seconds: float | None) -> str:
     """``0.5123`` → ``"512 ms"``; ``None`` → ``"-"``."""
     if seconds is None:

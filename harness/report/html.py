@@ -13,9 +13,14 @@ from importlib.resources import files
 from harness.report.excerpt import (
     evidence_lines,
     figures,
+    judged_phases,
     metric_values,
     ms,
     percent,
+    recovery_records,
+    segments,
+    step_figures,
+    steps_line,
 )
 from harness.report.svg import Axis, distribution_svg, latency_svg, timeline_svg
 from harness.results.model import RunResult, ScenarioResult, TrialResult
@@ -119,13 +124,65 @@ LEGEND_TIMELINE = (
 )
 
 
+STEP_COLOURS = {
+    "died": "#bbbbbb",
+    "spawned": "#f28e2b",
+    "listening": "#edc948",
+    "ready": "#59a14f",
+    "serving": "#4e79a7",
+}
+
+
+def _recovery_bars(trial: TrialResult) -> str:
+    """One bar per fault, split into the steps of its recovery (time from the fault)."""
+    records = recovery_records([trial])
+    if not records:
+        return ""
+    bars = [(r, segments(r)) for r in records]
+    scale = max([to for _, parts in bars for _, _, to in parts] + [1e-3])
+    rows = []
+    for record, parts in bars:
+        cells = "".join(
+            f'<span title="{_e(step)} at {_e(ms(to))}" style="display:inline-block;height:12px;'
+            f"width:{max(0.3, (to - start) / scale * 100):.2f}%;background:{STEP_COLOURS[step]}"
+            '"></span>'
+            for step, start, to in parts
+        )
+        t = record.get("t")
+        at = f"{t:.2f}s" if isinstance(t, int | float) else "?"
+        what = (
+            f"fault #{record.get('fault')} {record.get('kind')} at {at}, "
+            f"{record.get('role')}: until {record.get('until')} "
+            f"{'ok' if record.get('ok') else 'FAILED'}"
+        )
+        if record.get("replaced") is False:
+            what += " (not replaced; the harness thawed it)"
+        ends = " · ".join(f"{step} {ms(to)}" for step, _, to in parts) or "nothing reached"
+        rows.append(
+            f'<div style="margin:2px 0"><div class="muted">{_e(what)}: {_e(ends)}</div>'
+            f'<div style="width:100%;background:#f6f8fa;white-space:nowrap;overflow:hidden">'
+            f"{cells}</div></div>"
+        )
+    legend = "".join(
+        f'<span><i style="background:{colour}"></i>{_e(step)}</span>'
+        for step, colour in STEP_COLOURS.items()
+    )
+    return (
+        f'<div class="figure-title">recovery per fault, by phase (0 to {_e(ms(scale))})</div>'
+        + "".join(rows)
+        + f'<div class="legend">{legend}</div>'
+    )
+
+
 def _trial(scenario: ScenarioResult, trial: TrialResult, open_: bool) -> str:
     end = max([trial.duration_s, *(e.t for e in trial.events)], default=1.0)
     axis = Axis(end=end)
     recovery = trial.metrics.get("recovery_s")
     facts = [f"{trial.duration_s:.1f}s", f"seed {trial.seed}"]
     if isinstance(recovery, list) and recovery:
-        facts.append("recovery " + ", ".join(ms(v) for v in recovery))
+        until = "/".join(judged_phases(trial))
+        label = f"recovery ({until}) " if until else "recovery "
+        facts.append(label + ", ".join(ms(v) for v in recovery))
     parts = [
         f'<details class="trial" id="{_e(scenario.name)}-trial-{trial.index}"'
         f"{' open' if open_ else ''}><summary>{_badge(trial.verdict)} <h3>trial "
@@ -134,6 +191,7 @@ def _trial(scenario: ScenarioResult, trial: TrialResult, open_: bool) -> str:
     if trial.error:
         parts.append(f'<div class="error-box">{_e(trial.error)}</div>')
     parts.append(_invariants(trial))
+    parts.append(_recovery_bars(trial))
     if trial.events:
         parts.append('<div class="figure-title">timeline</div>')
         parts.append(timeline_svg(trial.events, axis))
@@ -178,6 +236,9 @@ def _scenario(s: ScenarioResult) -> str:
             f'max {ms(f.recovery_max)}<br><span style="color:#d62728">●</span> from a failed '
             "trial</div></div>"
         )
+    steps = step_figures(s.trials)
+    if steps:
+        body.append(f'<p class="muted">recovery p50 by phase: {_e(steps_line(steps))}</p>')
     for i, trial in enumerate(s.trials):
         body.append(_trial(s, trial, open_=i == 0 or trial.verdict is not Verdict.PASS))
     return head + "".join(body) + "</section>"

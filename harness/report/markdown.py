@@ -9,7 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.report.excerpt import failed_invariants, failure_message, figures, ms, percent
+from harness.report.excerpt import (
+    BREAKDOWN,
+    failed_invariants,
+    failure_message,
+    figures,
+    ms,
+    percent,
+    step_figures,
+)
 from harness.results.model import RunResult
 from harness.spec.verdict import Verdict
 
@@ -48,6 +56,7 @@ def to_markdown(run: RunResult) -> str:
             f"{f.passed}/{f.total} | {ms(f.recovery_p50)} | {ms(f.recovery_p95)} | "
             f"{ms(f.recovery_max)} | {percent(f.availability)} |"
         )
+    lines += _phases(run)
     failures = [
         (scenario, trial)
         for scenario in run.scenarios
@@ -68,6 +77,37 @@ def to_markdown(run: RunResult) -> str:
                     f"observed {cell(inv.observed or '-')}"
                 )
     return "\n".join(lines) + "\n"
+
+
+def _phases(run: RunResult) -> list[str]:
+    """Recovery broken into steps, p50 / p95 over every fault of a scenario."""
+    rows = []
+    for scenario in run.scenarios:
+        steps = {f.step: f for f in step_figures(scenario.trials)}
+        if not steps:
+            continue
+        cells = []
+        for step in BREAKDOWN:
+            f = steps.get(step)
+            if f is None:
+                cells.append("")
+            elif f.p50 is None:
+                cells.append("never")
+            else:
+                never = f" ({f.of - f.n} never)" if f.n < f.of else ""
+                cells.append(f"{ms(f.p50)} / {ms(f.p95)}{never}")
+        faults = max(f.of for f in steps.values())
+        rows.append(f"| {cell(scenario.name)} | {faults} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    return [
+        "",
+        "Recovery by phase, time from the fault (p50 / p95 over faults):",
+        "",
+        "| scenario | faults | " + " | ".join(BREAKDOWN) + " |",
+        "|---|---:|" + "---:|" * len(BREAKDOWN),
+        *rows,
+    ]
 
 
 def write_step_summary(run: RunResult) -> Path | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal as _signal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, SerializeAsAny, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, SerializeAsAny, model_validator
 
 from harness.spec.base import Frozen
 from harness.spec.http import HttpCall
@@ -84,6 +84,46 @@ class SystemSpec(Frozen):
     stop: StopSpec = Field(default_factory=StopSpec)
 
 
+class RoleReadySpec(Frozen):
+    """How one process of a role shows it is ready: a log line or a probe reading.
+
+    The harness reads only the root's stdout/stderr, which children usually share, so a
+    line cannot be told apart by who wrote it: a named group ``pid`` in ``log`` names the
+    process a line is about. A probe reading names it with ``pid``, the dotted path of a
+    pid in the reading (``*`` matches any key or index); ``path`` and ``equals``/``in`` are
+    then read from the object that holds that pid (``modules.*.pid`` with ``path: state``
+    reads ``modules.m0.state`` beside ``modules.m0.pid``). Without a pid, a line or reading
+    counts for the oldest live process of the role not yet ready.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    log: Regex | None = None
+    probe: str | None = None
+    pid: str | None = None
+    path: str = ""
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RoleReadySpec:
+        if (self.log is None) == (self.probe is None):
+            raise ValueError("expected exactly one of log (a regex) or probe (a probe name)")
+        reading = self.model_fields_set & {"pid", "path", "equals", "in_"}
+        if self.log is not None and reading:
+            names = ", ".join(sorted("in" if n == "in_" else n for n in reading))
+            raise ValueError(
+                f"{names}: for probe readings only; a log line names its process with a "
+                "named group (?P<pid>...)"
+            )
+        return self
+
+    @property
+    def conditions(self) -> bool:
+        """Whether ``equals`` or ``in`` was given (with a probe)."""
+        return bool(self.model_fields_set & {"equals", "in_"})
+
+
 class RoleSpec(Frozen):
     """Names processes of the system's tree: the root, a command-line regex, an exe name."""
 
@@ -91,6 +131,8 @@ class RoleSpec(Frozen):
     cmdline: Regex | None = None
     exe: str | None = None
     count: Annotated[int, Field(ge=0)] | None = None
+    ready: RoleReadySpec | None = None
+    """When one process of the role is ready (``recovers``' ``ready`` phase)."""
 
 
 # --------------------------------------------------------------------------- traffic
@@ -194,6 +236,17 @@ class Scenario(Frozen):
     duration: Duration = 5.0
     invariants: list[InvariantEntry] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _role_ready_probes(self) -> Scenario:
+        for name, role in self.roles.items():
+            probe = role.ready.probe if role.ready is not None else None
+            if probe is not None and probe not in self.probes:
+                known = ", ".join(sorted(self.probes)) or "none defined"
+                raise ValueError(
+                    f"roles.{name}.ready.probe: unknown probe {probe!r} (probes: {known})"
+                )
+        return self
+
 
 __all__ = [
     "FaultEntry",
@@ -201,6 +254,7 @@ __all__ = [
     "OnSpawn",
     "ProbeEntry",
     "ReadySpec",
+    "RoleReadySpec",
     "RoleSpec",
     "Scenario",
     "StopSpec",

@@ -69,6 +69,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--restart-window", type=seconds, default=30.0)
     p.add_argument("--backoff-base", type=seconds, default=0.1)
     p.add_argument("--canary-ms", type=float, default=50.0, help="0 turns the canary off")
+    p.add_argument(
+        "--reap-poll",
+        type=seconds,
+        default=0.0,
+        help="notice child exits on a poll loop of this period, like uvicorn's 0.5 s "
+        "(default 0: at once, through each child's pidfd)",
+    )
     return p
 
 
@@ -93,6 +100,7 @@ def options_from(args: argparse.Namespace) -> Options:
         backoff_base_s=args.backoff_base,
         canary_ms=args.canary_ms,
         backend_port=args.fixed_port,
+        reap_poll_s=max(0.0, args.reap_poll),
     )
 
 

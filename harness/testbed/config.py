@@ -32,6 +32,9 @@ class Options:
     vars_interval_s: float = 2.0
     canary_ms: float = 50.0
     backend_port: int = FIXED_BACKEND_PORT
+    reap_poll_s: float = 0.0
+    """0: a child's exit wakes the supervisor at once; else exits are noticed on a poll loop
+    of this period (uvicorn's is 0.5 s)."""
 
     def bug(self, name: str) -> bool:
         """Is this bug profile on?"""

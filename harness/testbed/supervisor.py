@@ -23,6 +23,7 @@ from harness.testbed.config import Options
 from harness.testbed.lifeline import PARENT_ENV
 from harness.testbed.loop import Loop
 from harness.testbed.policy import Event, GiveUp, Phase, Policy, Restart, SlotState, decide
+from harness.testbed.reaping import ExitWatch
 from harness.testbed.slots import ROLE_MODULES, Slot
 
 JAN_WATCHDOG_DELAY_S = 5.0
@@ -40,6 +41,7 @@ class Supervisor:
     def __init__(self, options: Options, loop: Loop, queue: sqlite3.Connection) -> None:
         self.opt = options
         self.loop = loop
+        self.exits = ExitWatch(loop, options.reap_poll_s)
         self.queue = queue  # loop-thread connection
         self.lock = threading.RLock()
         self.backend_changed = threading.Condition(self.lock)
@@ -108,7 +110,7 @@ class Supervisor:
             if slot.role == "module" and not self.opt.bug("stale-registration"):
                 slot.registered = False  # the fix: per-child state reset on every respawn
         log(f"spawned {slot.name} pid {child.pid} (t={time.monotonic():.6f})")
-        self.loop.watch(child.pidfd, lambda: self._on_exit(slot, child))
+        self.exits.watch(child.pidfd, lambda: self._on_exit(slot, child))
         self.loop.watch(child.channel.fileno(), lambda: self._on_readable(slot, child))
         if slot.role == "module":
             if slot.registered:  # stale state: ordinary messages before registration
@@ -193,7 +195,7 @@ class Supervisor:
         if child.exit_code is not None:
             return
         self._on_readable(slot, child)  # last words first (a ready/process_id message)
-        self.loop.unwatch(child.pidfd)
+        self.exits.unwatch(child.pidfd)
         self.loop.unwatch(child.channel.fileno())
         code = child.reap()
         if slot.role == "worker":
@@ -236,7 +238,7 @@ class Supervisor:
         slot.hidden.append(hidden)
 
         def gone() -> None:
-            self.loop.unwatch(hidden.pidfd)
+            self.exits.unwatch(hidden.pidfd)
             hidden.reap()
             slot.hidden.remove(hidden)
             if self.stopping:
@@ -245,7 +247,7 @@ class Supervisor:
                 log(f"module {slot.name} exited ({hidden.exit_code}); respawned silently")
                 self._spawn_hidden(slot)
 
-        self.loop.watch(hidden.pidfd, gone)
+        self.exits.watch(hidden.pidfd, gone)
 
     def _settle_jobs(self, slot: Slot) -> None:
         """Jobs claimed by a worker that just exited."""

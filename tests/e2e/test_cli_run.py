@@ -44,7 +44,7 @@ def test_slow_restart_fails_naming_the_invariant_and_the_recovery_seen(chaos: Ch
 
     assert result.returncode == 1, result
     assert "FAIL tiny-slow" in result.stdout, result
-    failed = re.search(r"recovers: worker recovered in (\d+\.\d+)s after the kill", result.stdout)
+    failed = re.search(r"recovers: worker respawned in (\d+\.\d+) s after the kill", result.stdout)
     assert failed, result
     assert float(failed.group(1)) >= 2.5
     assert "expected within 1s" in result.stdout, result

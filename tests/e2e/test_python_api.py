@@ -108,9 +108,38 @@ def test_no_restart_bug_fails_recovers(chaos_system: Callable[..., SystemSession
 
     assert recovers.verdict is Verdict.FAIL
     assert "not recovered" in recovers.detail
-    assert recovers.observed == "recovery per fault: never"
+    assert recovers.observed == "spawned per fault: never"
     assert system.processes("backend") == []
     assert killed not in {p.pid for p in system.processes()}
+
+
+def test_recovery_phases_from_the_python_api(chaos_system: Callable[..., SystemSession]) -> None:
+    spec = backend_spec()
+    spec["roles"]["backend"]["ready"] = {"log": r"pid (?P<pid>\d+) ready \(t="}
+    system = chaos_system(spec)
+    killed = kill_backend(system)
+    wait_event(
+        system,
+        "the replacement's ready line",
+        lambda e: (
+            isinstance(e, LogLine) and " ready (t=" in e.line and f"pid {killed} " not in e.line
+        ),
+    )
+
+    ready = system.check("recovers", role="backend", until="ready", within="10s")
+    spawned = system.check("recovers", role="backend", until="spawned", within="10s")
+
+    assert ready.verdict is Verdict.PASS, ready.detail
+    assert ready.detail.startswith("backend ready again after all 1 fault(s)")
+    (record,) = ready.metrics["recoveries"]
+    assert record["until"] == "ready"
+    assert 0 < record["died_s"] <= record["spawned_s"] <= record["ready_s"] < 10
+    assert ready.metrics["recovery_s"] == [record["ready_s"]]
+    assert spawned.metrics["recovery_s"] == [record["spawned_s"]]
+    assert (
+        system.check("recovers", role="backend", within="10s").metrics["recovery_s"]
+        == (ready.metrics["recovery_s"])
+    )  # the default is ready: the role declares its readiness
 
 
 # --------------------------------------------------------------------------- a new fault kind

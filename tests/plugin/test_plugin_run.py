@@ -38,8 +38,8 @@ def test_pass_and_fail_with_reports(pytester: pytest.Pytester, run_tmp: Path) ->
             "tiny-broken trial 1: FAIL after *s  seed=*",
             "  vars: mode='no-restart'",
             "  ✗ recovers (fail): child not recovered after the kill at *",
-            "      expected: child back within 10s after every fault that hit it",
-            "      observed: recovery per fault: never",
+            "      expected: child back (spawned) within 10s after every fault that hit it",
+            "      observed: spawned per fault: never",
             "      timeline around the evidence:",
             "*fault fault=0 kind=kill phase=instant effect=ends role=child*",
         ]

@@ -32,7 +32,13 @@ def test_every_id_accounted_for_passes_with_counts() -> None:
     story.lookup(9.0, "7", {"state": "failed", "runs": 0})
     res = check(SPEC, story.history())
     assert res.verdict is Verdict.PASS
-    assert res.metrics == {"acknowledged": 2, "lost": 0, "ledger": {"failed": 1, "finished": 1}}
+    assert res.metrics == {
+        "acknowledged": 2,
+        "lost": 0,
+        "unsettled": 0,
+        "duplicated": 0,
+        "ledger": {"failed": 1, "finished": 1},
+    }
 
 
 def test_lost_unsettled_and_duplicated_ids_fail() -> None:
@@ -48,13 +54,26 @@ def test_lost_unsettled_and_duplicated_ids_fail() -> None:
     assert "1 not settled: stuck (state='claimed')" in res.detail
     assert "1 with runs too high: twice (runs=2)" in res.detail
     assert res.metrics["lost"] == 2
+    assert res.metrics["unsettled"] == 1
+    assert res.metrics["duplicated"] == 1
+    assert res.metrics["ledger"] == {"<lost>": 2, "claimed": 1, "finished": 1}
     assert res.evidence == [1.0, 1.1, 1.2, 1.3]
+
+
+def test_a_job_that_never_settles_is_counted_as_unsettled_not_hidden_as_lost_0() -> None:
+    story = backend_system().request(1.0, "jobs", recorded="slow")
+    story.lookup(9.0, "slow", {"state": "ready", "runs": 0})
+    res = check(SPEC, story.history())
+    assert res.verdict is Verdict.FAIL
+    assert (res.metrics["lost"], res.metrics["unsettled"]) == (0, 1)
+    assert "1 not settled: slow (state='ready')" in res.detail
 
 
 def test_nothing_acknowledged_fails() -> None:
     res = check(SPEC, backend_system().request(1.0, "jobs", ok=False, status=500).history())
     assert res.verdict is Verdict.FAIL
-    assert "nothing to judge" in res.detail
+    assert res.detail == "no acknowledged jobs request recorded an id; nothing to judge"
+    assert res.metrics == {"acknowledged": 0}
 
 
 class FakeSystem:

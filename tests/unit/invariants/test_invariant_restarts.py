@@ -53,6 +53,23 @@ def test_per_fault_wants_exactly_one_restart_per_kill() -> None:
     assert check(spec(per_fault=True), story.history()).verdict is Verdict.PASS
 
 
+def test_per_fault_with_nothing_killed_fails_with_nothing_to_judge() -> None:
+    story = backend_system().miss(1.0, "backend", "no live process of role backend")
+    res = check(spec(per_fault=True), story.teardown(6.0).history())
+    assert res.verdict is Verdict.FAIL
+    assert res.detail == (
+        "no fault ended a process of role backend (1 missed: at 1.00s: no live process of role"
+        " backend), so one restart per kill cannot be judged (backend was restarted 0 time(s));"
+        " nothing to judge"
+    )
+    assert res.metrics == {"restarts": 0, "kills": 0}
+
+
+def test_max_alone_judges_a_loop_even_without_a_kill() -> None:
+    story = backend_system().exit(1.0, 101, code=11).start(1.2, 102, "backend").teardown(6.0)
+    assert check(spec(max=2), story.history()).verdict is Verdict.PASS
+
+
 def test_restart_after_teardown_does_not_count() -> None:
     story = backend_system().teardown(5.0).exit(5.1, 101).start(5.3, 102, "backend")
     res = check(spec(max=0), story.history())

@@ -26,6 +26,7 @@ from harness.observe.events import (
     Teardown,
     TeardownStep,
 )
+from harness.scenario.model import RoleReadySpec
 from harness.spec.effects import Effect
 
 
@@ -187,6 +188,49 @@ class Story:
     def log(self, t: float, line: str, stream: str = "stdout", instance: int = 0) -> Story:
         return self.add(LogLine(t=t, instance=instance, stream=stream, line=line))
 
+    def says_ready(self, t: float, pid: int) -> Story:
+        """The supervisor's line about one child (``READY_LINE`` matches it)."""
+        _, instance = self._who[pid]
+        return self.log(t, f"[supervisor] child pid {pid} ready", "stderr", instance)
+
+    def served(
+        self, t: float, latency: float = 0.01, *, ok: bool = True, instance: int = 0
+    ) -> Story:
+        """One ``ui`` request sent at ``t`` and answered ``latency`` later."""
+        return self.add(
+            Request(
+                t=t,
+                workload="ui",
+                instance=instance,
+                ok=ok,
+                status=200 if ok else 502,
+                latency_s=latency,
+                error=None if ok else "bad gateway",
+            )
+        )
+
+    def replace(
+        self,
+        t_kill: float,
+        old: int,
+        new: int,
+        *,
+        died: float,
+        spawned: float,
+        listening: float | None = None,
+        ready: float | None = None,
+        port: int = 40000,
+    ) -> Story:
+        """A kill of ``old`` and its replacement ``new``, phase by phase (absolute times)."""
+        role, instance = self._who[old]
+        self.kill(t_kill, old).exit(died, old, signal="SIGKILL")
+        self.start(spawned, new, role, instance=instance)
+        if listening is not None:
+            self.port(listening, new, port)
+        if ready is not None:
+            self.says_ready(ready, new)
+        return self
+
     # ------------------------------------------------------------------ teardown
 
     def teardown(self, t: float) -> Story:
@@ -208,20 +252,31 @@ class Story:
         )
 
 
+READY_LINE = RoleReadySpec(log=r"child pid (?P<pid>\d+) ready")
+"""A role readiness read from the supervisor's log, naming the process by its pid."""
+
+
 def backend_system(
-    instances: int = 1, backend_count: int | None = None, ready_at: float = 0.5
+    instances: int = 1,
+    backend_count: int | None = None,
+    ready_at: float = 0.5,
+    *,
+    ready: RoleReadySpec | None = None,
 ) -> Story:
     """A supervisor (pid 100 + 10·i) with one backend (pid 101 + 10·i), per instance,
-    ready at ``ready_at``."""
+    ready at ``ready_at``; with ``ready``, the backend role declares that readiness and
+    the first backend shows it (and listens on a port) at 0.2."""
     story = Story(
         roles={
             "supervisor": RoleFacts(root=True),
-            "backend": RoleFacts(count=backend_count),
+            "backend": RoleFacts(count=backend_count, ready=ready),
         },
         instances=instances,
     )
     for i in range(instances):
         story.root(0.0, 100 + 10 * i, instance=i)
         story.start(0.1, 101 + 10 * i, "backend", instance=i)
+        if ready is not None:
+            story.port(0.15, 101 + 10 * i, 40000 + i).says_ready(0.2, 101 + 10 * i)
         story.ready(ready_at, instance=i)
     return story

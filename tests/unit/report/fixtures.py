@@ -339,3 +339,30 @@ def recovery_run(
             )
         )
     return run
+
+
+def phase_run(
+    values: dict[str, list[dict[str, list[float]]]],
+    *,
+    started: str = "2025-01-01T00:00:00+00:00",
+) -> RunResult:
+    """A run whose trials carry per-phase recovery values: ``{scenario: [{phase: [one per
+    fault]}, ... one dict per trial]}`` (what ``recovers`` writes since recovery phases)."""
+    run = RunResult(started=started, harness_version="0.2.0")
+    for name, trials in values.items():
+        run.scenarios.append(
+            ScenarioResult(
+                name=name,
+                file=f"scenarios/{name}.yaml",
+                trials=[
+                    TrialResult(
+                        index=i,
+                        verdict=Verdict.PASS,
+                        duration_s=5.0,
+                        metrics={f"recovery_{phase}_s": list(v) for phase, v in trial.items()},
+                    )
+                    for i, trial in enumerate(trials)
+                ],
+            )
+        )
+    return run
