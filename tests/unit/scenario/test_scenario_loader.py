@@ -131,9 +131,10 @@ def test_overrides_replace_declared_vars_and_ignore_others(registries: dict[str,
     assert scenario.vars == {"bugs": "no-restart"}
 
 
-def test_problems_lists_every_error_in_line_order(
+def test_problems_lists_every_error_in_line_order_in_one_round(
     tmp_path: Path, registries: dict[str, Any]
 ) -> None:
+    """Structural and cross-reference problems alike: nothing waits for another fix."""
     path = tmp_path / "many.yaml"
     path.write_text(
         "repeat: 0\n"
@@ -144,7 +145,11 @@ def test_problems_lists_every_error_in_line_order(
         encoding="utf-8",
     )
     found = problems(path, **registries)
-    assert [(e.line, e.field) for e in found] == [(1, "repeat")]
+    assert [(e.line, e.field) for e in found] == [
+        (1, "repeat"),
+        (3, "system.command[1]"),
+        (5, "faults[0].kill.role"),
+    ]
     path.write_text(
         "system:\n  command: [sleep, '{nope}']\nfaults:\n  - {at: 1s, kill: {role: ghost}}\n",
         encoding="utf-8",
