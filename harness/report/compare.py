@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.report import escape
 from harness.report.excerpt import metric_values
-from harness.report.markdown import cell
 from harness.report.stats import mann_whitney_u, median, percentile
 from harness.results.model import RunResult
 
@@ -218,7 +218,7 @@ def render_compare(cmp: Comparison, console: Console) -> None:
         )
     for s in cmp.scenarios:
         table.add_row(
-            s.name,
+            escape.console(s.name),
             str(s.base.n),
             _num(s.base.median, cmp.metric),
             _num(s.base.p95, cmp.metric),
@@ -232,7 +232,7 @@ def render_compare(cmp: Comparison, console: Console) -> None:
     console.print(table)
     for s in cmp.scenarios:
         console.print(
-            Text.assemble(f"{s.name}: ", (str(s.change), STYLE[s.change]), f" ({s.reason})")
+            escape.console(f"{s.name}: ", (str(s.change), STYLE[s.change]), f" ({s.reason})")
         )
     if cmp.regressed:
         console.print(Text("regression: recovery got significantly slower", style="bold red"))
@@ -258,10 +258,10 @@ def compare_to_markdown(cmp: Comparison) -> str:
     ]
     for s in cmp.scenarios:
         lines.append(
-            f"| {cell(s.name)} | {s.base.n} | {_fmt(s.base.median, cmp.metric)} | "
+            f"| {escape.markdown(s.name)} | {s.base.n} | {_fmt(s.base.median, cmp.metric)} | "
             f"{_fmt(s.base.p95, cmp.metric)} | {s.head.n} | {_fmt(s.head.median, cmp.metric)} | "
             f"{_fmt(s.head.p95, cmp.metric)} | {_delta(s.delta)} | "
             f"{'-' if s.p_value is None else f'{s.p_value:.3g}'} | "
-            f"{icon[s.change]} {s.change} ({cell(s.reason)}) |"
+            f"{icon[s.change]} {s.change} ({escape.markdown(s.reason)}) |"
         )
     return "\n".join(lines) + "\n"
