@@ -85,7 +85,11 @@ def problems_from(
             message = f"expected {alternatives}, got {got}"
         else:
             message = _message(details[0][0], model, path)
-        problems.append(Problem((*prefix, *path), message))
+        cause = details[0][0].get("ctx", {}).get("error")
+        offset = getattr(cause, "offset", None)  # a regex error knows where in the pattern
+        problems.append(
+            Problem((*prefix, *path), message, offset if isinstance(offset, int) else None)
+        )
     return problems
 
 

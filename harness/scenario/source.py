@@ -12,6 +12,7 @@ value (a stray brace in a ``|`` block) to the line of that position.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,15 +135,17 @@ def read_source(path: Path) -> str:
             f"file (reached on line {line})",
             line,
         )
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[start : exc.start].decode("utf-8", errors="replace")) + 1
+        at = bom + exc.start
+        start = max(bom, data.rfind(b"\n", 0, at) + 1)
+        column = len(data[start:at].decode("utf-8", errors="replace")) + 1
         raise SourceError(
-            f"not UTF-8 text: the byte 0x{data[exc.start]:02x} cannot start or continue a "
+            f"not UTF-8 text: the byte 0x{data[at]:02x} cannot start or continue a "
             "character; save the file as UTF-8",
-            data.count(b"\n", 0, exc.start) + 1,
+            data.count(b"\n", 0, at) + 1,
             column,
         ) from None
     bad = _NOT_ALLOWED.search(text)
@@ -160,6 +163,9 @@ def read_source(path: Path) -> str:
 # --------------------------------------------------------------------------- parsing
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class DuplicateKeyError(yaml.MarkedYAMLError):
     """A key given twice in one mapping: YAML would silently keep only the last one."""
 
@@ -170,6 +176,8 @@ class LineLoader(BoundedLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen: dict[Hashable, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE:  # ``<<: *base``: its keys may be overridden here
+                continue
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, Hashable) and key in seen:
                 raise DuplicateKeyError(
@@ -205,8 +213,9 @@ def _record(loader: LineLoader, node: yaml.Node, path: Path_, lines: LineMap) ->
     if isinstance(node, yaml.ScalarNode):
         lines.spans.setdefault(path, Span(node.start_mark.line, node.end_mark.line, node.style))
     elif isinstance(node, yaml.MappingNode):
-        # Merge keys (``<<: *base``) were flattened into ``node.value`` during construction.
-        for key_node, value_node in node.value:
+        # Merge keys (``<<: *base``) were flattened into ``node.value`` during construction,
+        # merged pairs first: read backwards, a key given here wins over a merged one.
+        for key_node, value_node in reversed(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
             key = loader.construct_object(key_node)
