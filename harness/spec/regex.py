@@ -9,6 +9,7 @@ are far beyond what matching a log line or a command line needs.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -67,12 +68,21 @@ def check_regex(value: str) -> str:
             f"a regular expression with groups nested {deepest} deep; the limit is {MAX_NESTING}",
             where,
         )
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise RegexError(f"not a valid regular expression ({exc})", exc.pos) from None
-    except OverflowError as exc:  # a repetition count beyond what ``re`` can hold
-        raise RegexError(f"not a usable regular expression ({exc})") from None
+    with warnings.catch_warnings():
+        # ``re`` warns of a pattern whose meaning will change (``[[``, ``--`` in a set);
+        # under ``-W error`` (a user's pytest) that warning would be raised much later.
+        warnings.simplefilter("error")
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise RegexError(f"not a valid regular expression ({exc})", exc.pos) from None
+        except OverflowError as exc:  # a repetition count beyond what ``re`` can hold
+            raise RegexError(f"not a usable regular expression ({exc})") from None
+        except Warning as exc:
+            raise RegexError(
+                f"a regular expression Python warns about ({exc}); escape the character "
+                "it names (\\[ for a literal '[')"
+            ) from None
     return value
 
 

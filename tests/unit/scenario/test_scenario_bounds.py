@@ -276,6 +276,7 @@ def test_group_nesting_counts_only_groups(pattern: str, depth: int) -> None:
         ("a" * (MAX_LENGTH + 1), f"the limit is {MAX_LENGTH}"),
         ("a{4294967296}", "not a usable regular expression"),
         ("(", "not a valid regular expression"),
+        ("[[:alpha:]]", "a regular expression Python warns about (Possible nested set"),
     ],
 )
 def test_a_regex_beyond_the_limits_is_a_readable_error(pattern: str, message: str) -> None:
