@@ -3,13 +3,15 @@ line, no traceback, in under a second of CPU and under 100 MB of memory.
 
 Each file is validated alone, one after the other, and measured by the kernel
 (``wait4``: CPU time and peak resident memory of that one process, interpreter start-up
-included). Before the bounds, the alias bombs ran for tens of seconds and gigabytes.
+included, started from a small launcher so the memory is its own). Before the bounds, the
+alias bombs ran for tens of seconds and gigabytes.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,18 +54,30 @@ class Measured:
     max_rss: int
 
 
+_LAUNCHER = """
+import json, os, sys
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
+               usage.ru_maxrss * 1024], out)
+"""
+"""Starts ``chaos`` from a small process: a child's peak RSS counts the memory of the
+process it was forked from, and a pytest worker is itself near 100 MB."""
+
+
 def validate(path: Path, home: Path) -> Measured:
-    out, err = home / "out.txt", home / "err.txt"
+    out, err, measured = home / "out.txt", home / "err.txt", home / "rusage.json"
     with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen([CHAOS, "validate", str(path)], stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, measured, CHAOS, "validate", path],
+            stdout=stdout,
+            stderr=stderr,
+            check=True,
+        )
+    code, cpu_s, max_rss = json.loads(measured.read_text(encoding="utf-8"))
     return Measured(
-        proc.returncode,
-        out.read_text(encoding="utf-8"),
-        err.read_text(encoding="utf-8"),
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss * 1024,
+        code, out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"), cpu_s, max_rss
     )
 
 
