@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pydantic import BaseModel
 
 from harness.scenario.kinds import KindLookup, Kinds
-from harness.scenario.messages import suggest
+from harness.scenario.messages import listing, suggest
 from harness.scenario.parts import Parts
 from harness.scenario.source import Path_, Problem
 from harness.scenario.templates import (
@@ -137,7 +137,7 @@ def _refer(path: Path_, what: str, name: str, known: dict[str, list[str]]) -> li
         section = {"role": "roles", "workload": "workload", "probe": "probes"}.get(what, what)
         return [Problem(path, f"unknown {what} {name!r}: the scenario defines no {section}")]
     hint = suggest(name, names)
-    return [Problem(path, f"unknown {what} {name!r}{hint}; known: {', '.join(names)}")]
+    return [Problem(path, f"unknown {what} {name!r}{hint}; known: {listing(names)}")]
 
 
 # --------------------------------------------------------------------------- templates
@@ -148,6 +148,8 @@ def template_problems(parts: Parts) -> list[Problem]:
     system = parts.system
     groups = ready_groups(system.ready.log) if system is not None else None
     problems: list[Problem] = []
+    defined = _defined(parts)
+    known = sorted(_known(defined, groups or set(), ()))
     for path, text, extras in strings_of(parts):
         try:
             names = names_in(text)
@@ -157,19 +159,29 @@ def template_problems(parts: Parts) -> list[Problem]:
         if not parts.vars_known:
             continue  # ``vars`` itself is malformed: its error says so
         for name in sorted(names):
-            message = _undefined(name, path, parts, groups, extras)
+            message = _undefined(name, path, defined, groups, extras, known)
             if message:
                 problems.append(Problem(path, message, text.find("{" + name)))
     return problems
 
 
+def _defined(parts: Parts) -> frozenset[str]:
+    """Every name the scenario's vars give a value: ``X`` and ``vars.X``."""
+    return frozenset(parts.variables) | {f"vars.{key}" for key in parts.variables}
+
+
 def _undefined(
-    name: str, path: Path_, parts: Parts, groups: set[str] | None, extras: frozenset[str]
+    name: str,
+    path: Path_,
+    defined: frozenset[str],
+    groups: set[str] | None,
+    extras: frozenset[str],
+    known: list[str],
 ) -> str | None:
+    """The message for ``{name}`` if it will have no value (``known``: every name that
+    will, but a field's own extras, sorted)."""
     head, _, rest = name.partition(".")
-    if name in BUILTINS or name in extras or (head == "port" and rest):
-        return None
-    if name in parts.variables or (head == "vars" and rest in parts.variables):
+    if name in BUILTINS or name in extras or (head == "port" and rest) or name in defined:
         return None
     if head == "ready" and groups is None:
         return None  # the readiness pattern did not validate: its own error says so
@@ -181,23 +193,25 @@ def _undefined(
                 "so the system's own settings cannot use it"
             )
         return None
-    hint = suggest(name, sorted(_known(parts, groups, extras)), _braced)
+    if extras:
+        known = sorted({*known, *extras})
+    hint = suggest(name, known, _braced)
     if head == "ready":
         source = ", ".join(sorted(groups)) or "none"
         return (
             f"undefined template name {{{name}}}{hint}; ready.* names are the named groups "
             f"of system.ready.log (here: {source})"
         )
-    known = ", ".join(sorted(_known(parts, groups, extras)))
-    return f"undefined template name {{{name}}}{hint}; declare it under vars (known: {known})"
+    return (
+        f"undefined template name {{{name}}}{hint}; declare it under vars (known: {listing(known)})"
+    )
 
 
 def _braced(name: str) -> str:
     return "{" + name + "}"
 
 
-def _known(parts: Parts, groups: set[str], extras: Iterable[str]) -> set[str]:
-    names = set(BUILTINS) | {"port.NAME"} | set(extras)
-    names |= set(parts.variables) | {f"vars.{key}" for key in parts.variables}
+def _known(defined: frozenset[str], groups: set[str], extras: Iterable[str]) -> set[str]:
+    names = set(BUILTINS) | {"port.NAME"} | set(extras) | defined
     names |= {f"ready.{group}" for group in groups}
     return names

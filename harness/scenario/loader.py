@@ -381,7 +381,21 @@ def _located(
         errors.setdefault(
             key, ScenarioError(problem.message, file=file or None, line=line, field=field)
         )
-    return [errors[key] for key in sorted(errors, key=lambda k: k[0])]
+    ordered = [errors[key] for key in sorted(errors, key=lambda k: k[0])]
+    if len(ordered) <= MAX_REPORTED:
+        return ordered
+    rest = ordered[MAX_REPORTED]
+    more = ScenarioError(
+        f"{len(ordered) - MAX_REPORTED} more problems from this line on are not listed "
+        f"(the first {MAX_REPORTED} are)",
+        file=rest.file,
+        line=rest.line,
+    )
+    return [*ordered[:MAX_REPORTED], more]
+
+
+MAX_REPORTED = 100
+"""Problems listed for one file; a file with more is better read from the top again."""
 
 
 def _value_at(data: Any, path: tuple[Any, ...]) -> str | None:

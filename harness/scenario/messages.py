@@ -59,10 +59,28 @@ def describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+SUGGEST_FROM = 200
+"""Known names beyond which no "did you mean" is tried: comparing every unknown name with
+thousands of known ones (a generated file) would cost seconds, for no reader."""
+LISTED = 20
+"""Known names a message lists before saying how many more there are."""
+
+
 def suggest(name: str, known: Iterable[str], show: Callable[[str], str] = repr) -> str:
     """``" (did you mean 'kill'?)"`` when a known name is close, else the empty string."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    names = list(known)
+    if len(names) > SUGGEST_FROM or len(name) > 200:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f" (did you mean {show(close[0])}?)" if close else ""
+
+
+def listing(names: Iterable[str]) -> str:
+    """``a, b, c`` (the first ``LISTED`` of many, then how many more)."""
+    shown = list(names)
+    if len(shown) <= LISTED:
+        return ", ".join(shown)
+    return ", ".join(shown[:LISTED]) + f" and {len(shown) - LISTED} more"
 
 
 def problems_from(

@@ -48,10 +48,9 @@ def preflight_problems(parts: Parts) -> list[Problem]:
 # --------------------------------------------------------------------------- resolution
 
 
-def _placeholders(parts: Parts, names: set[str], extras: frozenset[str]) -> dict[str, str]:
+def _placeholders(parts: Parts) -> dict[str, str]:
+    """The values a trial would have, with stand-ins for what only a trial knows."""
     values = {"run_dir": "/tmp/chaos-validate/i0", "instance": "0", "python": sys.executable}
-    values |= {name: PLACEHOLDER_PORT for name in names if name.split(".")[0] == "port"}
-    values |= {name: "0" for name in extras}
     for key, value in parts.variables.items():
         values[key] = values[f"vars.{key}"] = value
     return values
@@ -63,6 +62,7 @@ def resolved(parts: Parts) -> Iterator[tuple[Path_, str, str]]:
     Strings with a malformed template or an undefined name are left out (those are
     reported by the template check), and so are those that use ``{ready.X}``.
     """
+    base = _placeholders(parts)
     for path, text, extras in strings_of(parts):
         try:
             names = names_in(text)
@@ -70,10 +70,12 @@ def resolved(parts: Parts) -> Iterator[tuple[Path_, str, str]]:
             continue
         if any(name.split(".")[0] == "ready" for name in names):
             continue
-        try:
-            yield path, text, resolve(text, _placeholders(parts, names, extras))
-        except TemplateError:
-            continue
+        values = base
+        own = {n: PLACEHOLDER_PORT for n in names if n.split(".")[0] == "port" and n not in base}
+        if own or extras:
+            values = {**base, **own, **dict.fromkeys(extras, "0")}
+        if all(name in values for name in names):  # else undefined: the template check says
+            yield path, text, resolve(text, values)
 
 
 def _resolved_problems(parts: Parts) -> Iterator[Problem]:
