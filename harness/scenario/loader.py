@@ -12,7 +12,7 @@ round finds every problem. ``run`` loads through the same pipeline: validate equ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,24 +25,26 @@ from harness.scenario import checks
 from harness.scenario.bounded import RefusedYAML
 from harness.scenario.entries import fault_entries, invariant_entries, probe_entries
 from harness.scenario.kinds import Kinds
-from harness.scenario.messages import describe, problems_from, suggest
+from harness.scenario.messages import describe, problems_from
 from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario
 from harness.scenario.parts import Parts, effective_vars, from_scenario, salvage
 from harness.scenario.preflight import preflight_problems
 from harness.scenario.requires import missing_requirements
 from harness.scenario.selection import select as select_scenarios
 from harness.scenario.source import (
+    MAX_REPORTED,
     LineMap,
     Problem,
     SourceError,
-    format_path,
+    located,
     parse,
     read_source,
 )
-from harness.scenario.templates import NAME, TemplateError, names_in, resolve
+from harness.scenario.templates import NAME, vars_resolver
 from harness.spec.units import TEMPLATES
 
 __all__ = [
+    "MAX_REPORTED",
     "discover",
     "load_all",
     "load_scenario",
@@ -281,7 +283,7 @@ def _validate(
     kinds: Kinds,
 ) -> tuple[Scenario | None, list[ScenarioError]]:
     variables, vars_known = effective_vars(data.get("vars"), overrides)
-    context = {TEMPLATES: _var_resolver(variables)}
+    context = {TEMPLATES: vars_resolver(variables)}
     scenario, found, entries = _typed({**data, "file": file}, lines, kinds, context)
     written = frozenset(k for k in data if isinstance(k, str))
     if scenario is not None:
@@ -299,7 +301,7 @@ def _validate(
             context=context,
         )
     found += _cross_problems(parts, kinds)
-    errors = _located(found, file, lines, data)
+    errors = located(found, file, lines, data)
     if errors or scenario is None:
         return None, errors
     scenario._lines = lines
@@ -316,27 +318,6 @@ def _cross_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         *checks.template_problems(parts),
         *preflight_problems(parts),
     ]
-
-
-def _var_resolver(variables: Mapping[str, str]) -> Callable[[str], str]:
-    """Resolves a templated duration, rate or fraction: only vars have a value at load."""
-    values = {**variables, **{f"vars.{k}": v for k, v in variables.items()}}
-
-    def resolve_vars(text: str) -> str:
-        try:
-            names = names_in(text)
-        except TemplateError as exc:
-            raise ValueError(str(exc)) from None
-        for name in sorted(names):
-            if name not in values:
-                hint = suggest(name, sorted(values), lambda n: "{" + n + "}")
-                raise ValueError(
-                    f"undefined template name {{{name}}}{hint} in {text!r}; a duration, rate "
-                    "or fraction can use only vars (declare it under vars)"
-                )
-        return resolve(text, values)
-
-    return resolve_vars
 
 
 def _typed(
@@ -362,48 +343,3 @@ def _typed(
     except ValidationError as exc:
         return None, found + problems_from(exc, Scenario, body), entries
     return (None if found else scenario), found, entries
-
-
-def _located(
-    found: list[Problem], file: str, lines: LineMap, data: Mapping[Any, Any]
-) -> list[ScenarioError]:
-    """Problems → errors with file, line and dotted field, in line order, deduplicated.
-
-    A problem at a position inside a text value is placed on that position's line (a
-    stray brace on the third line of a ``|`` block is on that line, not the block's first).
-    """
-    errors: dict[tuple[int, str, str], ScenarioError] = {}
-    for problem in found:
-        text = _value_at(data, problem.path) if problem.offset is not None else None
-        line = lines.line_of(problem.path, problem.offset, text)
-        field = format_path(problem.path) or None
-        key = (line or 0, field or "", problem.message)
-        errors.setdefault(
-            key, ScenarioError(problem.message, file=file or None, line=line, field=field)
-        )
-    ordered = [errors[key] for key in sorted(errors, key=lambda k: k[0])]
-    if len(ordered) <= MAX_REPORTED:
-        return ordered
-    rest = ordered[MAX_REPORTED]
-    more = ScenarioError(
-        f"{len(ordered) - MAX_REPORTED} more problems from this line on are not listed "
-        f"(the first {MAX_REPORTED} are)",
-        file=rest.file,
-        line=rest.line,
-    )
-    return [*ordered[:MAX_REPORTED], more]
-
-
-MAX_REPORTED = 100
-"""Problems listed for one file; a file with more is better read from the top again."""
-
-
-def _value_at(data: Any, path: tuple[Any, ...]) -> str | None:
-    """The raw text at ``path`` in the YAML data, if there is text there."""
-    for part in path:
-        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
-        if in_list or (isinstance(data, dict) and part in data):
-            data = data[part]
-        else:
-            return None
-    return data if isinstance(data, str) else None

@@ -7,19 +7,20 @@ It is then parsed by the bounded loader (``harness.scenario.bounded``), which al
 duplicate keys; ``parse`` records, for every mapping key and value and every sequence item,
 the line it starts on, keyed by its path in the data. Any error location then maps back to
 the nearest line that exists in the file, and an error at a position inside a multi-line
-value (a stray brace in a ``|`` block) to the line of that position.
+value (a stray brace in a ``|`` block) to the line of that position (``located``).
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from harness.errors import ScenarioError
 from harness.scenario.bounded import MAX_FILE_BYTES, BoundedLoader
 
 PathPart = str | int
@@ -225,3 +226,51 @@ def _record(loader: LineLoader, node: yaml.Node, path: Path_, lines: LineMap) ->
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _record(loader, item, (*path, index), lines)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+MAX_REPORTED = 100
+"""Problems listed for one file; a file with more is better read from the top again."""
+
+
+def located(
+    found: list[Problem], file: str, lines: LineMap, data: Mapping[Any, Any]
+) -> list[ScenarioError]:
+    """Problems → errors with file, line and dotted field, in line order, deduplicated.
+
+    A problem at a position inside a text value is placed on that position's line (a
+    stray brace on the third line of a ``|`` block is on that line, not the block's first).
+    """
+    errors: dict[tuple[int, str, str], ScenarioError] = {}
+    for problem in found:
+        text = value_at(data, problem.path) if problem.offset is not None else None
+        line = lines.line_of(problem.path, problem.offset, text)
+        field = format_path(problem.path) or None
+        key = (line or 0, field or "", problem.message)
+        errors.setdefault(
+            key, ScenarioError(problem.message, file=file or None, line=line, field=field)
+        )
+    ordered = [errors[key] for key in sorted(errors, key=lambda k: k[0])]
+    if len(ordered) <= MAX_REPORTED:
+        return ordered
+    rest = ordered[MAX_REPORTED]
+    more = ScenarioError(
+        f"{len(ordered) - MAX_REPORTED} more problems from this line on are not listed "
+        f"(the first {MAX_REPORTED} are)",
+        file=rest.file,
+        line=rest.line,
+    )
+    return [*ordered[:MAX_REPORTED], more]
+
+
+def value_at(data: Any, path: tuple[Any, ...]) -> str | None:
+    """The raw text at ``path`` in the YAML data, if there is text there."""
+    for part in path:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+        else:
+            return None
+    return data if isinstance(data, str) else None

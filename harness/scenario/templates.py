@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel
 
+from harness.scenario.messages import suggest
 from harness.scenario.source import Path_
 from harness.spec.regex import Regex
 
@@ -106,6 +107,27 @@ def resolve(text: str, values: Mapping[str, str]) -> str:
             known = ", ".join(sorted(values))
             raise TemplateError(f"no value for {{{piece}}} in {text!r}; known: {known}")
     return "".join(out)
+
+
+def vars_resolver(variables: Mapping[str, str]) -> Callable[[str], str]:
+    """Resolves a templated duration, rate or fraction: only vars have a value at load."""
+    values = {**variables, **{f"vars.{k}": v for k, v in variables.items()}}
+
+    def resolve_vars(text: str) -> str:
+        try:
+            names = names_in(text)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+        for name in sorted(names):
+            if name not in values:
+                hint = suggest(name, sorted(values), lambda n: "{" + n + "}")
+                raise ValueError(
+                    f"undefined template name {{{name}}}{hint} in {text!r}; a duration, rate "
+                    "or fraction can use only vars (declare it under vars)"
+                )
+        return resolve(text, values)
+
+    return resolve_vars
 
 
 def escape(text: str) -> str:
