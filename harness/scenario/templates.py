@@ -110,8 +110,10 @@ def resolve(text: str, values: Mapping[str, str]) -> str:
 
 
 def vars_resolver(variables: Mapping[str, str]) -> Callable[[str], str]:
-    """Resolves a templated duration, rate or fraction: only vars have a value at load."""
+    """Resolves a templated duration, rate, fraction or signal: these are read at load,
+    when only vars have a value."""
     values = {**variables, **{f"vars.{k}": v for k, v in variables.items()}}
+    known = sorted(values)
 
     def resolve_vars(text: str) -> str:
         try:
@@ -120,10 +122,11 @@ def vars_resolver(variables: Mapping[str, str]) -> Callable[[str], str]:
             raise ValueError(str(exc)) from None
         for name in sorted(names):
             if name not in values:
-                hint = suggest(name, sorted(values), lambda n: "{" + n + "}")
+                hint = suggest(name, known, lambda n: "{" + n + "}")
                 raise ValueError(
-                    f"undefined template name {{{name}}}{hint} in {text!r}; a duration, rate "
-                    "or fraction can use only vars (declare it under vars)"
+                    f"undefined template name {{{name}}}{hint} in {text!r}; a duration, "
+                    "rate, fraction or signal is read at load, so it can use only vars "
+                    "(declare it under vars)"
                 )
         return resolve(text, values)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator, PlainSerializer, ValidationInfo
 
@@ -27,6 +27,7 @@ MAX_DURATION_S = 24 * 3600.0
 every wait the harness makes within what the operating system's timers hold."""
 TEMPLATES = "templates"
 """Validation-context key of the resolver of templated values (``text -> text``)."""
+T = TypeVar("T")
 
 
 def parse_duration(value: Any) -> float:
@@ -83,10 +84,10 @@ def _duration_text(seconds: float) -> str:
     return f"{millis:f}".removesuffix(".0") + "ms"
 
 
-def _templated(parse: Callable[[Any], float]) -> Callable[[Any, ValidationInfo], float]:
+def templated(parse: Callable[[Any], T]) -> Callable[[Any, ValidationInfo], T]:
     """``parse`` applied after the context's resolver, if any, to a value with braces."""
 
-    def validate(value: Any, info: ValidationInfo) -> float:
+    def validate(value: Any, info: ValidationInfo) -> T:
         context = info.context
         resolve = context.get(TEMPLATES) if isinstance(context, Mapping) else None
         if resolve is not None and isinstance(value, str) and ("{" in value or "}" in value):
@@ -100,11 +101,11 @@ def _templated(parse: Callable[[Any], float]) -> Callable[[Any, ValidationInfo],
 
 Duration = Annotated[
     float,
-    BeforeValidator(_templated(parse_duration)),
+    BeforeValidator(templated(parse_duration)),
     PlainSerializer(_duration_text, return_type=str),
 ]
 """Seconds, written with a unit in YAML (``250ms``, ``2s``, ``1m``)."""
-Rate = Annotated[float, BeforeValidator(_templated(parse_rate))]
+Rate = Annotated[float, BeforeValidator(templated(parse_rate))]
 """Events per second, written ``N/s`` (or ``/m``, ``/h``, ``/ms``)."""
-Fraction = Annotated[float, BeforeValidator(_templated(parse_fraction))]
+Fraction = Annotated[float, BeforeValidator(templated(parse_fraction))]
 """0..1, written ``0.99`` or ``99%``."""

@@ -200,6 +200,7 @@ def test_templated_durations_rates_and_fractions_resolve_with_the_vars(
     assert scenario.workload[0].rate == 20.0
     assert scenario.probes["status"].every == 1.0
     assert scenario.system.ready.timeout == 1.0
+    assert scenario.system.stop.signal == 2  # SIG{stop}, stop: INT
 
 
 def test_a_var_given_on_the_command_line_is_what_a_templated_duration_uses(
@@ -209,7 +210,7 @@ def test_a_var_given_on_the_command_line_is_what_a_templated_duration_uses(
     assert load_scenario(path, {"recovery": "2s"}, **registries).invariants[0].spec.within == 2.0  # type: ignore[attr-defined]
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path, {"recovery": "soon"}, **registries)
-    assert (caught.value.line, caught.value.field) == (26, "invariants[0].recovers.within")
+    assert (caught.value.line, caught.value.field) == (28, "invariants[0].recovers.within")
 
 
 def test_new_vars_are_validated_as_the_file_was(registries: dict[str, Any]) -> None:
@@ -221,7 +222,7 @@ def test_new_vars_are_validated_as_the_file_was(registries: dict[str, Any]) -> N
     assert slower.invariants[0].spec.within == 1.0  # type: ignore[attr-defined]
     assert (slower.repeat, slower.vars["recovery"]) == (3, "1s")
     assert scenario.invariants[0].spec.within == 0.75  # type: ignore[attr-defined]
-    for value, line in (("forever", 26), ("example.com", 12)):
+    for value, line in (("forever", 28), ("example.com", 13)):
         key = "recovery" if value == "forever" else "host"
         with pytest.raises(ScenarioError) as caught:
             with_overrides(scenario, variables={key: value})
@@ -239,5 +240,5 @@ def test_a_mapping_scenario_resolves_templated_durations_too(registries: dict[st
 
 def test_a_scenario_knows_the_line_of_its_fields(registries: dict[str, Any]) -> None:
     scenario = load_scenario(DATA / "ok" / "templated.yaml", **registries)
-    assert scenario.line_of("system", "command") == 11
+    assert scenario.line_of("system", "command") == 12
     assert scenario.line_of("requires") == 3  # not written: the top of the file
