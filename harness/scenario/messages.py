@@ -91,7 +91,8 @@ def problems_from(
     for detail in error.errors(include_url=False):
         path = data_path(detail["loc"], data, last_is_field=detail["type"] == "missing")
         groups.setdefault(path, []).append((detail, path))
-    misspelt = _misspelt(groups, model)
+    hinted = len(groups) <= SUGGEST_FROM  # thousands of errors: no "did you mean" each
+    misspelt = _misspelt(groups, model) if hinted else set()
     problems = []
     for path, details in groups.items():
         if details[0][0]["type"] == "missing" and path in misspelt:
@@ -102,7 +103,7 @@ def problems_from(
             got = describe(details[0][0]["input"])
             message = f"expected {alternatives}, got {got}"
         else:
-            message = _message(details[0][0], model, path)
+            message = _message(details[0][0], model, path, hinted=hinted)
         cause = details[0][0].get("ctx", {}).get("error")
         offset = getattr(cause, "offset", None)  # a regex error knows where in the pattern
         problems.append(
@@ -155,7 +156,9 @@ def _expected(detail: ErrorDetails) -> str | None:
     return None
 
 
-def _message(detail: ErrorDetails, model: type[BaseModel], path: Path_) -> str:
+def _message(
+    detail: ErrorDetails, model: type[BaseModel], path: Path_, *, hinted: bool = True
+) -> str:
     kind = detail["type"]
     ctx = detail.get("ctx", {})
     given = detail["input"]
@@ -164,7 +167,7 @@ def _message(detail: ErrorDetails, model: type[BaseModel], path: Path_) -> str:
         return f"the required field {name!r} is missing"
     if kind == "extra_forbidden":
         known = fields_of(model_at(model, path[:-1]))
-        hint = suggest(name, known)
+        hint = suggest(name, known) if hinted else ""
         if not hint and known:
             hint = "; known fields: " + ", ".join(known)
         return f"unknown field {name!r}{hint}"
