@@ -1,5 +1,8 @@
 """The ``chaos`` command line. The one place that prints and maps errors to exit codes.
 
+Every text that comes from outside (paths, names, scenario content, error messages) is
+printed through ``harness.report.escape``: never read as rich markup or emoji codes.
+
 Exit codes (the contract): 0 every invariant held; 1 an invariant failed or the system did
 not become ready (or ``compare`` found a regression); 2 bad usage or an invalid scenario
 (nothing was started); 3 the harness itself failed (host problem, or our bug).
@@ -21,12 +24,12 @@ from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from typer._click import Context as ClickContext
 from typer._click.parser import _Option, _OptionParser, _ParsingState
 from typer.core import TyperCommand
 
 from harness.errors import HostError, JournalError, ScenarioError, UsageError
+from harness.report import escape
 from harness.report.registry import JOURNAL, Reporter, default_targets, reporters
 from harness.results.files import WriteFailure
 from harness.results.model import RunResult
@@ -69,7 +72,7 @@ _err = _console(stderr=True)
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    _err.print(escape.console(("error:", "bold red"), f" {message}"), soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -292,13 +295,13 @@ def run(
         if runner.journal_failure is None:
             written.insert(0, journal_path)
         if not quiet:
-            console.print("reports: " + ", ".join(str(p) for p in written), style="dim")
+            console.print(escape.console("reports: " + ", ".join(map(str, written)), style="dim"))
     raise typer.Exit(int(_exit_after_reports(result, failures)))
 
 
 def _warn(message: str) -> None:
     """A problem that does not stop the run (the journal cannot be written just now)."""
-    _err.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    _err.print(escape.console(("warning:", "bold yellow"), f" {message}"), soft_wrap=True)
 
 
 def _write(run: RunResult, targets: Mapping[str, Path]) -> tuple[list[Path], list[WriteFailure]]:
@@ -310,8 +313,7 @@ def _write(run: RunResult, targets: Mapping[str, Path]) -> tuple[list[Path], lis
     except ReportsNotWritten as exc:
         for failure in exc.failures:
             _err.print(
-                f"[bold red]error:[/] could not write {escape(str(failure))}",
-                highlight=False,
+                escape.console(("error:", "bold red"), f" could not write {failure}"),
                 soft_wrap=True,
             )
         return exc.written, exc.failures
@@ -333,9 +335,11 @@ def _exit_after_reports(run: RunResult, failures: Sequence[WriteFailure]) -> Exi
             f"{counts['trials'] - counts['passed']} of {counts['trials']} trial(s) did not pass"
         )
     _err.print(
-        f"[bold red]error:[/] {verdict} (verdicts above), but {len(failures)} report file(s)"
-        f" could not be written: {escape(files)}",
-        highlight=False,
+        escape.console(
+            ("error:", "bold red"),
+            f" {verdict} (verdicts above), but {len(failures)} report file(s)"
+            f" could not be written: {files}",
+        ),
         soft_wrap=True,
     )
     return ExitCode.HARNESS
@@ -346,17 +350,20 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
     var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
 ) -> None:
-    """Check scenario files without running anything (exit 2 on the first bad file)."""
-    from harness.run.catalog import problems
-    from harness.scenario.loader import discover
+    """Check scenario files without running anything, as run would before it starts.
+
+    Lists every problem of every file (exit 2 if any file is invalid).
+    """
+    from harness.run.catalog import KINDS
+    from harness.scenario.loader import discover, problems_of_all
 
     with _errors():
         files = discover(paths)
         variables = _parse_vars(var)
-        found = {path: problems(path, variables) for path in files}
+        found = problems_of_all(files, variables, kinds=KINDS)
         for errors in found.values():
             for error in errors:
-                _err.print(f"[bold red]invalid:[/] {error}", highlight=False, soft_wrap=True)
+                _err.print(escape.console(("invalid:", "bold red"), f" {error}"), soft_wrap=True)
         bad = sum(1 for errors in found.values() if errors)
         _console().print(f"{len(files) - bad} of {len(files)} scenario file(s) valid")
         if bad:
@@ -381,13 +388,13 @@ def list_(
             table.add_column(column)
         for s in scenarios:
             missing = missing_requirements(s)
-            name = s.name + (f" [dim](skipped: needs {', '.join(missing)})[/]" if missing else "")
+            skipped = f" (skipped: needs {', '.join(missing)})" if missing else ""
             table.add_row(
-                name,
-                ", ".join(s.tags),
+                escape.console(s.name, (skipped, "dim")),
+                escape.console(", ".join(s.tags)),
                 str(s.repeat),
-                _counted(f.kind for f in s.faults),
-                _counted(i.kind for i in s.invariants),
+                escape.console(_counted(f.kind for f in s.faults)),
+                escape.console(_counted(i.kind for i in s.invariants)),
             )
         _console().print(table)
 
@@ -434,7 +441,7 @@ def report(
         render_summary(result, _console())
         written, failures = _write(result, targets)
         for path in written:
-            _console().print(f"wrote {path}", style="dim")
+            _console().print(escape.console(f"wrote {path}", style="dim"))
     raise typer.Exit(int(_exit_after_reports(result, failures)))
 
 
@@ -542,7 +549,7 @@ def matrix(
                 progress,
             )
         text = to_markdown(result)
-        console.print(text, highlight=False, markup=False)
+        console.print(escape.console(text))
         if md is not None:
             md.parent.mkdir(parents=True, exist_ok=True)
             md.write_text(text, encoding="utf-8")
@@ -552,9 +559,13 @@ def matrix(
         )
         missed = [v for v in others if not result.caught_by(v)]
         if not baseline_ok:
-            console.print(f"baseline {name}={base!r} did not pass every scenario", style="red")
+            console.print(
+                escape.console(f"baseline {name}={base!r} did not pass every scenario", style="red")
+            )
         for value in missed:
-            console.print(f"{name}={value!r} was caught by no scenario", style="red")
+            console.print(
+                escape.console(f"{name}={value!r} was caught by no scenario", style="red")
+            )
     raise typer.Exit(int(ExitCode.OK if baseline_ok and not missed else ExitCode.FAILED))
 
 

@@ -21,7 +21,9 @@ class ChaosError(Exception):
 class ScenarioError(ChaosError):
     """The scenario (or a command-line override) is invalid.
 
-    ``file``, ``line`` and ``field`` locate the problem; ``str()`` is one readable sentence.
+    ``file``, ``line`` and ``field`` locate the problem (``column`` too, where a single
+    character is at fault: a NUL, a byte that is not UTF-8); ``str()`` is one readable
+    sentence, ``file:line[:column]: field: message``.
     """
 
     def __init__(
@@ -31,17 +33,22 @@ class ScenarioError(ChaosError):
         file: str | None = None,
         line: int | None = None,
         field: str | None = None,
+        column: int | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.line = line
         self.field = field
+        self.column = column
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
         where = ""
         if self.file:
-            where = self.file + (f":{self.line}" if self.line else "") + ": "
+            where = self.file
+            if self.line:
+                where += f":{self.line}" + (f":{self.column}" if self.column else "")
+            where += ": "
         field = f"{self.field}: " if self.field else ""
         return f"{where}{field}{self.message}"
 

@@ -143,12 +143,16 @@ def _roots(config: pytest.Config) -> tuple[Path, ...]:
 
 
 def _looks_like_scenario(path: Path) -> bool:
+    """Read with the loader's bounds: an alias bomb under a collected folder must not hang
+    the collection (anything it cannot read is the loader's to report, with its line)."""
     import yaml
 
+    from harness.scenario.source import SourceError, parse, read_source
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return True  # the loader reports it as a collection error, with its line
+        data, _ = parse(read_source(path))
+    except (OSError, SourceError, yaml.YAMLError):
+        return True
     return isinstance(data, dict) and "system" in data
 
 
@@ -187,6 +191,7 @@ class ScenarioFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import ScenarioError
+        from harness.report.escape import visible
         from harness.run.catalog import load_scenario
         from harness.scenario.loader import missing_requirements, parse_var
 
@@ -195,7 +200,7 @@ class ScenarioFile(pytest.File):
             variables = dict(parse_var(v) for v in config.getoption("chaos_var"))
             scenario = load_scenario(_shown(self.path, config), variables)
         except ScenarioError as exc:
-            raise self.CollectError(f"invalid scenario: {exc}") from None
+            raise self.CollectError(visible(f"invalid scenario: {exc}")) from None
         repeat = config.getoption("chaos_repeat") or scenario.repeat
         marks = [tag for tag in scenario.tags if _register_marker(config, tag)]
         missing = missing_requirements(scenario)
@@ -206,7 +211,11 @@ class ScenarioFile(pytest.File):
             for tag in marks:
                 item.add_marker(tag)
             if missing:
-                item.add_marker(pytest.mark.skip(reason="requires " + ", ".join(missing)))
+                # A marker's skip is placed at the item's ``reportinfo()``: the line of
+                # ``requires``. ``skipif`` rather than ``skip``, because the summary drops
+                # the line of every ``skip`` marker (it folds them as module-level skips).
+                reason = visible("requires " + ", ".join(missing) + " (not found on PATH)")
+                item.add_marker(pytest.mark.skipif(True, reason=reason))
             yield item
 
 
@@ -214,9 +223,10 @@ class ScenarioFailed(Exception):
     """A trial whose verdict is not ``pass``; carries the result for the report."""
 
     def __init__(self, result: TrialResult) -> None:
+        from harness.report.escape import visible
         from harness.report.excerpt import failure_message
 
-        super().__init__(failure_message(result))
+        super().__init__(visible(failure_message(result)))
         self.result = result
 
 
@@ -267,8 +277,14 @@ class ScenarioItem(pytest.Item):
             return f"{excinfo.value}\n{describe_trial(self.scenario.name, excinfo.value.result)}"
         return str(super().repr_failure(excinfo))
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.scenario.name}[trial-{self.index}]"
+    def reportinfo(self) -> tuple[Path, int, str]:
+        """The scenario's file and line (0-based, as pytest wants it): the line of
+        ``requires`` when that is why the trial is skipped, else the top of the file."""
+        from harness.scenario.loader import missing_requirements
+
+        missing = missing_requirements(self.scenario)
+        line = self.scenario.line_of("requires") if missing else self.scenario.line_of()
+        return self.path, (line or 1) - 1, f"{self.scenario.name}[trial-{self.index}]"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -389,8 +405,10 @@ def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., Syste
             try:
                 session.wait_ready()
             except NotReadyError as exc:
-                tail = "\n".join("  | " + line for line in exc.output_tail[-20:])
-                pytest.fail(f"{scenario.name}: {exc}\n{tail}", pytrace=False)
+                from harness.report.escape import visible, without_ansi
+
+                tail = "\n".join("  | " + without_ansi(line) for line in exc.output_tail[-20:])
+                pytest.fail(visible(f"{scenario.name}: {exc}\n{tail}"), pytrace=False)
             session.observe()
         return session
 

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.report import escape
 from harness.report.compare import Change, Comparison, ScenarioComparison
-from harness.report.markdown import cell
 
 STYLE = {
     Change.REGRESSED: "bold red",
@@ -95,7 +95,7 @@ def render_compare(cmp: Comparison, console: Console) -> None:
         table.add_column(column, justify="left" if left else "right", no_wrap=True)
     for s in cmp.scenarios:
         table.add_row(
-            s.name,
+            escape.console(s.name),
             _label(s.metric),
             str(s.base.n),
             _num(s.base.median, s.metric),
@@ -109,7 +109,7 @@ def render_compare(cmp: Comparison, console: Console) -> None:
     console.print(table)
     for s in cmp.scenarios:
         console.print(
-            Text.assemble(
+            escape.console(
                 f"{s.name} {_label(s.metric)}: ", (str(s.change), STYLE[s.change]), f" ({s.reason})"
             )
         )
@@ -132,9 +132,10 @@ def compare_to_markdown(cmp: Comparison) -> str:
     ]
     for s in cmp.scenarios:
         lines.append(
-            f"| {cell(s.name)} | {cell(_label(s.metric))} | {s.base.n} | "
+            f"| {escape.markdown(s.name)} | {escape.markdown(_label(s.metric))} | {s.base.n} | "
             f"{_num(s.base.median, s.metric, unit=True)} | {s.head.n} | "
             f"{_num(s.head.median, s.metric, unit=True)} | {_shift(s, unit=True)} | "
-            f"{_delta(s.delta)} | {_p(s)} | {ICON[s.change]} {s.change} ({cell(s.reason)}) |"
+            f"{_delta(s.delta)} | {_p(s)} | {ICON[s.change]} {s.change} "
+            f"({escape.markdown(s.reason)}) |"
         )
     return "\n".join(lines) + "\n"

@@ -2,7 +2,8 @@
 
 Rich decides colour (``NO_COLOR``, not a terminal) and the CLI injects the ``Console``, so
 tests render into a string. Off a terminal (CI logs) the progress is one plain line per
-finished trial; in quiet mode nothing is shown at all.
+finished trial; in quiet mode nothing is shown at all. Every recorded string reaches rich
+through ``harness.report.escape.console``: never read as markup or emoji codes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from harness.report import escape
 from harness.report.excerpt import (
     evidence_lines,
     expected_observed,
@@ -48,7 +50,7 @@ def verdict_text(verdict: Verdict) -> Text:
 
 def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> Text:
     count = f"{trial.index + 1}/{total}" if total else str(trial.index + 1)
-    line = Text.assemble(
+    line = escape.console(
         verdict_text(trial.verdict), f" {scenario} trial {count} ({trial.duration_s:.1f}s)"
     )
     recovery = trial.metrics.get("recovery_s")
@@ -59,7 +61,7 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
     if trial.verdict is not Verdict.PASS:
         failed = failed_invariants(trial)
         reason = f"{failed[0].kind}: {failed[0].detail}" if failed else trial.error or ""
-        line.append(f" — {reason}", style="dim")
+        line.append_text(escape.console((f" — {reason}", "dim")))
     return line
 
 
@@ -86,7 +88,7 @@ def _summary_table(run: RunResult) -> Table:
     for scenario in run.scenarios:
         if scenario.skipped is not None:
             table.add_row(
-                scenario.name,
+                escape.console(scenario.name),
                 verdict_text(Verdict.SKIP),
                 "-",
                 "",
@@ -97,7 +99,7 @@ def _summary_table(run: RunResult) -> Table:
             continue
         f = figures(scenario)
         table.add_row(
-            scenario.name,
+            escape.console(scenario.name),
             verdict_text(scenario.verdict),
             f"{f.passed}/{f.total}",
             ms(f.recovery_p50),
@@ -120,24 +122,24 @@ def _totals(run: RunResult) -> Text:
 
 def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> RenderableType:
     parts: list[RenderableType] = [
-        Text.assemble(
+        escape.console(
             verdict_text(trial.verdict),
             (f" {scenario.name} trial {trial.index + 1}", "bold"),
             (f"  seed={trial.seed}  {scenario.file}", "dim"),
         )
     ]
     if trial.error:
-        parts.append(Text(f"  {trial.error}"))
+        parts.append(escape.console(f"  {trial.error}"))
     for inv in failed_invariants(trial):
-        parts.append(Text.assemble("  ✗ ", (inv.kind, "bold"), f": {inv.detail}"))
+        parts.append(escape.console("  ✗ ", (inv.kind, "bold"), f": {inv.detail}"))
         for label, value in expected_observed(inv):
-            parts.append(Text.assemble((f"    {label}: ", "dim"), value))
+            parts.append(escape.console((f"    {label}: ", "dim"), value))
         for line in evidence_lines(trial, inv):
-            parts.append(Text("      " + line, style="dim"))
+            parts.append(escape.console("      " + line, style="dim"))
     tail = trial.output_tail if verbose else trial.output_tail[-OUTPUT_TAIL:]
     if tail:
         parts.append(Text(f"  output (last {len(tail)} lines):", style="dim"))
-        parts.extend(Text("    │ " + Text.from_ansi(line).plain) for line in tail)
+        parts.extend(escape.console("    │ " + escape.without_ansi(line)) for line in tail)
     return Group(*parts)
 
 
@@ -151,7 +153,9 @@ def render_summary(run: RunResult, console: Console, *, verbose: bool = False) -
     console.print(_totals(run))
     for scenario in run.scenarios:
         if scenario.skipped is not None:
-            console.print(Text(f"skipped {scenario.name}: {scenario.skipped}", style="yellow"))
+            console.print(
+                escape.console(f"skipped {scenario.name}: {scenario.skipped}", style="yellow")
+            )
     for scenario in run.scenarios:
         for trial in scenario.trials:
             if trial.verdict in (Verdict.FAIL, Verdict.ERROR):
@@ -206,9 +210,9 @@ class RunProgress:
         for (scenario, index), (total, phase, started) in running:
             table.add_row(
                 Text("▶", style="cyan"),
-                Text(scenario, style="bold"),
+                escape.console(scenario, style="bold"),
                 f"trial {index + 1}/{total}",
-                Text(phase, style="cyan"),
+                escape.console(phase, style="cyan"),
                 f"{time.monotonic() - started:5.1f}s",
             )
         return Group(Text(f"{finished} trial(s) finished", style="dim"), table)

@@ -7,9 +7,9 @@ open; passing ones are folded (``<details>`` needs no JavaScript) except a scena
 
 from __future__ import annotations
 
-from html import escape
 from importlib.resources import files
 
+from harness.report import escape
 from harness.report.excerpt import (
     evidence_lines,
     figures,
@@ -36,7 +36,7 @@ HATCH = (
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escape.html(text)
 
 
 def _css() -> str:

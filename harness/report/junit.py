@@ -9,10 +9,10 @@ metrics and output tail go to ``system-out``.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import PurePath
 
+from harness.report import escape
 from harness.report.excerpt import (
     evidence_lines,
     expected_observed,
@@ -22,14 +22,10 @@ from harness.report.excerpt import (
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import Verdict
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
 
 def clean(text: str) -> str:
-    """Text XML 1.0 can carry: ANSI colour codes dropped, other control characters shown
-    as ``\\xNN`` (a raw one makes the whole file unreadable to every parser)."""
-    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", _ANSI.sub("", text))
+    """Text XML 1.0 can carry (``escape.xml``)."""
+    return escape.xml(text)
 
 
 def _seconds(value: float) -> str:
@@ -59,7 +55,7 @@ def _system_out(trial: TrialResult) -> str:
 
 def _classname(scenario: ScenarioResult) -> str:
     stem = PurePath(scenario.file).stem if scenario.file else ""
-    return f"chaos.{stem or scenario.name}"
+    return clean(f"chaos.{stem or scenario.name}")
 
 
 def _testcase(suite: ET.Element, scenario: ScenarioResult, trial: TrialResult) -> None:
@@ -67,7 +63,7 @@ def _testcase(suite: ET.Element, scenario: ScenarioResult, trial: TrialResult) -
         suite,
         "testcase",
         classname=_classname(scenario),
-        name=f"{scenario.name}[trial-{trial.index}]",
+        name=clean(f"{scenario.name}[trial-{trial.index}]"),
         time=_seconds(trial.duration_s),
     )
     if trial.verdict is Verdict.FAIL:
@@ -100,7 +96,7 @@ def _suite(root: ET.Element, scenario: ScenarioResult, timestamp: str) -> dict[s
         else sum(t.verdict is Verdict.SKIP for t in trials),
     }
     time = sum(t.duration_s for t in trials)
-    attributes = {"name": scenario.name, "timestamp": timestamp[:19], "time": _seconds(time)}
+    attributes = {"name": clean(scenario.name), "timestamp": timestamp[:19], "time": _seconds(time)}
     attributes.update({k: str(v) for k, v in counts.items()})
     suite = ET.SubElement(root, "testsuite", attributes)
     properties = ET.SubElement(suite, "properties")
@@ -109,7 +105,11 @@ def _suite(root: ET.Element, scenario: ScenarioResult, timestamp: str) -> dict[s
         ET.SubElement(properties, "property", name=name, value=clean(value))
     if scenario.skipped is not None:
         case = ET.SubElement(
-            suite, "testcase", classname=_classname(scenario), name=scenario.name, time="0.000"
+            suite,
+            "testcase",
+            classname=_classname(scenario),
+            name=clean(scenario.name),
+            time="0.000",
         )
         ET.SubElement(case, "skipped", message=clean(scenario.skipped))
     for trial in trials:

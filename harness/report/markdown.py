@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness.report import escape
 from harness.report.excerpt import (
     BREAKDOWN,
     failed_invariants,
@@ -26,8 +27,8 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell (pipes escaped, one line)."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", "")
+    """Outside text safe inside a Markdown table cell or line (``escape.markdown``)."""
+    return escape.markdown(text)
 
 
 def to_markdown(run: RunResult) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 from harness.observe.events import (
     Event,
@@ -24,6 +23,7 @@ from harness.observe.events import (
     Ready,
     Request,
 )
+from harness.report import escape
 from harness.report.stats import percentile
 
 WIDTH = 1080
@@ -37,7 +37,7 @@ OK, BAD, FAULT = "#3b73b9", "#d62728", "#d62728"
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escape.html(text)
 
 
 @dataclass(frozen=True)

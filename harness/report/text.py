@@ -8,19 +8,17 @@ got judged (not ready, could not start, harness error) the system's last output 
 
 from __future__ import annotations
 
-import re
-
+from harness.report import escape
 from harness.report.excerpt import evidence_lines, expected_observed, failed_invariants
 from harness.results.model import TrialResult
 
 OUTPUT_TAIL = 20
 """Lines of the system's output shown for a trial that was never judged."""
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-
 
 def describe_trial(scenario_name: str, result: TrialResult) -> str:
-    """Why ``result`` did not pass, as indented plain text (no colour, no markup)."""
+    """Why ``result`` did not pass, as indented plain text (no colour, no markup, control
+    characters of the system's or the author's text made visible: ``escape.visible``)."""
     seed = f"  seed={result.seed}" if result.seed is not None else ""
     lines = [
         f"{scenario_name} trial {result.index + 1}: {str(result.verdict).upper()}"
@@ -40,5 +38,5 @@ def describe_trial(scenario_name: str, result: TrialResult) -> str:
     if not result.invariants and result.output_tail:
         tail = result.output_tail[-OUTPUT_TAIL:]
         lines.append(f"  system output (last {len(tail)} lines):")
-        lines.extend("    | " + _ANSI.sub("", line) for line in tail)
-    return "\n".join(lines)
+        lines.extend("    | " + escape.without_ansi(line) for line in tail)
+    return "\n".join(escape.visible(line) for line in lines)

@@ -1,22 +1,22 @@
-"""Checks across the typed scenario: names that must refer to something, and templates.
+"""Checks across the scenario: names that must refer to something, and templates.
 
 Pydantic validates each field alone; these checks need the whole scenario: a fault's
 ``role: backend`` must name a role the scenario defines, an invariant's ``workload`` a
-workload, every ``{name}`` in a template something that will have a value. Each returns
+workload, every ``{name}`` in a template something that will have a value. They read the
+scenario's ``Parts`` (``harness.scenario.parts``), so they run, on whatever validated, also
+when another section did not: every problem of a file is found in one round. Each returns
 ``Problem``s located by YAML path, so the loader can give the line.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Iterator, Mapping
 
 from pydantic import BaseModel
 
 from harness.scenario.kinds import KindLookup, Kinds
-from harness.scenario.messages import suggest
-from harness.scenario.model import Scenario
+from harness.scenario.messages import listing, suggest
+from harness.scenario.parts import Parts
 from harness.scenario.source import Path_, Problem
 from harness.scenario.templates import (
     BUILTINS,
@@ -27,21 +27,28 @@ from harness.scenario.templates import (
     ready_groups,
     template_strings,
 )
-from harness.spec.loopback import is_loopback
 
 
-def name_problems(scenario: Scenario) -> list[Problem]:
+def strings_of(parts: Parts) -> Iterator[tuple[Path_, str, frozenset[str]]]:
+    """Every template string of the parts that validated, with its path in the YAML."""
+    for path, model in parts.roots():
+        yield from template_strings(model, path)
+
+
+def name_problems(parts: Parts) -> list[Problem]:
     """The scenario's name ends up in folder names and reports: no path separators."""
-    name = scenario.name
+    name = parts.name
+    if name is None:
+        return []
     if not name.strip() or name != name.strip() or "/" in name or "\0" in name:
         return [Problem(("name",), f"expected a name without '/' or edge spaces, got {name!r}")]
     return []
 
 
-def var_problems(scenario: Scenario) -> list[Problem]:
+def var_problems(parts: Parts) -> list[Problem]:
     """Var names must be template names and must not shadow ``{port}``, ``{python}``..."""
     problems = []
-    for key in scenario.vars:
+    for key in parts.variables:
         if not NAME.fullmatch(key) or "." in key:
             problems.append(
                 Problem(
@@ -56,42 +63,44 @@ def var_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def duplicate_problems(scenario: Scenario) -> list[Problem]:
+def duplicate_problems(parts: Parts) -> list[Problem]:
     """Workloads are referred to by name: two with one name would be ambiguous."""
     problems = []
     first: dict[str, int] = {}
-    for index, spec in enumerate(scenario.workload):
-        if spec.name in first:
+    for index, name in parts.workload_names:
+        if name in first:
             problems.append(
                 Problem(
                     ("workload", index, "name"),
-                    f"duplicate workload name {spec.name!r} (also workload[{first[spec.name]}])",
+                    f"duplicate workload name {name!r} (also workload[{first[name]}])",
                 )
             )
-        first.setdefault(spec.name, index)
+        first.setdefault(name, index)
     return problems
 
 
-def reference_problems(scenario: Scenario, kinds: Kinds) -> list[Problem]:
+def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
     """Every role, workload and probe a fault or invariant names must exist."""
     known = {
-        "role": sorted(scenario.roles),
-        "workload": [w.name for w in scenario.workload]
-        + [name for f in scenario.faults if isinstance(name := getattr(f.spec, "name", None), str)],
-        "probe": sorted(scenario.probes),
+        "role": sorted(parts.roles),
+        "workload": [name for _, name in parts.workload_names]
+        + [name for f in parts.faults if isinstance(name := getattr(f.spec, "name", None), str)],
+        "probe": sorted(parts.probe_names),
     }
     problems: list[Problem] = []
-    for fault in scenario.faults:
+    for fault in parts.faults:
         path: Path_ = ("faults", fault.index)
         if fault.on_spawn is not None:
             problems += _refer((*path, "on_spawn", "role"), "role", fault.on_spawn.role, known)
         problems += _kind_refs(kinds.faults, fault.kind, fault.spec, (*path, fault.kind), known)
-    for invariant in scenario.invariants:
+    for invariant in parts.invariants:
         path = ("invariants", invariant.index, invariant.kind)
         problems += _kind_refs(kinds.invariants, invariant.kind, invariant.spec, path, known)
-    for name, probe in scenario.probes.items():
+    for name, probe in parts.probes.items():
         path = ("probes", name, probe.kind)
         problems += _kind_refs(kinds.probes, probe.kind, probe.spec, path, known)
+    for role, probe_name in parts.role_ready_probes:
+        problems += _refer(("roles", role, "ready", "probe"), "probe", probe_name, known)
     return problems
 
 
@@ -130,37 +139,55 @@ def _refer(path: Path_, what: str, name: str, known: dict[str, list[str]]) -> li
         section = {"role": "roles", "workload": "workload", "probe": "probes"}.get(what, what)
         return [Problem(path, f"unknown {what} {name!r}: the scenario defines no {section}")]
     hint = suggest(name, names)
-    return [Problem(path, f"unknown {what} {name!r}{hint}; known: {', '.join(names)}")]
+    return [Problem(path, f"unknown {what} {name!r}{hint}; known: {listing(names)}")]
 
 
 # --------------------------------------------------------------------------- templates
 
 
-def template_problems(scenario: Scenario) -> list[Problem]:
+def template_problems(parts: Parts) -> list[Problem]:
     """Every template string must parse and use only names that will have a value."""
-    groups = ready_groups(scenario.system.ready.log)
+    system = parts.system
+    groups = ready_groups(system.ready.log) if system is not None else None
     problems: list[Problem] = []
-    for path, text, extras in template_strings(scenario):
+    defined = _defined(parts)
+    known = sorted(_known(defined, groups or set(), ()))
+    for path, text, extras in strings_of(parts):
         try:
             names = names_in(text)
         except TemplateError as exc:
-            problems.append(Problem(path, str(exc)))
+            problems.append(Problem(path, str(exc), exc.offset))
             continue
+        if not parts.vars_known:
+            continue  # ``vars`` itself is malformed: its error says so
         for name in sorted(names):
-            message = _undefined(name, path, scenario, groups, extras)
+            message = _undefined(name, path, defined, groups, extras, known)
             if message:
-                problems.append(Problem(path, message))
+                problems.append(Problem(path, message, text.find("{" + name)))
     return problems
 
 
+def _defined(parts: Parts) -> frozenset[str]:
+    """Every name the scenario's vars give a value: ``X`` and ``vars.X``."""
+    return frozenset(parts.variables) | {f"vars.{key}" for key in parts.variables}
+
+
 def _undefined(
-    name: str, path: Path_, scenario: Scenario, groups: set[str], extras: frozenset[str]
+    name: str,
+    path: Path_,
+    defined: frozenset[str],
+    groups: set[str] | None,
+    extras: frozenset[str],
+    known: list[str],
 ) -> str | None:
+    """The message for ``{name}`` if it will have no value (``known``: every name that
+    will, but a field's own extras, sorted)."""
     head, _, rest = name.partition(".")
-    if name in BUILTINS or name in extras or (head == "port" and rest):
+    if name in BUILTINS or name in extras or (head == "port" and rest) or name in defined:
         return None
-    if name in scenario.vars or (head == "vars" and rest in scenario.vars):
-        return None
+    if head == "ready" and groups is None:
+        return None  # the readiness pattern did not validate: its own error says so
+    groups = groups or set()
     if head == "ready" and rest in groups:
         if path[0] == "system":
             return (
@@ -168,57 +195,25 @@ def _undefined(
                 "so the system's own settings cannot use it"
             )
         return None
-    hint = suggest(name, sorted(_known(scenario, groups, extras)), _braced)
+    if extras:
+        known = sorted({*known, *extras})
+    hint = suggest(name, known, _braced)
     if head == "ready":
         source = ", ".join(sorted(groups)) or "none"
         return (
             f"undefined template name {{{name}}}{hint}; ready.* names are the named groups "
             f"of system.ready.log (here: {source})"
         )
-    known = ", ".join(sorted(_known(scenario, groups, extras)))
-    return f"undefined template name {{{name}}}{hint}; declare it under vars (known: {known})"
+    return (
+        f"undefined template name {{{name}}}{hint}; declare it under vars (known: {listing(known)})"
+    )
 
 
 def _braced(name: str) -> str:
     return "{" + name + "}"
 
 
-def _known(scenario: Scenario, groups: set[str], extras: Iterable[str]) -> set[str]:
-    names = set(BUILTINS) | {"port.NAME"} | set(extras)
-    names |= set(scenario.vars) | {f"vars.{key}" for key in scenario.vars}
+def _known(defined: frozenset[str], groups: set[str], extras: Iterable[str]) -> set[str]:
+    names = set(BUILTINS) | {"port.NAME"} | set(extras) | defined
     names |= {f"ready.{group}" for group in groups}
     return names
-
-
-# --------------------------------------------------------------------------- traffic targets
-
-
-_URL_FIELDS = {"url", "lookup"}
-_TEMPLATE = re.compile(r"\{[^{}]*\}")
-
-
-def url_problems(scenario: Scenario) -> list[Problem]:
-    """Traffic only ever goes to this machine: every URL is http:// to a loopback host.
-
-    Refused at load time, before anything starts, rather than failing a trial later. A host
-    written as a template is checked when the request is made.
-    """
-    problems: list[Problem] = []
-    for path, text, _ in template_strings(scenario):
-        if not path or path[-1] not in _URL_FIELDS:
-            continue
-        literal = _TEMPLATE.sub("0", text.replace("{{", "").replace("}}", ""))
-        parts = urlsplit(literal)
-        if parts.scheme != "http":
-            problems.append(Problem(path, f"expected an http:// URL, got {text!r}"))
-            continue
-        host = urlsplit(_TEMPLATE.sub("", text)).hostname or ""
-        if "{" not in (urlsplit(text).netloc.rsplit(":", 1)[0]) and not is_loopback(host):
-            problems.append(
-                Problem(
-                    path,
-                    f"{host!r} is not a loopback address: chaos only sends traffic to this "
-                    "machine (127.0.0.0/8, ::1, localhost)",
-                )
-            )
-    return problems

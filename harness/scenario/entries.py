@@ -10,8 +10,8 @@ registries the loader was given, so adding a kind changes nothing here; each kin
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,7 +19,8 @@ from harness.scenario.kinds import KindLookup
 from harness.scenario.messages import describe, problems_from, suggest
 from harness.scenario.model import FaultEntry, InvariantEntry, OnSpawn, ProbeEntry
 from harness.scenario.source import LineMap, Path_, Problem
-from harness.spec.units import parse_duration
+from harness.spec.kinds import FaultSpec, InvariantSpec
+from harness.spec.units import TEMPLATES, parse_duration
 
 TRIGGERS = ("at", "before", "on_spawn")
 
@@ -27,18 +28,23 @@ TRIGGERS = ("at", "before", "on_spawn")
 Entry = TypeVar("Entry", FaultEntry, InvariantEntry)
 
 
+Context = Mapping[str, Any]
+"""The validation context (``harness.spec.units.TEMPLATES``: the resolver of vars)."""
+_NO_CONTEXT: Context = {}
+
+
 def fault_entries(
-    raw: Any, registry: KindLookup, lines: LineMap
+    raw: Any, registry: KindLookup, lines: LineMap, context: Context = _NO_CONTEXT
 ) -> tuple[list[FaultEntry], list[Problem]]:
     """Every valid fault entry, and a problem for every invalid one."""
-    return _entries(raw, "faults", registry, lines, _fault)
+    return _entries(raw, "faults", registry, lines, _fault, context)
 
 
 def invariant_entries(
-    raw: Any, registry: KindLookup, lines: LineMap
+    raw: Any, registry: KindLookup, lines: LineMap, context: Context = _NO_CONTEXT
 ) -> tuple[list[InvariantEntry], list[Problem]]:
     """Every valid invariant entry, and a problem for every invalid one."""
-    return _entries(raw, "invariants", registry, lines, _invariant)
+    return _entries(raw, "invariants", registry, lines, _invariant, context)
 
 
 def _entries(
@@ -46,7 +52,10 @@ def _entries(
     section: str,
     registry: KindLookup,
     lines: LineMap,
-    build: Callable[[dict[Any, Any], Path_, KindLookup, LineMap, list[Problem]], Entry | None],
+    build: Callable[
+        [dict[Any, Any], Path_, KindLookup, LineMap, list[Problem], Context], Entry | None
+    ],
+    context: Context,
 ) -> tuple[list[Entry], list[Problem]]:
     problems: list[Problem] = []
     if raw is None:
@@ -67,7 +76,7 @@ def _entries(
                 Problem(path, f"expected a mapping such as {example}, got {describe(item)}")
             )
             continue
-        entry = build(item, path, registry, lines, problems)
+        entry = build(item, path, registry, lines, problems, context)
         if entry is not None:
             entries.append(entry)
     return entries, problems
@@ -79,6 +88,7 @@ def _fault(
     registry: KindLookup,
     lines: LineMap,
     problems: list[Problem],
+    context: Context,
 ) -> FaultEntry | None:
     triggers = [key for key in item if key in TRIGGERS]
     kinds = [key for key in item if key not in TRIGGERS]
@@ -103,12 +113,12 @@ def _fault(
     if len(problems) > before:
         return None
     trigger, kind = triggers[0], kinds[0]
-    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems)
+    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems, context)
     fields: dict[str, Any] = {}
     value = item[trigger]
     if trigger == "at":
         try:
-            fields["at"] = parse_duration(value)
+            fields["at"] = parse_duration(_resolved(value, context))
         except ValueError as exc:
             problems.append(Problem((*path, "at"), str(exc)))
     elif trigger == "before":
@@ -117,13 +127,15 @@ def _fault(
         else:
             problems.append(Problem((*path, "before"), f"expected 'start', got {describe(value)}"))
     else:
-        on_spawn = _spec(OnSpawn, value, (*path, "on_spawn"), problems)
+        on_spawn = _spec(OnSpawn, value, (*path, "on_spawn"), problems, context)
         fields["on_spawn"] = on_spawn
     if len(problems) > before or spec is None:
         return None
     index = path[1]
     assert isinstance(index, int)
-    return FaultEntry(index=index, kind=kind, spec=spec, line=lines.line_of(path), **fields)
+    return FaultEntry(
+        index=index, kind=kind, spec=cast(FaultSpec, spec), line=lines.line_of(path), **fields
+    )
 
 
 def _invariant(
@@ -132,6 +144,7 @@ def _invariant(
     registry: KindLookup,
     lines: LineMap,
     problems: list[Problem],
+    context: Context,
 ) -> InvariantEntry | None:
     known = ", ".join(registry.names())
     if len(item) != 1:
@@ -147,12 +160,14 @@ def _invariant(
             Problem((*path, kind), f"unknown invariant kind {kind!r}{hint}; known kinds: {known}")
         )
         return None
-    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems)
+    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems, context)
     if spec is None:
         return None
     index = path[1]
     assert isinstance(index, int)
-    return InvariantEntry(index=index, kind=kind, spec=spec, line=lines.line_of(path))
+    return InvariantEntry(
+        index=index, kind=kind, spec=cast(InvariantSpec, spec), line=lines.line_of(path)
+    )
 
 
 PROBE_FIELDS = ("every", "instance")
@@ -160,7 +175,7 @@ PROBE_FIELDS = ("every", "instance")
 
 
 def probe_entries(
-    raw: Any, registry: KindLookup, lines: LineMap
+    raw: Any, registry: KindLookup, lines: LineMap, context: Context = _NO_CONTEXT
 ) -> tuple[dict[Any, ProbeEntry], list[Problem]]:
     """Every valid probe by name, and a problem for every invalid one."""
     problems: list[Problem] = []
@@ -174,14 +189,14 @@ def probe_entries(
     entries: dict[Any, ProbeEntry] = {}
     for name, item in raw.items():
         path: Path_ = ("probes", name)
-        entry = _probe(item, path, registry, problems)
+        entry = _probe(item, path, registry, problems, context)
         if entry is not None:
             entries[name] = entry
     return entries, problems
 
 
 def _probe(
-    item: Any, path: Path_, registry: KindLookup, problems: list[Problem]
+    item: Any, path: Path_, registry: KindLookup, problems: list[Problem], context: Context
 ) -> ProbeEntry | None:
     known = ", ".join(registry.names())
     if not isinstance(item, dict):
@@ -205,12 +220,12 @@ def _probe(
         problems.append(Problem(path, f"expected exactly one probe kind ({known}), found {found}"))
         return None
     (kind,) = kinds
-    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems)
+    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems, context)
     if spec is None:
         return None
     rest = {key: value for key, value in item.items() if key in PROBE_FIELDS}
     try:
-        return ProbeEntry.model_validate({"kind": kind, "spec": spec, **rest})
+        return ProbeEntry.model_validate({"kind": kind, "spec": spec, **rest}, context=context)
     except ValidationError as exc:
         problems.extend(problems_from(exc, ProbeEntry, rest, path))
         return None
@@ -219,7 +234,17 @@ def _probe(
 M = TypeVar("M", bound=BaseModel)
 
 
-def _spec(model: type[M], options: Any, path: Path_, problems: list[Problem]) -> M | None:
+def _resolved(value: Any, context: Context) -> Any:
+    """A templated ``at: "{delay}"`` resolved as a duration field would be."""
+    resolve = context.get(TEMPLATES)
+    if resolve is not None and isinstance(value, str) and ("{" in value or "}" in value):
+        return resolve(value)
+    return value
+
+
+def _spec(
+    model: type[M], options: Any, path: Path_, problems: list[Problem], context: Context
+) -> M | None:
     """Validate a kind's options; ``{}`` or nothing means every default."""
     if options is None:
         options = {}
@@ -229,7 +254,7 @@ def _spec(model: type[M], options: Any, path: Path_, problems: list[Problem]) ->
         problems.append(Problem(path, f"expected a mapping of {what}, got {describe(options)}"))
         return None
     try:
-        return model.model_validate(options)
+        return model.model_validate(options, context=context)
     except ValidationError as exc:
         problems.extend(problems_from(exc, model, options, path))
         return None

@@ -2,14 +2,18 @@
 
 Loading is a pipeline of checks, each returning ``Problem``s rather than raising, so
 ``chaos validate`` can list every problem of a file (``problems``) while ``load_scenario``
-raises the first one (by line) as a ``ScenarioError``. Order: YAML syntax, the top-level
-shape, fault and invariant entries against their registries, the typed model, then the
-cross-field checks (references, duplicates, templates).
+raises the first one (by line) as a ``ScenarioError``. Order: the bytes (size, UTF-8,
+allowed characters), YAML within bounds, the top-level shape, fault and invariant entries
+against their registries, the typed model, then the cross-field checks (references,
+duplicates, templates) and what a trial would refuse before its first fault (targets after
+templates, instances, timing). The cross-field checks run on whatever validated, so one
+round finds every problem. ``run`` loads through the same pipeline: validate equals run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +22,29 @@ from pydantic import ValidationError
 
 from harness.errors import ScenarioError
 from harness.scenario import checks
+from harness.scenario.bounded import RefusedYAML
 from harness.scenario.entries import fault_entries, invariant_entries, probe_entries
 from harness.scenario.kinds import Kinds
 from harness.scenario.messages import describe, problems_from
-from harness.scenario.model import Scenario
+from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario
+from harness.scenario.parts import Parts, effective_vars, from_scenario, salvage
+from harness.scenario.preflight import preflight_problems
 from harness.scenario.requires import missing_requirements
 from harness.scenario.selection import select as select_scenarios
-from harness.scenario.source import LineMap, Problem, format_path, parse
-from harness.scenario.templates import NAME
+from harness.scenario.source import (
+    MAX_REPORTED,
+    LineMap,
+    Problem,
+    SourceError,
+    located,
+    parse,
+    read_source,
+)
+from harness.scenario.templates import NAME, vars_resolver
+from harness.spec.units import TEMPLATES
 
 __all__ = [
+    "MAX_REPORTED",
     "discover",
     "load_all",
     "load_scenario",
@@ -71,6 +88,38 @@ def problems(
     return _load(path, overrides, kinds)[1]
 
 
+def problems_of_all(
+    files: Sequence[Path],
+    overrides: Mapping[str, str] = _EMPTY,
+    *,
+    kinds: Kinds,
+) -> dict[Path, list[ScenarioError]]:
+    """Every problem of every file, as ``run`` of them all would find (``chaos validate``):
+    each file's own, and a name that another file of the same run already uses."""
+    found: dict[Path, list[ScenarioError]] = {}
+    seen: dict[str, str] = {}
+    for file in files:
+        scenario, errors = _load(file, overrides, kinds)
+        if scenario is not None:
+            clash = _name_clash(scenario, seen)
+            errors = [clash] if clash else errors
+        found[file] = errors
+    return found
+
+
+def _name_clash(scenario: Scenario, seen: dict[str, str]) -> ScenarioError | None:
+    if scenario.name in seen:
+        return ScenarioError(
+            f"scenario name {scenario.name!r} is also used by {seen[scenario.name]}; "
+            "names must be unique within a run",
+            file=scenario.file,
+            line=scenario.line_of("name"),
+            field="name",
+        )
+    seen[scenario.name] = scenario.file
+    return None
+
+
 def load_all(
     paths: Sequence[Path],
     overrides: Mapping[str, str] = _EMPTY,
@@ -82,14 +131,9 @@ def load_all(
     seen: dict[str, str] = {}
     for file in discover(paths):
         scenario = load_scenario(file, overrides, kinds=kinds)
-        if scenario.name in seen:
-            raise ScenarioError(
-                f"scenario name {scenario.name!r} is also used by {seen[scenario.name]}; "
-                "names must be unique within a run",
-                file=scenario.file,
-                field="name",
-            )
-        seen[scenario.name] = scenario.file
+        clash = _name_clash(scenario, seen)
+        if clash:
+            raise clash
         scenarios.append(scenario)
     return scenarios
 
@@ -132,13 +176,27 @@ def parse_var(text: str) -> tuple[str, str]:
 def with_overrides(
     scenario: Scenario, *, repeat: int | None = None, variables: Mapping[str, str] = _EMPTY
 ) -> Scenario:
-    """A copy with ``--repeat`` and ``--var`` applied (only vars the scenario declares)."""
+    """A copy with ``--repeat`` and ``--var`` applied (only vars the scenario declares).
+
+    New var values are validated as the file was: a scenario from the loader is validated
+    again with them (a templated duration or URL may now be wrong), so ``chaos matrix``
+    refuses a value that ``chaos validate --var`` would. Raises ``ScenarioError``.
+    """
     if repeat is not None and repeat < 1:
         raise ScenarioError(f"--repeat expects a whole number of at least 1, got {repeat}")
+    declared = {k: v for k, v in variables.items() if k in scenario.vars and scenario.vars[k] != v}
+    source = scenario._source
+    if declared and isinstance(source, _Source):
+        again, errors = _validate(
+            source.data, source.file, source.lines, {**scenario.vars, **declared}, source.kinds
+        )
+        if errors:
+            raise errors[0]
+        assert again is not None
+        return again.model_copy(update={"repeat": scenario.repeat if repeat is None else repeat})
     update: dict[str, Any] = {}
     if repeat is not None:
         update["repeat"] = repeat
-    declared = {k: v for k, v in variables.items() if k in scenario.vars}
     if declared:
         update["vars"] = {**scenario.vars, **declared}
     return scenario.model_copy(update=update) if update else scenario
@@ -166,6 +224,16 @@ def scenario_from_mapping(
     return scenario
 
 
+@dataclass(frozen=True)
+class _Source:
+    """What validated a scenario, kept on it to validate it again with other vars."""
+
+    data: dict[Any, Any]
+    file: str
+    lines: LineMap
+    kinds: Kinds
+
+
 def _load(
     path: Path,
     overrides: Mapping[str, str],
@@ -173,13 +241,16 @@ def _load(
 ) -> tuple[Scenario | None, list[ScenarioError]]:
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return None, [ScenarioError("not a UTF-8 text file", file=file)]
+        text = read_source(path)
+    except SourceError as exc:
+        return None, [ScenarioError(exc.message, file=file, line=exc.line, column=exc.column)]
     except OSError as exc:
         return None, [ScenarioError(f"cannot read the file ({exc.strerror})", file=file)]
     try:
         data, lines = parse(text)
+    except RefusedYAML as exc:  # a bound passed: its sentence says which
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        return None, [ScenarioError(str(exc.problem), file=file, line=line)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -188,7 +259,7 @@ def _load(
             what += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         return None, [ScenarioError(f"invalid YAML: {what}", file=file, line=line)]
     except yaml.YAMLError as exc:
-        return None, [ScenarioError(f"invalid YAML: {exc}", file=file)]
+        return None, [ScenarioError(f"invalid YAML: {exc}", file=file, line=1)]
     if data is None:
         message = "the file is empty; expected a mapping with at least system: {command: [...]}"
         return None, [ScenarioError(message, file=file, line=1)]
@@ -211,45 +282,64 @@ def _validate(
     overrides: Mapping[str, str],
     kinds: Kinds,
 ) -> tuple[Scenario | None, list[ScenarioError]]:
-    scenario, found = _typed({**data, "file": file}, lines, kinds)
+    variables, vars_known = effective_vars(data.get("vars"), overrides)
+    context = {TEMPLATES: vars_resolver(variables)}
+    scenario, found, entries = _typed({**data, "file": file}, lines, kinds, context)
+    written = frozenset(k for k in data if isinstance(k, str))
     if scenario is not None:
-        scenario = with_overrides(scenario, variables=overrides)
-        found += checks.name_problems(scenario)
-        found += checks.var_problems(scenario)
-        found += checks.duplicate_problems(scenario)
-        found += checks.reference_problems(scenario, kinds)
-        found += checks.template_problems(scenario)
-        found += checks.url_problems(scenario)
-    errors = _located(found, file, lines)
-    return (None if errors else scenario), errors
+        scenario = scenario.model_copy(update={"vars": variables})
+        parts = from_scenario(scenario, written)
+    else:
+        faults, invariants, probes = entries
+        parts = salvage(
+            data,
+            variables=variables,
+            vars_known=vars_known,
+            faults=faults,
+            invariants=invariants,
+            probes=probes,
+            context=context,
+        )
+    found += _cross_problems(parts, kinds)
+    errors = located(found, file, lines, data)
+    if errors or scenario is None:
+        return None, errors
+    scenario._lines = lines
+    scenario._source = _Source(data, file, lines, kinds)
+    return scenario, []
+
+
+def _cross_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
+    return [
+        *checks.name_problems(parts),
+        *checks.var_problems(parts),
+        *checks.duplicate_problems(parts),
+        *checks.reference_problems(parts, kinds),
+        *checks.template_problems(parts),
+        *preflight_problems(parts),
+    ]
 
 
 def _typed(
-    data: dict[Any, Any], lines: LineMap, kinds: Kinds
-) -> tuple[Scenario | None, list[Problem]]:
+    data: dict[Any, Any], lines: LineMap, kinds: Kinds, context: Mapping[str, Any]
+) -> tuple[
+    Scenario | None,
+    list[Problem],
+    tuple[list[FaultEntry], list[InvariantEntry], dict[Any, ProbeEntry]],
+]:
     found: list[Problem] = []
-    fault_list, more = fault_entries(data.get("faults"), kinds.faults, lines)
+    fault_list, more = fault_entries(data.get("faults"), kinds.faults, lines, context)
     found += more
-    invariant_list, more = invariant_entries(data.get("invariants"), kinds.invariants, lines)
+    invariant_list, more = invariant_entries(
+        data.get("invariants"), kinds.invariants, lines, context
+    )
     found += more
-    probe_map, more = probe_entries(data.get("probes"), kinds.probes, lines)
+    probe_map, more = probe_entries(data.get("probes"), kinds.probes, lines, context)
     found += more
+    entries = (fault_list, invariant_list, probe_map)
     body = {**data, "faults": fault_list, "invariants": invariant_list, "probes": probe_map}
     try:
-        scenario = Scenario.model_validate(body)
+        scenario = Scenario.model_validate(body, context=context)
     except ValidationError as exc:
-        return None, found + problems_from(exc, Scenario, body)
-    return (None if found else scenario), found
-
-
-def _located(found: list[Problem], file: str, lines: LineMap) -> list[ScenarioError]:
-    """Problems → errors with file, line and dotted field, in line order, deduplicated."""
-    errors: dict[tuple[int, str, str], ScenarioError] = {}
-    for problem in found:
-        line = lines.line_of(problem.path)
-        field = format_path(problem.path) or None
-        key = (line or 0, field or "", problem.message)
-        errors.setdefault(
-            key, ScenarioError(problem.message, file=file or None, line=line, field=field)
-        )
-    return [errors[key] for key in sorted(errors, key=lambda k: k[0])]
+        return None, found + problems_from(exc, Scenario, body), entries
+    return (None if found else scenario), found, entries

@@ -59,10 +59,28 @@ def describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+SUGGEST_FROM = 200
+"""Known names beyond which no "did you mean" is tried: comparing every unknown name with
+thousands of known ones (a generated file) would cost seconds, for no reader."""
+LISTED = 20
+"""Known names a message lists before saying how many more there are."""
+
+
 def suggest(name: str, known: Iterable[str], show: Callable[[str], str] = repr) -> str:
     """``" (did you mean 'kill'?)"`` when a known name is close, else the empty string."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    names = list(known)
+    if len(names) > SUGGEST_FROM or len(name) > 200:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f" (did you mean {show(close[0])}?)" if close else ""
+
+
+def listing(names: Iterable[str]) -> str:
+    """``a, b, c`` (the first ``LISTED`` of many, then how many more)."""
+    shown = list(names)
+    if len(shown) <= LISTED:
+        return ", ".join(shown)
+    return ", ".join(shown[:LISTED]) + f" and {len(shown) - LISTED} more"
 
 
 def problems_from(
@@ -73,7 +91,8 @@ def problems_from(
     for detail in error.errors(include_url=False):
         path = data_path(detail["loc"], data, last_is_field=detail["type"] == "missing")
         groups.setdefault(path, []).append((detail, path))
-    misspelt = _misspelt(groups, model)
+    hinted = len(groups) <= SUGGEST_FROM  # thousands of errors: no "did you mean" each
+    misspelt = _misspelt(groups, model) if hinted else set()
     problems = []
     for path, details in groups.items():
         if details[0][0]["type"] == "missing" and path in misspelt:
@@ -84,8 +103,12 @@ def problems_from(
             got = describe(details[0][0]["input"])
             message = f"expected {alternatives}, got {got}"
         else:
-            message = _message(details[0][0], model, path)
-        problems.append(Problem((*prefix, *path), message))
+            message = _message(details[0][0], model, path, hinted=hinted)
+        cause = details[0][0].get("ctx", {}).get("error")
+        offset = getattr(cause, "offset", None)  # a regex error knows where in the pattern
+        problems.append(
+            Problem((*prefix, *path), message, offset if isinstance(offset, int) else None)
+        )
     return problems
 
 
@@ -133,7 +156,9 @@ def _expected(detail: ErrorDetails) -> str | None:
     return None
 
 
-def _message(detail: ErrorDetails, model: type[BaseModel], path: Path_) -> str:
+def _message(
+    detail: ErrorDetails, model: type[BaseModel], path: Path_, *, hinted: bool = True
+) -> str:
     kind = detail["type"]
     ctx = detail.get("ctx", {})
     given = detail["input"]
@@ -142,7 +167,7 @@ def _message(detail: ErrorDetails, model: type[BaseModel], path: Path_) -> str:
         return f"the required field {name!r} is missing"
     if kind == "extra_forbidden":
         known = fields_of(model_at(model, path[:-1]))
-        hint = suggest(name, known)
+        hint = suggest(name, known) if hinted else ""
         if not hint and known:
             hint = "; known fields: " + ", ".join(known)
         return f"unknown field {name!r}{hint}"

@@ -10,8 +10,17 @@ from __future__ import annotations
 import signal as _signal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, SerializeAsAny, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializeAsAny,
+    field_validator,
+    model_validator,
+)
 
+from harness.scenario.source import LineMap
 from harness.spec.base import Frozen
 from harness.spec.http import HttpCall
 from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
@@ -20,7 +29,7 @@ from harness.spec.signals import Signal
 from harness.spec.units import Duration, Rate
 
 
-def _var_text(value: Any) -> Any:
+def var_text(value: Any) -> Any:
     """``retries: 3`` is a var too: scalars become the text a template will insert."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -31,7 +40,7 @@ def _var_text(value: Any) -> Any:
     return value
 
 
-VarText = Annotated[str, BeforeValidator(_var_text)]
+VarText = Annotated[str, BeforeValidator(var_text)]
 
 
 # --------------------------------------------------------------------------- system
@@ -82,6 +91,25 @@ class SystemSpec(Frozen):
     user opening a second copy of an app that is already running)."""
     ready: ReadySpec = Field(default_factory=ReadySpec)
     stop: StopSpec = Field(default_factory=StopSpec)
+
+    @field_validator("command")
+    @classmethod
+    def _a_program(cls, command: list[str]) -> list[str]:
+        if not command:
+            raise ValueError(
+                "the command is empty; write the program and its arguments, such as [sleep, '10']"
+            )
+        return command
+
+    @field_validator("env")
+    @classmethod
+    def _variable_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for name in env:
+            if not name or "=" in name:
+                raise ValueError(
+                    f"{name!r} cannot be an environment variable name (empty, or with '=')"
+                )
+        return env
 
 
 class RoleReadySpec(Frozen):
@@ -236,16 +264,18 @@ class Scenario(Frozen):
     duration: Duration = 5.0
     invariants: list[InvariantEntry] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _role_ready_probes(self) -> Scenario:
-        for name, role in self.roles.items():
-            probe = role.ready.probe if role.ready is not None else None
-            if probe is not None and probe not in self.probes:
-                known = ", ".join(sorted(self.probes)) or "none defined"
-                raise ValueError(
-                    f"roles.{name}.ready.probe: unknown probe {probe!r} (probes: {known})"
-                )
-        return self
+    _lines: LineMap | None = PrivateAttr(default=None)
+    """Where each field is in the file (set by the loader)."""
+    _source: Any = PrivateAttr(default=None)
+    """What the loader needs to validate the file again with other vars (``--var``,
+    ``chaos matrix``): templated durations and targets depend on them."""
+
+    def line_of(self, *path: str | int) -> int | None:
+        """The 1-based line of a field in the scenario's file (``line_of("requires")``);
+        the top of the file for a field it does not write; ``None`` without a file."""
+        if self._lines is None:
+            return None
+        return self._lines.line_of(tuple(path))
 
 
 __all__ = [

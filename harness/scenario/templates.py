@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel
 
+from harness.scenario.messages import suggest
 from harness.scenario.source import Path_
 from harness.spec.regex import Regex
 
@@ -34,7 +35,20 @@ _REGEX_CHECK = get_args(Regex)[1].func
 
 
 class TemplateError(ValueError):
-    """A malformed template (a stray brace) or, at run time, a name with no value."""
+    """A malformed template (a stray brace) or, at run time, a name with no value.
+
+    ``offset``: where in the text the stray brace is (the loader turns it into a line).
+    """
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def _around(text: str, i: int) -> str:
+    """The text around position ``i``, short enough for one message."""
+    start, end = max(0, i - 20), min(len(text), i + 20)
+    return ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")
 
 
 # --------------------------------------------------------------------------- the grammar
@@ -55,7 +69,8 @@ def _scan(text: str) -> Iterator[tuple[bool, str]]:
                 shown = text[i : end + 1] if 0 <= end < i + 40 else text[i : i + 20]
                 raise TemplateError(
                     f"{shown!r} is not a template such as {{port}} or {{vars.name}}; "
-                    "write {{ and }} for literal braces"
+                    "write {{ and }} for literal braces",
+                    i,
                 )
             if literal:
                 yield False, "".join(literal)
@@ -64,7 +79,9 @@ def _scan(text: str) -> Iterator[tuple[bool, str]]:
             i = end + 1
         elif text[i] == "}":
             raise TemplateError(
-                f"a single '}}' at position {i} of {text!r}; write }}}} for a literal brace"
+                f"a single '}}' at position {i} of {_around(text, i)!r}; write }}}} for a "
+                "literal brace",
+                i,
             )
         else:
             literal.append(text[i])
@@ -90,6 +107,30 @@ def resolve(text: str, values: Mapping[str, str]) -> str:
             known = ", ".join(sorted(values))
             raise TemplateError(f"no value for {{{piece}}} in {text!r}; known: {known}")
     return "".join(out)
+
+
+def vars_resolver(variables: Mapping[str, str]) -> Callable[[str], str]:
+    """Resolves a templated duration, rate, fraction or signal: these are read at load,
+    when only vars have a value."""
+    values = {**variables, **{f"vars.{k}": v for k, v in variables.items()}}
+    known = sorted(values)
+
+    def resolve_vars(text: str) -> str:
+        try:
+            names = names_in(text)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+        for name in sorted(names):
+            if name not in values:
+                hint = suggest(name, known, lambda n: "{" + n + "}")
+                raise ValueError(
+                    f"undefined template name {{{name}}}{hint} in {text!r}; a duration, "
+                    "rate, fraction or signal is read at load, so it can use only vars "
+                    "(declare it under vars)"
+                )
+        return resolve(text, values)
+
+    return resolve_vars
 
 
 def escape(text: str) -> str:
@@ -130,13 +171,16 @@ def ready_groups(pattern: str | None) -> set[str]:
 # --------------------------------------------------------------------------- the walk
 
 
-def template_strings(scenario: BaseModel) -> Iterator[tuple[Path_, str, frozenset[str]]]:
-    """Every template string of a scenario: ``(path in the YAML, text, extra names)``.
+def template_strings(
+    scenario: BaseModel, path: Path_ = ()
+) -> Iterator[tuple[Path_, str, frozenset[str]]]:
+    """Every template string of a scenario (or of one of its parts, found at ``path`` in
+    the YAML): ``(path in the YAML, text, extra names)``.
 
     Extra names come from a spec's ``template_extras`` class variable (field name → names
     the code that resolves that field supplies, such as the ledger lookup's ``{id}``).
     """
-    yield from _walk_model(scenario, ())
+    yield from _walk_model(scenario, path)
 
 
 def port_names(scenario: BaseModel) -> set[str]:

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from harness.spec.units import templated
+
 
 def parse_signal(value: Any) -> int:
     """``SIGKILL``, ``KILL`` or ``9`` → 9. Unknown names are refused."""
@@ -36,6 +38,7 @@ def signal_name(signum: int) -> str:
 
 
 Signal = Annotated[
-    int, BeforeValidator(parse_signal), PlainSerializer(signal_name, return_type=str)
+    int, BeforeValidator(templated(parse_signal)), PlainSerializer(signal_name, return_type=str)
 ]
-"""A signal number, written ``SIGKILL``, ``KILL`` or ``9`` in YAML. Use it in fault specs."""
+"""A signal number, written ``SIGKILL``, ``KILL`` or ``9`` in YAML (or a template of vars,
+as a duration may be). Use it in fault specs."""

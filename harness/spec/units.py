@@ -2,20 +2,32 @@
 
 Each parser is a plain function (property-tested) and an ``Annotated`` pydantic type, so a
 spec model simply declares ``within: Duration`` and gets seconds as a float.
+
+Values written as text may be templates (``within: "{within}"``): whoever validates passes a
+resolver in the validation context under ``TEMPLATES`` (the scenario loader resolves vars),
+and the resolved text is what is parsed. Without one, a brace is simply not a duration.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, ValidationInfo
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 _DURATION_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(ms|s|m|h)\s*$")
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+MAX_DURATION_S = 24 * 3600.0
+"""The longest duration a scenario may give: a trial is minutes, never days. It also keeps
+every wait the harness makes within what the operating system's timers hold."""
+TEMPLATES = "templates"
+"""Validation-context key of the resolver of templated values (``text -> text``)."""
+T = TypeVar("T")
 
 
 def parse_duration(value: Any) -> float:
@@ -25,7 +37,10 @@ def parse_duration(value: Any) -> float:
     match = _DURATION.match(value)
     if not match:
         raise ValueError(f"expected a duration such as '250ms', '2s' or '1m', got {value!r}")
-    return float(match.group(1)) * _DURATION_SCALE[match.group(2)]
+    seconds = float(match.group(1)) * _DURATION_SCALE[match.group(2)]
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"a duration of at most 24h, got {value!r}")
+    return seconds
 
 
 def parse_rate(value: Any) -> float:
@@ -69,11 +84,28 @@ def _duration_text(seconds: float) -> str:
     return f"{millis:f}".removesuffix(".0") + "ms"
 
 
+def templated(parse: Callable[[Any], T]) -> Callable[[Any, ValidationInfo], T]:
+    """``parse`` applied after the context's resolver, if any, to a value with braces."""
+
+    def validate(value: Any, info: ValidationInfo) -> T:
+        context = info.context
+        resolve = context.get(TEMPLATES) if isinstance(context, Mapping) else None
+        if resolve is not None and isinstance(value, str) and ("{" in value or "}" in value):
+            value = resolve(value)
+        return parse(value)
+
+    validate.__name__ = parse.__name__
+    validate.__doc__ = parse.__doc__
+    return validate
+
+
 Duration = Annotated[
-    float, BeforeValidator(parse_duration), PlainSerializer(_duration_text, return_type=str)
+    float,
+    BeforeValidator(templated(parse_duration)),
+    PlainSerializer(_duration_text, return_type=str),
 ]
 """Seconds, written with a unit in YAML (``250ms``, ``2s``, ``1m``)."""
-Rate = Annotated[float, BeforeValidator(parse_rate)]
+Rate = Annotated[float, BeforeValidator(templated(parse_rate))]
 """Events per second, written ``N/s`` (or ``/m``, ``/h``, ``/ms``)."""
-Fraction = Annotated[float, BeforeValidator(parse_fraction)]
+Fraction = Annotated[float, BeforeValidator(templated(parse_fraction))]
 """0..1, written ``0.99`` or ``99%``."""

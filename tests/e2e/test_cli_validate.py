@@ -19,22 +19,25 @@ from harness.scenario.loader import select_scenarios
 pytestmark = pytest.mark.e2e
 
 BROKEN = sorted((ROOT / "tests" / "data" / "scenarios" / "broken").glob("*.yaml"))
-EXPECT = re.compile(r"^# expect: (\d+|-) (\S+) \|")
+EXPECT = re.compile(r"^# expect: (\d+|-)((?::\d+)?) (\S+) \|")
 REAL_REGISTRY_FIRST_ERROR: dict[str, tuple[int, str]] = {}
 
 
-def expected(path: Path) -> tuple[int, str | None]:
+def expected(path: Path) -> tuple[str, str | None]:
+    """``("LINE", field)`` or ``("LINE:COLUMN", field)`` as the first line states it."""
     if path.stem in REAL_REGISTRY_FIRST_ERROR:
-        return REAL_REGISTRY_FIRST_ERROR[path.stem]
-    found = EXPECT.match(path.read_text(encoding="utf-8").splitlines()[0])
-    assert found, f"{path.name}: first line must be '# expect: LINE FIELD | message'"
-    line, field = found.groups()
+        line, field = REAL_REGISTRY_FIRST_ERROR[path.stem]
+        return str(line), field
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8")
+    found = EXPECT.match(first)
+    assert found, f"{path.name}: first line must be '# expect: LINE[:COLUMN] FIELD | message'"
+    line, column, field = found.groups()
     assert line != "-", f"{path.name}: every broken file has a line to report"
-    return int(line), None if field == "-" else field
+    return line + column, None if field == "-" else field
 
 
 def test_the_broken_corpus_is_all_there() -> None:
-    assert len(BROKEN) >= 38
+    assert len(BROKEN) >= 76
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from harness.scenario.model import FaultEntry, OnSpawn
 DATA = Path(__file__).parents[2] / "data" / "scenarios"
 BROKEN = sorted((DATA / "broken").glob("*.yaml"))
 OK = sorted((DATA / "ok").glob("*.yaml"))
-EXPECT = re.compile(r"^# expect: (\d+|-) (\S+) \| (.+)$")
+EXPECT = re.compile(r"^# expect: (\d+|-)(?::(\d+))? (\S+) \| (.+)$")
 
 REQUIRED_CASES = {
     "yaml_syntax",
@@ -52,15 +52,62 @@ REQUIRED_CASES = {
     "unknown_probe",
     "duplicate_workload",
     "missing_command",
+    # bounds: nothing can exhaust the harness (issue 12)
+    "alias_bomb",
+    "alias_bomb_env",
+    "alias_recursive",
+    "alias_recursive_map",
+    "deep_nesting",
+    "regex_nested_groups",
+    "regex_too_long",
+    "huge_integer",
+    "huge_hex_integer",
+    "unsupported_tag",
+    "python_tag",
+    "explicit_int_not_a_number",
+    # text that an output would obey is reported as written
+    "markup_key",
+    "link_key",
+    "error_on_line_100",
+    # every error has a place
+    "nul_character",
+    "control_character",
+    "not_utf8",
+    "brace_in_block",
+    "undefined_in_block",
+    # validate refuses what run would
+    "empty_command",
+    "empty_program_template",
+    "template_host_not_loopback",
+    "url_port_out_of_range",
+    "squat_port_out_of_range",
+    "template_port_out_of_range",
+    "repeat_true",
+    "count_true",
+    "duration_over_timeout",
+    "settle_over_timeout",
+    "absurd_duration",
+    "templated_duration_undefined",
+    "templated_duration_bad_value",
+    "instance_out_of_range",
+    "env_bad_name",
+    "nul_in_argument",
 }
 
 
-def _expectation(path: Path) -> tuple[int | None, str | None, str]:
-    """Each broken file states its expected error on its first line."""
-    found = EXPECT.match(path.read_text(encoding="utf-8").splitlines()[0])
-    assert found, f"{path.name}: first line must be '# expect: LINE FIELD | message'"
-    line, field, message = found.groups()
-    return (None if line == "-" else int(line)), (None if field == "-" else field), message
+def _expectation(path: Path) -> tuple[int | None, int | None, str | None, str]:
+    """Each broken file states its expected error on its first line (the rest of the file
+    may be anything, even bytes that are not UTF-8)."""
+    first = path.read_bytes().split(b"\n", 1)[0].decode("utf-8")
+    found = EXPECT.match(first)
+    assert found, f"{path.name}: first line must be '# expect: LINE[:COLUMN] FIELD | message'"
+    line, column, field, message = found.groups()
+    return (
+        None if line == "-" else int(line),
+        None if column is None else int(column),
+        None if field == "-" else field,
+        message,
+    )
 
 
 def test_the_broken_corpus_covers_every_required_case() -> None:
@@ -72,16 +119,18 @@ def test_the_broken_corpus_covers_every_required_case() -> None:
 def test_broken_file_gives_file_line_field_and_message(
     path: Path, registries: dict[str, Any]
 ) -> None:
-    line, field, message = _expectation(path)
+    line, column, field, message = _expectation(path)
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path, **registries)
     error = caught.value
     assert error.file == str(path)
     assert error.line == line
+    assert error.column == column
     assert error.field == field
     assert message in error.message
     assert "Input should be" not in error.message  # never a raw pydantic sentence
-    assert str(error).startswith(f"{path}:{line}: " if line else f"{path}: ")
+    where = f"{line}:{column}" if column else str(line)
+    assert str(error).startswith(f"{path}:{where}: " if line else f"{path}: ")
 
 
 @pytest.mark.parametrize("path", OK, ids=lambda p: p.stem)
@@ -131,9 +180,10 @@ def test_overrides_replace_declared_vars_and_ignore_others(registries: dict[str,
     assert scenario.vars == {"bugs": "no-restart"}
 
 
-def test_problems_lists_every_error_in_line_order(
+def test_problems_lists_every_error_in_line_order_in_one_round(
     tmp_path: Path, registries: dict[str, Any]
 ) -> None:
+    """Structural and cross-reference problems alike: nothing waits for another fix."""
     path = tmp_path / "many.yaml"
     path.write_text(
         "repeat: 0\n"
@@ -144,7 +194,11 @@ def test_problems_lists_every_error_in_line_order(
         encoding="utf-8",
     )
     found = problems(path, **registries)
-    assert [(e.line, e.field) for e in found] == [(1, "repeat")]
+    assert [(e.line, e.field) for e in found] == [
+        (1, "repeat"),
+        (3, "system.command[1]"),
+        (5, "faults[0].kill.role"),
+    ]
     path.write_text(
         "system:\n  command: [sleep, '{nope}']\nfaults:\n  - {at: 1s, kill: {role: ghost}}\n",
         encoding="utf-8",
