@@ -79,6 +79,8 @@ def reference_problems(scenario: Scenario, kinds: Kinds) -> list[Problem]:
         "workload": [w.name for w in scenario.workload]
         + [name for f in scenario.faults if isinstance(name := getattr(f.spec, "name", None), str)],
         "probe": sorted(scenario.probes),
+        "proxy": sorted(scenario.proxies),
+        "disk": sorted(scenario.disks),
     }
     problems: list[Problem] = []
     for fault in scenario.faults:
@@ -127,7 +129,13 @@ def _refer(path: Path_, what: str, name: str, known: dict[str, list[str]]) -> li
     if name in names:
         return []
     if not names:
-        section = {"role": "roles", "workload": "workload", "probe": "probes"}.get(what, what)
+        section = {
+            "role": "roles",
+            "workload": "workload",
+            "probe": "probes",
+            "proxy": "proxies",
+            "disk": "disks",
+        }.get(what, what)
         return [Problem(path, f"unknown {what} {name!r}: the scenario defines no {section}")]
     hint = suggest(name, names)
     return [Problem(path, f"unknown {what} {name!r}{hint}; known: {', '.join(names)}")]
@@ -161,6 +169,10 @@ def _undefined(
         return None
     if name in scenario.vars or (head == "vars" and rest in scenario.vars):
         return None
+    if head == "proxy" and rest in scenario.proxies:
+        return _proxy_misuse(name, path)
+    if head == "disk" and rest in scenario.disks:
+        return None
     if head == "ready" and rest in groups:
         if path[0] == "system":
             return (
@@ -179,6 +191,18 @@ def _undefined(
     return f"undefined template name {{{name}}}{hint}; declare it under vars (known: {known})"
 
 
+def _proxy_misuse(name: str, path: Path_) -> str | None:
+    """Readiness must reach the system itself, and a proxy cannot forward to a proxy."""
+    if path[:2] == ("system", "ready"):
+        return (
+            f"{{{name}}} in system.ready would check the proxy, which always accepts; "
+            "check the system's own port (the proxy's upstream) instead"
+        )
+    if path[:1] == ("proxies",):
+        return f"a proxy cannot forward to another proxy ({{{name}}}): name the real port"
+    return None
+
+
 def _braced(name: str) -> str:
     return "{" + name + "}"
 
@@ -187,6 +211,8 @@ def _known(scenario: Scenario, groups: set[str], extras: Iterable[str]) -> set[s
     names = set(BUILTINS) | {"port.NAME"} | set(extras)
     names |= set(scenario.vars) | {f"vars.{key}" for key in scenario.vars}
     names |= {f"ready.{group}" for group in groups}
+    names |= {f"proxy.{name}" for name in scenario.proxies}
+    names |= {f"disk.{name}" for name in scenario.disks}
     return names
 
 
