@@ -1,7 +1,8 @@
 """Suite-wide guards: nothing a test starts may outlive it.
 
-After every test: no child process of this pytest process is left (alive or zombie), and
-no ``chaos-`` temp folder it created remains. A leak fails the test that caused it.
+After every test: no child process of this pytest process is left (alive or zombie), no
+``chaos-`` temp folder it created remains, and no disk it mounted (a ``chaos-disk-`` tmpfs
+of this process) is still mounted. A leak fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 from support import WaitTimeout, wait_until
+
+from harness.disks.mounts import mount_table, source_name, unmount_owned_by
 
 TMP_PREFIX = "chaos-"
 _PRIVATE_TMP: list[Path] = []
@@ -51,6 +54,11 @@ def _chaos_tmp() -> set[str]:
     return {p.name for p in root.glob(f"{TMP_PREFIX}*")}
 
 
+def _our_mounts() -> set[str]:
+    ours = source_name()
+    return {m.point for m in mount_table() if m.source == ours}
+
+
 def _describe(proc: psutil.Process) -> str:
     try:
         return f"{proc.pid} {' '.join(proc.cmdline())[:120]!r} ({proc.status()})"
@@ -63,6 +71,7 @@ def no_leaks() -> Iterator[None]:
     """Fail a test that leaves processes or chaos temp folders behind."""
     before_procs = {p.pid for p in _children()}
     before_tmp = _chaos_tmp()
+    before_mounts = _our_mounts()
     yield
 
     def leaked_now() -> list[psutil.Process]:
@@ -80,6 +89,10 @@ def no_leaks() -> Iterator[None]:
     for proc in leaked:
         with contextlib.suppress(psutil.Error):
             proc.kill()
+    new_mounts = _our_mounts() - before_mounts
+    if new_mounts:
+        unmount_owned_by(os.getpid())
+    problems += [f"mount {point}" for point in sorted(new_mounts)]
     problems += [f"temp folder {name}" for name in sorted(new_tmp)]
     if problems:
         pytest.fail("test leaked: " + "; ".join(problems), pytrace=False)

@@ -33,6 +33,8 @@ Target = Callable[[], tuple[str, int]]
 
 CALL_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5.0
+_ACCEPT_STEPS = 5
+"""Loop iterations from a kernel accept to the protocol's ``connection_made``."""
 RELISTEN_S = 2.0
 """How long ``up`` retries to listen again on its port, if something took it meanwhile."""
 
@@ -75,12 +77,16 @@ class _Core:
         self.failed = 0
         self.bytes = dict.fromkeys(Direction, 0)
         self.last_error = ""
+        self.clients: set[asyncio.Transport] = set()
+        """Every accepted client socket from its first instant (``_Accepted``), so a
+        close never misses one whose handler has not started yet."""
 
     async def listen(self, deadline: float = 0.0) -> None:
         while self.server is None:
             try:
-                self.server = await asyncio.start_server(
-                    self._connected, self.host, self.port, reuse_address=True, backlog=256
+                loop = asyncio.get_running_loop()
+                self.server = await loop.create_server(
+                    lambda: _Accepted(self), self.host, self.port, reuse_address=True, backlog=256
                 )
                 return
             except OSError as exc:
@@ -88,17 +94,24 @@ class _Core:
                     raise ProxyError(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
                 await asyncio.sleep(0.05)
 
-    async def stop_listening(self) -> None:
+    def stop_listening(self) -> None:
+        """Close the listening socket now (new connections are refused at once). Not
+        ``wait_closed``: on 3.11 it waits for the open connections, which we cut next."""
         server, self.server = self.server, None
         if server is not None:
             server.close()
-            await server.wait_closed()
 
     def cut(self, reset: bool = False) -> int:
         links = list(self.links)
         for link in links:
             link.reset() if reset else link.close()
         return len(links)
+
+    def abort_all(self) -> None:
+        """Every client socket still open, linked or not yet: reset now."""
+        self.cut(reset=True)
+        for transport in list(self.clients):
+            transport.abort()
 
     def apply(self, active: Active) -> int:
         self.toxics.append(active)
@@ -128,6 +141,9 @@ class _Core:
             if not is_loopback(host):
                 raise ProxyError(f"refusing to connect on to {host!r}: not a loopback address")
             server = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT_S)
+        except asyncio.CancelledError:  # the proxy is closing while this one connects
+            writer.transport.abort()
+            raise
         except (OSError, TimeoutError, ValueError, KeyError, ProxyError) as exc:
             self.failed += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -148,6 +164,25 @@ class _Core:
             self.links.discard(link)
             for direction in Direction:
                 self.bytes[direction] += link.bytes[direction]
+
+
+class _Accepted(asyncio.StreamReaderProtocol):
+    """``start_server``'s protocol, registering each client transport the moment it is
+    accepted: a task not yet started when the loop ends would otherwise leave it open."""
+
+    def __init__(self, core: _Core) -> None:
+        super().__init__(asyncio.StreamReader(), core._connected)
+        self._core = core
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._client = transport
+        self._core.clients.add(transport)
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._core.clients.discard(self._client)
+        super().connection_lost(exc)
 
 
 class Proxy:
@@ -176,7 +211,7 @@ class Proxy:
         """Refuse new connections (nothing listens) and close every open one: how many."""
 
         async def run() -> int:
-            await self._core.stop_listening()
+            self._core.stop_listening()
             return self._core.cut()
 
         return self._host.call(run())
@@ -260,8 +295,11 @@ class ProxyHost:
         async def shutdown() -> None:
             for core in self._cores:
                 core.toxics.clear()
-                await core.stop_listening()
-                core.cut(reset=True)
+                core.stop_listening()
+            for _ in range(_ACCEPT_STEPS):  # a connection accepted just now gets its transport
+                await asyncio.sleep(0)
+            for core in self._cores:
+                core.abort_all()
 
         with contextlib.suppress(ProxyError):
             self.call(shutdown())
