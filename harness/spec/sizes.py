@@ -9,6 +9,7 @@ author thought of kilobytes (Toxiproxy's ``rate`` is in KB/s, ours says so in th
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -34,7 +35,7 @@ def parse_size(value: Any) -> int:
     match = _SIZE.match(value)
     if not match:
         raise ValueError(f"expected a size such as '512B', '64KiB' or '16MiB', got {value!r}")
-    return int(float(match.group(1)) * _SCALE[match.group(2)])
+    return int(Decimal(match.group(1)) * _SCALE[match.group(2)])
 
 
 def parse_byte_rate(value: Any) -> float:

@@ -349,8 +349,8 @@ def test_a_closed_proxy_frees_its_port_and_its_thread() -> None:
             proxies.close()
             held.settimeout(5)
             assert exchange(proxy.port, b"", sock=held).ended == "reset"
-        with socket.socket() as again:
-            again.bind(("127.0.0.1", proxy.port))  # free
+        with pytest.raises(ConnectionRefusedError):  # nothing listens there any more
+            socket.create_connection(("127.0.0.1", proxy.port), timeout=5).close()
         assert not [t for t in threading.enumerate() if t.name == "chaos-proxy"]
     finally:
         proxies.close()
