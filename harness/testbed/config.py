@@ -32,6 +32,11 @@ class Options:
     vars_interval_s: float = 2.0
     canary_ms: float = 50.0
     backend_port: int = FIXED_BACKEND_PORT
+    backend_bind: int = 0
+    """The port the backend listens on (0: any free one, reported to the supervisor)."""
+    backend_address: str = ""
+    """``HOST:PORT`` the gateway calls the backend at instead of the port it reported:
+    a proxy in front of it. Empty: the backend's own port on 127.0.0.1."""
 
     def bug(self, name: str) -> bool:
         """Is this bug profile on?"""
