@@ -22,7 +22,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.proxy.link import Link
+from harness.proxy.link import BUFFER_LIMIT, Link
 from harness.proxy.toxics import Active, Direction, Toxic
 from harness.spec.loopback import is_loopback
 
@@ -140,7 +140,9 @@ class _Core:
             host, port = self.target()
             if not is_loopback(host):
                 raise ProxyError(f"refusing to connect on to {host!r}: not a loopback address")
-            server = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT_S)
+            server = await asyncio.wait_for(
+                asyncio.open_connection(host, port, limit=BUFFER_LIMIT), CONNECT_TIMEOUT_S
+            )
         except asyncio.CancelledError:  # the proxy is closing while this one connects
             writer.transport.abort()
             raise
@@ -171,7 +173,7 @@ class _Accepted(asyncio.StreamReaderProtocol):
     accepted: a task not yet started when the loop ends would otherwise leave it open."""
 
     def __init__(self, core: _Core) -> None:
-        super().__init__(asyncio.StreamReader(), core._connected)
+        super().__init__(asyncio.StreamReader(BUFFER_LIMIT), core._connected)
         self._core = core
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
