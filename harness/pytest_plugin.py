@@ -188,6 +188,7 @@ class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import ScenarioError
         from harness.run.catalog import load_scenario
+        from harness.run.system import host_refusals
         from harness.scenario.loader import missing_requirements, parse_var
 
         config = self.config
@@ -199,6 +200,7 @@ class ScenarioFile(pytest.File):
         repeat = config.getoption("chaos_repeat") or scenario.repeat
         marks = [tag for tag in scenario.tags if _register_marker(config, tag)]
         missing = missing_requirements(scenario)
+        refused = host_refusals(scenario)
         for index in range(repeat):
             item = ScenarioItem.from_parent(
                 self, name=f"{scenario.name}[trial-{index}]", scenario=scenario, index=index
@@ -207,6 +209,9 @@ class ScenarioFile(pytest.File):
                 item.add_marker(tag)
             if missing:
                 item.add_marker(pytest.mark.skip(reason="requires " + ", ".join(missing)))
+            elif refused:
+                reason = "this host cannot run it: " + "; ".join(refused)
+                item.add_marker(pytest.mark.skip(reason=reason))
             yield item
 
 

@@ -49,6 +49,8 @@ class Link:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        if self.closed:  # a toxic closed it the moment it was made (limit_data: 0B)
+            return
         for pump in self._pumps.values():
             self._tasks += [asyncio.create_task(pump.read()), asyncio.create_task(pump.write())]
 

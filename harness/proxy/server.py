@@ -77,6 +77,7 @@ class _Core:
         self.failed = 0
         self.bytes = dict.fromkeys(Direction, 0)
         self.last_error = ""
+        self.downs = 0
         self.clients: set[asyncio.Transport] = set()
         """Every accepted client socket from its first instant (``_Accepted``), so a
         close never misses one whose handler has not started yet."""
@@ -210,17 +211,25 @@ class Proxy:
         return self._host.call(run())
 
     def down(self) -> int:
-        """Refuse new connections (nothing listens) and close every open one: how many."""
+        """Refuse new connections (nothing listens) and close every open one: how many.
+        Downs nest: the proxy listens again once every ``down`` has had its ``up``."""
 
         async def run() -> int:
+            self._core.downs += 1
             self._core.stop_listening()
             return self._core.cut()
 
         return self._host.call(run())
 
     def up(self) -> None:
-        """Listen again on the same port."""
-        self._host.call(self._core.listen(time.monotonic() + RELISTEN_S), RELISTEN_S + 1.0)
+        """Listen again on the same port (unless another ``down`` still holds it down)."""
+
+        async def run() -> None:
+            self._core.downs = max(0, self._core.downs - 1)
+            if self._core.downs == 0:
+                await self._core.listen(time.monotonic() + RELISTEN_S)
+
+        self._host.call(run(), RELISTEN_S + 1.0)
 
     def stats(self) -> ProxyStats:
         async def run() -> ProxyStats:

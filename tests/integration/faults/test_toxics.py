@@ -303,6 +303,23 @@ def test_down_refuses_new_cuts_open_and_comes_back(net: Net) -> None:
     assert _round_trip(net.port).data == b"xxxx"
 
 
+def test_overlapping_downs_listen_again_after_the_last(net: Net) -> None:
+    net.fire("down", {"for": "200ms"}, index=0)
+    net.fire("down", {"for": "1s"}, index=1)
+    net.wait_end(0)
+    with pytest.raises(ConnectionRefusedError):  # the second still holds it down
+        socket.create_connection(("127.0.0.1", net.port), timeout=5).close()
+    net.wait_end(1)
+    assert _round_trip(net.port).data == b"xxxx"
+
+
+def test_limit_data_of_zero_closes_every_new_connection_at_once(net: Net) -> None:
+    net.fire("limit_data", {"bytes": "0B"})
+    got = exchange(net.port, b"anything")
+    assert got.data == b""
+    assert got.ended in ("eof", "reset")
+
+
 # --------------------------------------------------------------------------- toxicity
 
 
