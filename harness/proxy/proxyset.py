@@ -34,9 +34,12 @@ class ProxySet:
                 f"no proxy {name!r} for instance {instance} (declared: {known})"
             ) from None
 
-    def close(self) -> None:
-        """Stop listening, close every connection, end the loop thread. Idempotent."""
+    def close(self) -> list[str]:
+        """Stop listening, close every connection, end the loop thread. Idempotent.
+        Returns what went wrong inside the loop meanwhile, if anything (for the record)."""
         host, self._host = self._host, None
         self._proxies.clear()
-        if host is not None:
-            host.close()
+        if host is None:
+            return []
+        host.close()
+        return list(host.errors)

@@ -272,6 +272,10 @@ class ProxyHost:
 
     def __init__(self, name: str = "chaos-proxy") -> None:
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(self._unexpected)
+        self.errors: list[str] = []
+        """What went wrong inside the loop that no connection handled (our bug, or a race
+        worth knowing): kept for the trial's record instead of printed."""
         self._cores: list[_Core] = []
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -317,6 +321,11 @@ class ProxyHost:
         self._closed = True
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(CALL_TIMEOUT_S)
+
+    def _unexpected(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        message = str(context.get("message", "error"))
+        self.errors.append(f"{message}: {error!r}" if error is not None else message)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)

@@ -256,7 +256,7 @@ class RunningSystem:
             self.ctx.run_teardown_actions,
             self._teardown_tree,
             self._join_traffic,
-            self.proxies.close,
+            self._close_proxies,
             self.tracker.stop,
             *[p.close for p in self.launched],
             self._unmount_disks,
@@ -291,6 +291,10 @@ class RunningSystem:
                 f"requests of {', '.join(hanging)} still hang {JOIN_S:g}s after"
                 " teardown; they end at their own HTTP timeout",
             )
+
+    def _close_proxies(self) -> None:
+        for problem in self.proxies.close():
+            self.note(NoteLevel.WARNING, f"proxy: {problem}")
 
     def _unmount_disks(self) -> None:
         for problem in self.disks.close(keep=self.keep_run_dir):
