@@ -193,6 +193,7 @@ class ScenarioFile(pytest.File):
         from harness.errors import ScenarioError
         from harness.report.escape import visible
         from harness.run.catalog import load_scenario
+        from harness.run.system import host_refusals
         from harness.scenario.loader import missing_requirements, parse_var
 
         config = self.config
@@ -204,6 +205,7 @@ class ScenarioFile(pytest.File):
         repeat = config.getoption("chaos_repeat") or scenario.repeat
         marks = [tag for tag in scenario.tags if _register_marker(config, tag)]
         missing = missing_requirements(scenario)
+        refused = host_refusals(scenario)
         for index in range(repeat):
             item = ScenarioItem.from_parent(
                 self, name=f"{scenario.name}[trial-{index}]", scenario=scenario, index=index
@@ -215,6 +217,9 @@ class ScenarioFile(pytest.File):
                 # ``requires``. ``skipif`` rather than ``skip``, because the summary drops
                 # the line of every ``skip`` marker (it folds them as module-level skips).
                 reason = visible("requires " + ", ".join(missing) + " (not found on PATH)")
+                item.add_marker(pytest.mark.skipif(True, reason=reason))
+            elif refused:
+                reason = visible("this host cannot run it: " + "; ".join(refused))
                 item.add_marker(pytest.mark.skipif(True, reason=reason))
             yield item
 

@@ -1,7 +1,9 @@
 """Suite-wide guards: nothing a test starts may outlive it.
 
-After every test: no child process of this pytest process is left (alive or zombie), and
-no ``chaos-`` temp folder it created remains. A leak fails the test that caused it.
+After every test: no child process of this pytest process is left (alive or zombie), no
+``chaos-`` temp folder it created remains, no disk it mounted (a ``chaos-disk-`` tmpfs of
+this process) is still mounted, and no proxy loop thread (``chaos-proxy``) it started is
+still running. A leak fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +19,8 @@ import psutil
 import pytest
 from hypothesis import HealthCheck, settings
 from support import WaitTimeout, wait_until
+
+from harness.disks.mounts import mount_table, source_name, unmount_owned_by
 
 TMP_PREFIX = "chaos-"
 
@@ -60,6 +65,15 @@ def _chaos_tmp() -> set[str]:
     return {p.name for p in root.glob(f"{TMP_PREFIX}*")}
 
 
+def _proxy_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "chaos-proxy"}
+
+
+def _our_mounts() -> set[str]:
+    ours = source_name()
+    return {m.point for m in mount_table() if m.source == ours}
+
+
 def _describe(proc: psutil.Process) -> str:
     try:
         return f"{proc.pid} {' '.join(proc.cmdline())[:120]!r} ({proc.status()})"
@@ -72,6 +86,8 @@ def no_leaks() -> Iterator[None]:
     """Fail a test that leaves processes or chaos temp folders behind."""
     before_procs = {p.pid for p in _children()}
     before_tmp = _chaos_tmp()
+    before_mounts = _our_mounts()
+    before_proxies = _proxy_threads()
     yield
 
     def leaked_now() -> list[psutil.Process]:
@@ -89,6 +105,11 @@ def no_leaks() -> Iterator[None]:
     for proc in leaked:
         with contextlib.suppress(psutil.Error):
             proc.kill()
+    new_mounts = _our_mounts() - before_mounts
+    if new_mounts:
+        unmount_owned_by(os.getpid())
+    problems += [f"mount {point}" for point in sorted(new_mounts)]
+    problems += [f"proxy thread {t.ident}" for t in _proxy_threads() - before_proxies]
     problems += [f"temp folder {name}" for name in sorted(new_tmp)]
     if problems:
         pytest.fail("test leaked: " + "; ".join(problems), pytrace=False)

@@ -16,7 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from harness.disks import Disk
 from harness.observe.timeline import Timeline
+from harness.proxy import Proxy
 from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.system.process import TrackedProcess
@@ -61,6 +63,14 @@ class FaultContext(Protocol):
         """Run ``action`` after ``delay`` seconds (or at teardown, whichever is first)."""
         ...
 
+    def proxy(self, name: str, instance: int = 0) -> Proxy:
+        """The scenario's proxy ``name`` of one instance (``proxies:``); ``KeyError`` if none."""
+        ...
+
+    def disk(self, name: str, instance: int = 0) -> Disk:
+        """The scenario's disk ``name`` of one instance (``disks:``); ``KeyError`` if none."""
+        ...
+
     def on_teardown(self, action: Callable[[], None]) -> None:
         """Run ``action`` during teardown (release a squatted port, thaw a process)."""
         ...
@@ -89,6 +99,11 @@ class FaultKind(Generic[S]):
     """Every effect its actions may record (``kill``: ends; ``freeze``: stops, resumes)."""
     refs: Mapping[str, str] = field(default_factory=lambda: {"role": "role"})
     """Spec fields that name something in the scenario (``"role"``), checked at load time."""
+    family: str = "signals"
+    """The family ``chaos doctor`` lists it under: ``signals``, ``ports``, ``requests``,
+    ``network``, ``disk``... Kinds of one family need the same thing of the host."""
+    available: Callable[[], str | None] = field(default=lambda: None)
+    """``None`` when this host can inject it, else the reason (``needs root...``)."""
 
     @property
     def intent(self) -> Effect:
@@ -122,5 +137,11 @@ class FaultPlugin(Protocol):
 
     @property
     def refs(self) -> Mapping[str, str]: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def available(self) -> Callable[[], str | None]: ...
 
     def run(self, spec: FaultSpec, ctx: FaultContext, firing: Firing) -> None: ...

@@ -151,4 +151,6 @@ class _Burst:
             self._counts[key] += 1
 
 
-KIND = FaultKind("request", RequestSpec, inject, effects=frozenset({Effect.NONE}), refs={})
+KIND = FaultKind(
+    "request", RequestSpec, inject, effects=frozenset({Effect.NONE}), refs={}, family="requests"
+)

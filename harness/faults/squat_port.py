@@ -98,4 +98,6 @@ def inject(spec: SquatPortSpec, ctx: FaultContext, firing: Firing) -> None:
         ctx.later(spec.for_, once)
 
 
-KIND = FaultKind("squat_port", SquatPortSpec, inject, effects=frozenset({Effect.NONE}), refs={})
+KIND = FaultKind(
+    "squat_port", SquatPortSpec, inject, effects=frozenset({Effect.NONE}), refs={}, family="ports"
+)

@@ -12,10 +12,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.disks import Disk, DiskSet
 from harness.faults.once import Once
 from harness.observe.events import HarnessNote, NoteLevel
 from harness.observe.http import http_json
 from harness.observe.timeline import Timeline
+from harness.proxy import Proxy, ProxySet
 from harness.scenario.templates import resolve
 from harness.system.process import TrackedProcess
 from harness.system.tracker import ProcessTracker
@@ -32,8 +34,12 @@ class TrialContext:
         values: list[dict[str, str]],
         seed: int,
         deadline: float,
+        proxies: ProxySet | None = None,
+        disks: DiskSet | None = None,
     ) -> None:
         self._timeline = timeline
+        self._proxies = proxies or ProxySet()
+        self._disks = disks or DiskSet()
         self._tracker = tracker
         self._values = values
         self._rng = random.Random(seed)
@@ -85,6 +91,12 @@ class TrialContext:
             once()
             return
         timer.start()
+
+    def proxy(self, name: str, instance: int = 0) -> Proxy:
+        return self._proxies.get(name, instance)
+
+    def disk(self, name: str, instance: int = 0) -> Disk:
+        return self._disks.get(name, instance)
 
     def on_teardown(self, action: Callable[[], None]) -> None:
         once = Once(self._guarded(action))

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from harness.disks.mounts import sweep_orphans
 from harness.results import journal
 from harness.results.files import WriteFailure, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.run.system import host_refusals
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
 from harness.scenario.model import Scenario
@@ -103,6 +105,7 @@ class Run:
         """Run everything; on KeyboardInterrupt, stop trials (teardown still runs)."""
         become_subreaper()
         reap_leftovers()
+        sweep_orphans()  # disks a killed run left mounted, before their folders go
         rundir.remove_stale()
         jobs: list[tuple[Scenario, ScenarioResult, int]] = []
         for scenario in self.scenarios:
@@ -116,6 +119,10 @@ class Run:
             missing = missing_requirements(scenario)
             if missing:
                 sresult.skipped = "requires " + ", ".join(missing) + " (not found on PATH)"
+                continue
+            refused = host_refusals(scenario)
+            if refused:
+                sresult.skipped = "this host cannot run it: " + "; ".join(refused)
                 continue
             jobs.extend((scenario, sresult, i) for i in range(scenario.repeat))
         self._save()

@@ -18,9 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from harness import disks as _disks
+from harness import proxy as _proxy
+from harness.disks import DiskSet
 from harness.errors import NotReadyError
+from harness.faults.registry import FAULTS
 from harness.observe.events import HarnessNote, NoteLevel, Phase
 from harness.observe.timeline import Timeline
+from harness.proxy import ProxySet
 from harness.run.context import TrialContext
 from harness.run.log_patterns import log_patterns
 from harness.run.traffic import JOIN_S, Traffic
@@ -64,9 +69,14 @@ class RunningSystem:
         self.tracker = ProcessTracker(self.timeline, self._matchers())
         self.ports = PortAllocator()
         self.root_dir = rundir.create(scenario.name)
+        self.proxies = ProxySet()
+        self.disks = DiskSet()
         try:
             self.values, self.run_dirs = self._template_values()
+            self._open_proxies_and_disks()
         except BaseException:
+            self.proxies.close()
+            self.disks.close()
             self.tracker.stop()
             self.ports.release_all()
             shutil.rmtree(self.root_dir, ignore_errors=True)
@@ -77,6 +87,8 @@ class RunningSystem:
             values=self.values,
             seed=seed,
             deadline=self.deadline,
+            proxies=self.proxies,
+            disks=self.disks,
         )
         self.traffic = Traffic(scenario, self.ctx.resolve, self.timeline)
         self.launched: list[Launched] = []
@@ -91,6 +103,9 @@ class RunningSystem:
         share = set(scenario.system.share)
         names = port_names(scenario)
         shared = {name: self.ports.allocate() for name in names} if "port" in share else {}
+        shared_proxies = (
+            {name: self.ports.allocate() for name in scenario.proxies} if "port" in share else {}
+        )
         values: list[dict[str, str]] = []
         run_dirs: list[Path] = []
         for instance in range(scenario.system.instances):
@@ -98,10 +113,35 @@ class RunningSystem:
             run_dir.mkdir(parents=True, exist_ok=True)
             run_dirs.append(run_dir)
             ports = shared or {name: self.ports.allocate() for name in names}
+            proxies = shared_proxies or {name: self.ports.allocate() for name in scenario.proxies}
             values.append(
-                values_for(run_dir=run_dir, instance=instance, ports=ports, variables=scenario.vars)
+                values_for(
+                    run_dir=run_dir,
+                    instance=instance,
+                    ports=ports,
+                    variables=scenario.vars,
+                    proxies=proxies,
+                    disks={name: run_dir / "disks" / name for name in scenario.disks},
+                )
             )
         return values, run_dirs
+
+    def _open_proxies_and_disks(self) -> None:
+        """Proxies listen and disks are mounted before anything starts (``before: start``
+        faults and the system's first write find them); instances that share a port or a
+        run folder share the proxy or disk."""
+        for name, proxy in self.scenario.proxies.items():
+            for port, instances in _groups(self.values, f"proxy.{name}").items():
+                upstream = functools.partial(self._upstream, proxy.upstream, instances[0])
+                self.proxies.open(name, instances, int(port), upstream, proxy.listen)
+        for name, disk in self.scenario.disks.items():
+            for folder, instances in _groups(self.values, f"disk.{name}").items():
+                self.disks.add(name, instances, Path(folder), disk.size)
+
+    def _upstream(self, template: str, instance: int) -> tuple[str, int]:
+        """Where a proxy forwards a new connection now (``{ready.X}`` once it is known)."""
+        host, _, port = resolve(template, self.values[instance]).rpartition(":")
+        return host.strip("[]"), int(port)
 
     def _matchers(self) -> list[RoleMatcher]:
         return [
@@ -220,8 +260,10 @@ class RunningSystem:
             self.ctx.run_teardown_actions,
             self._teardown_tree,
             self._join_traffic,
+            self._close_proxies,
             self.tracker.stop,
             *[p.close for p in self.launched],
+            self._unmount_disks,
             self.ports.release_all,
             self._remove_run_dir,
             lambda: self.phase("done"),
@@ -254,6 +296,14 @@ class RunningSystem:
                 " teardown; they end at their own HTTP timeout",
             )
 
+    def _close_proxies(self) -> None:
+        for problem in self.proxies.close():
+            self.note(NoteLevel.WARNING, f"proxy: {problem}")
+
+    def _unmount_disks(self) -> None:
+        for problem in self.disks.close(keep=self.keep_run_dir):
+            self.note(NoteLevel.WARNING, problem)
+
     def _remove_run_dir(self) -> None:
         if not self.keep_run_dir:
             shutil.rmtree(self.root_dir, ignore_errors=True)
@@ -273,3 +323,25 @@ class RunningSystem:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _groups(values: list[dict[str, str]], key: str) -> dict[str, list[int]]:
+    """Instances by their value of ``key``: one group per proxy port or disk folder."""
+    groups: dict[str, list[int]] = {}
+    for instance, mapping in enumerate(values):
+        groups.setdefault(mapping[key], []).append(instance)
+    return groups
+
+
+def host_refusals(scenario: Scenario) -> list[str]:
+    """What this host cannot give the scenario (its disks, a fault kind it uses), with why:
+    such a scenario is skipped, as for a missing ``requires`` executable."""
+    reasons: dict[str, str] = {}
+    if scenario.disks and (why := _disks.available()):
+        reasons["disks"] = why
+    if scenario.proxies and (why := _proxy.available()):
+        reasons["proxies"] = why
+    for entry in scenario.faults:
+        if entry.kind in FAULTS and (why := FAULTS.get(entry.kind).available()):
+            reasons[entry.kind] = why
+    return [f"{what}: {why}" for what, why in reasons.items()]

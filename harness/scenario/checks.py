@@ -86,6 +86,8 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         "workload": [name for _, name in parts.workload_names]
         + [name for f in parts.faults if isinstance(name := getattr(f.spec, "name", None), str)],
         "probe": sorted(parts.probe_names),
+        "proxy": sorted(parts.proxy_names),
+        "disk": sorted(parts.disk_names),
     }
     problems: list[Problem] = []
     for fault in parts.faults:
@@ -136,7 +138,13 @@ def _refer(path: Path_, what: str, name: str, known: dict[str, list[str]]) -> li
     if name in names:
         return []
     if not names:
-        section = {"role": "roles", "workload": "workload", "probe": "probes"}.get(what, what)
+        section = {
+            "role": "roles",
+            "workload": "workload",
+            "probe": "probes",
+            "proxy": "proxies",
+            "disk": "disks",
+        }.get(what, what)
         return [Problem(path, f"unknown {what} {name!r}: the scenario defines no {section}")]
     hint = suggest(name, names)
     return [Problem(path, f"unknown {what} {name!r}{hint}; known: {listing(names)}")]
@@ -168,8 +176,14 @@ def template_problems(parts: Parts) -> list[Problem]:
 
 
 def _defined(parts: Parts) -> frozenset[str]:
-    """Every name the scenario's vars give a value: ``X`` and ``vars.X``."""
-    return frozenset(parts.variables) | {f"vars.{key}" for key in parts.variables}
+    """Every name the scenario gives a value: its vars (``X`` and ``vars.X``), its proxies'
+    ports (``proxy.NAME``) and its disks' folders (``disk.NAME``)."""
+    return (
+        frozenset(parts.variables)
+        | {f"vars.{key}" for key in parts.variables}
+        | {f"proxy.{name}" for name in parts.proxy_names}
+        | {f"disk.{name}" for name in parts.disk_names}
+    )
 
 
 def _undefined(
@@ -183,6 +197,8 @@ def _undefined(
     """The message for ``{name}`` if it will have no value (``known``: every name that
     will, but a field's own extras, sorted)."""
     head, _, rest = name.partition(".")
+    if head == "proxy" and name in defined:
+        return _proxy_misuse(name, path)
     if name in BUILTINS or name in extras or (head == "port" and rest) or name in defined:
         return None
     if head == "ready" and groups is None:
@@ -207,6 +223,18 @@ def _undefined(
     return (
         f"undefined template name {{{name}}}{hint}; declare it under vars (known: {listing(known)})"
     )
+
+
+def _proxy_misuse(name: str, path: Path_) -> str | None:
+    """Readiness must reach the system itself, and a proxy cannot forward to a proxy."""
+    if path[:2] == ("system", "ready"):
+        return (
+            f"{{{name}}} in system.ready would check the proxy, which always accepts; "
+            "check the system's own port (the proxy's upstream) instead"
+        )
+    if path[:1] == ("proxies",):
+        return f"a proxy cannot forward to another proxy ({{{name}}}): name the real port"
+    return None
 
 
 def _braced(name: str) -> str:

@@ -7,10 +7,12 @@ entries are validated against their registries, so adding a kind needs no change
 
 from __future__ import annotations
 
+import re
 import signal as _signal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -24,8 +26,10 @@ from harness.scenario.source import LineMap
 from harness.spec.base import Frozen
 from harness.spec.http import HttpCall
 from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
+from harness.spec.loopback import is_loopback
 from harness.spec.regex import Regex
 from harness.spec.signals import Signal
+from harness.spec.sizes import Size
 from harness.spec.units import Duration, Rate
 
 
@@ -163,6 +167,62 @@ class RoleSpec(Frozen):
     """When one process of the role is ready (``recovers``' ``ready`` phase)."""
 
 
+# --------------------------------------------------------------------------- proxies and disks
+
+_RESOURCE_NAME = re.compile(r"[A-Za-z_][\w-]*")
+_HOST_PORT = re.compile(r"^(?P<host>\[[^\]]*\]|[^:]*):(?P<port>[^:]+)$")
+
+
+def _resource_name(value: str) -> str:
+    if not _RESOURCE_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} cannot be used in a template such as {{proxy.NAME}}; "
+            "use letters, digits, '_' and '-'"
+        )
+    return value
+
+
+ResourceName = Annotated[str, AfterValidator(_resource_name)]
+
+
+def _upstream(value: str) -> str:
+    match = _HOST_PORT.match(value)
+    if not match:
+        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:{{port.api}}', got {value!r}")
+    host, port = match.group("host"), match.group("port")
+    if "{" not in host and not is_loopback(host):
+        raise ValueError(
+            f"{host!r} is not a loopback address: a proxy only forwards to this machine"
+        )
+    if not (port.isdigit() or ("{" in port and "}" in port)):
+        raise ValueError(f"expected a port number or a template after ':', got {port!r}")
+    return value
+
+
+def _listen_host(value: str) -> str:
+    if not is_loopback(value):
+        raise ValueError(f"a proxy listens on a loopback address only, got {value!r}")
+    return value
+
+
+class ProxySpec(Frozen):
+    """``NAME: {upstream: "127.0.0.1:{port.api}"}``: a TCP proxy in the harness, listening
+    on a free port ``{proxy.NAME}`` from before launch until teardown, forwarding every
+    connection to ``upstream`` (a template resolved at each new connection)."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"listen"})
+
+    upstream: Annotated[str, AfterValidator(_upstream)]
+    listen: Annotated[str, AfterValidator(_listen_host)] = "127.0.0.1"
+
+
+class DiskSpec(Frozen):
+    """``NAME: {size: 16MiB}``: a tmpfs of that size mounted on ``{disk.NAME}`` before the
+    system starts, for the disk faults (``disk_full``, ``read_only``)."""
+
+    size: Annotated[Size, Field(ge=1 << 16, le=4 << 30)]
+
+
 # --------------------------------------------------------------------------- traffic
 
 
@@ -258,6 +318,8 @@ class Scenario(Frozen):
     vars: dict[str, VarText] = Field(default_factory=dict)
     system: SystemSpec
     roles: dict[str, RoleSpec] = Field(default_factory=dict)
+    proxies: dict[ResourceName, ProxySpec] = Field(default_factory=dict)
+    disks: dict[ResourceName, DiskSpec] = Field(default_factory=dict)
     probes: dict[str, ProbeEntry] = Field(default_factory=dict)
     workload: list[WorkloadSpec] = Field(default_factory=list)
     faults: list[FaultEntry] = Field(default_factory=list)
@@ -279,10 +341,12 @@ class Scenario(Frozen):
 
 
 __all__ = [
+    "DiskSpec",
     "FaultEntry",
     "InvariantEntry",
     "OnSpawn",
     "ProbeEntry",
+    "ProxySpec",
     "ReadySpec",
     "RoleReadySpec",
     "RoleSpec",

@@ -20,6 +20,7 @@ from harness.scenario.model import (
     FaultEntry,
     InvariantEntry,
     ProbeEntry,
+    ProxySpec,
     Scenario,
     SystemSpec,
     WorkloadSpec,
@@ -45,6 +46,9 @@ class Parts:
     roles: list[str] = field(default_factory=list)
     role_ready_probes: list[tuple[str, str]] = field(default_factory=list)
     """(role, probe) for every role whose readiness is a probe reading."""
+    proxies: dict[str, ProxySpec] = field(default_factory=dict)
+    proxy_names: list[str] = field(default_factory=list)
+    disk_names: list[str] = field(default_factory=list)
     probes: dict[str, ProbeEntry] = field(default_factory=dict)
     probe_names: list[str] = field(default_factory=list)
     workloads: list[tuple[int, WorkloadSpec]] = field(default_factory=list)
@@ -60,6 +64,8 @@ class Parts:
         """Every part that holds template strings, with its path in the YAML."""
         if self.system is not None:
             yield ("system",), self.system
+        for name, proxy in self.proxies.items():
+            yield ("proxies", name), proxy
         for name, probe in self.probes.items():
             yield ("probes", name), probe
         for index, workload in self.workloads:
@@ -98,6 +104,9 @@ def from_scenario(scenario: Scenario, written: frozenset[str]) -> Parts:
             for name, role in scenario.roles.items()
             if role.ready is not None and role.ready.probe is not None
         ],
+        proxies=dict(scenario.proxies),
+        proxy_names=list(scenario.proxies),
+        disk_names=list(scenario.disks),
         probes=dict(scenario.probes),
         probe_names=list(scenario.probes),
         workloads=list(enumerate(scenario.workload)),
@@ -131,6 +140,9 @@ def salvage(
         system=_valid(SystemSpec, data.get("system"), context),
         roles=_names(data.get("roles")),
         role_ready_probes=_ready_probes(data.get("roles")),
+        proxies=_valid_each(ProxySpec, data.get("proxies"), context),
+        proxy_names=_names(data.get("proxies")),
+        disk_names=_names(data.get("disks")),
         probes={k: v for k, v in probes.items() if isinstance(k, str)},
         probe_names=_names(data.get("probes")),
         workloads=[
@@ -158,6 +170,14 @@ def _valid(model: type[M], raw: Any, context: Mapping[str, Any]) -> M | None:
         return model.model_validate(raw, context=context)
     except ValidationError:
         return None
+
+
+def _valid_each(model: type[M], raw: Any, context: Mapping[str, Any]) -> dict[str, M]:
+    """The entries of a name → spec section that validate alone, by name."""
+    if not isinstance(raw, dict):
+        return {}
+    found = {k: _valid(model, v, context) for k, v in raw.items() if isinstance(k, str)}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _names(raw: Any) -> list[str]:

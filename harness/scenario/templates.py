@@ -29,8 +29,9 @@ NAME = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)*")
 
 BUILTINS = frozenset({"port", "run_dir", "instance", "python"})
 """Names every scenario may use, whatever it declares."""
-NAMESPACES = frozenset({"port", "vars", "ready"})
-"""Prefixes of dotted names (``port.NAME``, ``vars.X``, ``ready.GROUP``)."""
+NAMESPACES = frozenset({"port", "vars", "ready", "proxy", "disk"})
+"""Prefixes of dotted names (``port.NAME``, ``vars.X``, ``ready.GROUP``, ``proxy.NAME``,
+``disk.NAME``)."""
 _REGEX_CHECK = get_args(Regex)[1].func
 
 
@@ -148,13 +149,26 @@ def values_for(
     ports: Mapping[str, int],
     variables: Mapping[str, str],
     ready: Mapping[str, str] | None = None,
+    proxies: Mapping[str, int] | None = None,
+    disks: Mapping[str, str | Path] | None = None,
 ) -> dict[str, str]:
     """The values of one trial's instance. ``ports`` maps a port name to its number, the
     empty name being plain ``{port}`` (see ``port_names``); ``ready`` holds the named groups
-    the readiness log pattern matched, once the system is ready."""
+    the readiness log pattern matched, once the system is ready; ``proxies`` the port each
+    proxy listens on (``{proxy.NAME}``), ``disks`` where each disk is mounted
+    (``{disk.NAME}``).
+
+    Resolution order in a trial: ports, proxy ports and disk folders are all chosen before
+    anything starts, so the system's own settings may use any of them; ``{ready.X}`` is
+    added once the system is ready; a proxy's ``upstream`` is resolved afresh at every new
+    connection, so it may use ``{ready.X}`` too (and never ``{proxy.X}``: no chains)."""
     values = {"run_dir": str(run_dir), "instance": str(instance), "python": sys.executable}
     for name, port in ports.items():
         values["port" if name == "" else f"port.{name}"] = str(port)
+    for name, port in (proxies or {}).items():
+        values[f"proxy.{name}"] = str(port)
+    for name, folder in (disks or {}).items():
+        values[f"disk.{name}"] = str(folder)
     for key, value in variables.items():
         values[key] = value
         values[f"vars.{key}"] = value

@@ -26,6 +26,10 @@ BUGS: dict[str, str] = {
     "EOF ignored)",
     "no-heartbeat-check": "a frozen child (SIGSTOP) is never detected nor replaced",
     "slow-restart": "every restart waits an extra second (a performance regression)",
+    "no-backend-timeout": "the gateway waits for a slow backend with no timeout: the UI hangs "
+    "instead of failing fast with 503 recovering",
+    "drop-on-write-error": "a worker whose write of a finished job fails (disk full) drops "
+    "the job and moves on: it stays claimed forever",
 }
 
 ENV_VAR = "TESTBED_BUGS"

@@ -63,6 +63,14 @@ def parser() -> argparse.ArgumentParser:
         default=FIXED_BACKEND_PORT,
         help="the one backend port of the fixed-port bug (Jan's was 39291)",
     )
+    p.add_argument(
+        "--backend-port", type=int, default=0, help="the port the backend listens on (0: any)"
+    )
+    p.add_argument(
+        "--backend-address",
+        default="",
+        help="HOST:PORT the gateway calls the backend at (a proxy in front of it)",
+    )
     p.add_argument("--grace", type=seconds, default=5.0, help="SIGTERM grace before SIGKILL")
     p.add_argument("--retry-window", type=seconds, default=5.0, help="gateway retry bound")
     p.add_argument("--max-restarts", type=int, default=5)
@@ -101,6 +109,8 @@ def options_from(args: argparse.Namespace) -> Options:
         canary_ms=args.canary_ms,
         backend_port=args.fixed_port,
         reap_poll_s=max(0.0, args.reap_poll),
+        backend_bind=max(0, args.backend_port),
+        backend_address=args.backend_address,
     )
 
 

@@ -35,6 +35,11 @@ class Options:
     reap_poll_s: float = 0.0
     """0: a child's exit wakes the supervisor at once; else exits are noticed on a poll loop
     of this period (uvicorn's is 0.5 s)."""
+    backend_bind: int = 0
+    """The port the backend listens on (0: any free one, reported to the supervisor)."""
+    backend_address: str = ""
+    """``HOST:PORT`` the gateway calls the backend at instead of the port it reported:
+    a proxy in front of it. Empty: the backend's own port on 127.0.0.1."""
 
     def bug(self, name: str) -> bool:
         """Is this bug profile on?"""

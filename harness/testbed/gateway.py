@@ -3,7 +3,10 @@
 One ``ThreadingHTTPServer``; every answer is JSON and carries the instance id and the pid
 of the answering process. The echo route is the Jan fix: when the backend is down it waits
 for the supervisor to report it healthy again and retries, within a bounded window, and
-only then answers 503 ``recovering`` (``client-no-retry``: 502 at once).
+only then answers 503 ``recovering`` (``client-no-retry``: 502 at once). Each call to
+the backend has a timeout within that window, so a backend that answers too late is a
+503 too, not a hung client (``no-backend-timeout``: it waits as long as the backend takes).
+A write the storage refuses (disk full, read-only) is a clear 507/503 answer.
 """
 
 from __future__ import annotations
@@ -65,6 +68,16 @@ class App:
 
     def route(self, method: str, path: str, body: Any) -> Answer | None:
         """Dispatch; None means: answer nothing (the process is going down)."""
+        try:
+            return self._route(method, path, body)
+        except sqlite3.OperationalError as exc:  # the queue's disk is full or read-only
+            return storage_error(str(exc), full="full" in str(exc))
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+                raise
+            return storage_error(os.strerror(exc.errno), full=exc.errno != errno.EROFS)
+
+    def _route(self, method: str, path: str, body: Any) -> Answer | None:
         parts = [p for p in path.split("/") if p]
         key = (method, *parts[:1])
         try:
@@ -109,8 +122,12 @@ class App:
             gen, running, port = self.supervisor.backend_endpoint()
             if running and port:
                 attempts += 1
+                host, port = self.backend_address(port)
+                timeout: float | None = max(0.2, min(2.0, deadline - time.monotonic()))
+                if self.options.bug("no-backend-timeout"):
+                    timeout = None
                 try:
-                    got = call_backend(port, text, max(0.2, min(2.0, deadline - time.monotonic())))
+                    got = call_backend(host, port, text, timeout)
                 except (OSError, http.client.HTTPException, ValueError) as exc:
                     last = f"{type(exc).__name__}: {exc}"
                 else:
@@ -126,6 +143,13 @@ class App:
             if left <= 0 or attempts >= MAX_ATTEMPTS:
                 return 503, {"error": "recovering", "detail": last, "attempts": attempts}
             self.supervisor.wait_backend_change(gen, min(left, 0.5))
+
+    def backend_address(self, port: int) -> tuple[str, int]:
+        """Where to call the backend: its own port, or the address given (a proxy)."""
+        if not self.options.backend_address:
+            return "127.0.0.1", port
+        host, _, given = self.options.backend_address.rpartition(":")
+        return host or "127.0.0.1", int(given)
 
     def jobs_route(self, method: str, rest: list[str], body: Any) -> Answer:
         """POST /jobs, GET /jobs, GET /jobs/ID."""
@@ -181,9 +205,16 @@ class App:
         return 404, {"error": f"no route {method} /{'/'.join(parts)}"}
 
 
-def call_backend(port: int, text: Any, timeout: float) -> dict[str, Any]:
-    """POST /echo to the backend on ``port``."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def storage_error(detail: str, *, full: bool) -> Answer:
+    """507 when the disk is full, 503 when it refuses writes otherwise: never a dropped
+    connection, never a success for a write that did not happen."""
+    error = "storage full" if full else "storage refuses writes"
+    return (507 if full else 503), {"error": error, "detail": detail}
+
+
+def call_backend(host: str, port: int, text: Any, timeout: float | None) -> dict[str, Any]:
+    """POST /echo to the backend at ``host:port`` (``timeout`` None: wait forever)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request(
             "POST", "/echo", json.dumps({"text": text}), {"Content-Type": "application/json"}

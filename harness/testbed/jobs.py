@@ -59,8 +59,19 @@ def _write(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    commit(conn)
     return count
+
+
+def commit(conn: sqlite3.Connection) -> None:
+    """COMMIT; if it fails (a full disk: SQLITE_FULL), roll back whatever is left, so the
+    connection is usable for the next try."""
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 # --- processes -------------------------------------------------------------------------
@@ -124,7 +135,7 @@ def claim(conn: sqlite3.Connection, process_id: int, pid: int) -> sqlite3.Row | 
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    commit(conn)
     return row
 
 
@@ -169,7 +180,7 @@ def fail_claimed(conn: sqlite3.Connection, process_id: int, error: str) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    commit(conn)
     return int(retried + failed)
 
 

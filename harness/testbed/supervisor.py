@@ -84,12 +84,15 @@ class Supervisor:
         args = ["--instance", o.instance_id, "--beat", str(o.beat_s), "--name", slot.name]
         if slot.role == "backend" and o.bug("fixed-port"):
             args += ["--port", str(o.backend_port), "--allow-foreign-destroy", "1"]
+        elif slot.role == "backend" and o.backend_bind:
+            args += ["--port", str(o.backend_bind)]
         elif slot.role == "module":
             args += ["--register-timeout", str(o.register_timeout_s)]
         elif slot.role == "worker":
             args += ["--db", str(o.data_dir.resolve() / "jobs.sqlite3"), "--grace"]
             args += [str(o.grace_s), "--supervisor-pid", str(self.env[PARENT_ENV])]
             args += ["--graceful", "0" if o.bug("no-graceful-shutdown") else "1"]
+            args += ["--drop-on-write-error", "1" if o.bug("drop-on-write-error") else "0"]
         return args
 
     def _spawn_child(self, slot: Slot) -> Child:

@@ -5,6 +5,10 @@ and over the channel (for the live supervisor's freeze check). On SIGTERM a job 
 finishes if it can within the grace period, else it is released back to ready; with the
 ``no-graceful-shutdown`` bug SIGTERM keeps its default action and kills the worker at once.
 A poison job makes its worker SIGKILL itself.
+
+A write the queue refuses (its disk is full) is retried: a claim waits a beat, and a job
+that ran keeps its result until ``finish`` is written, however long that takes, so no job
+is lost to a full disk (``drop-on-write-error``: the job is dropped, claimed forever).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Worker:
         self.beat = float(flags.get("beat", "0.5"))
         self.grace = float(flags.get("grace", "5"))
         self.graceful = flags.get("graceful", "1") == "1"
+        self.drop_on_error = flags.get("drop-on-write-error") == "1"
         self.conn = jobs.connect(self.db)
         self.process_id = jobs.register_process(
             self.conn, os.getpid(), self.name, int(flags.get("supervisor-pid", "0"))
@@ -74,7 +79,13 @@ class Worker:
         self.channel.send({"t": "ready", "process_id": self.process_id, "pid": os.getpid()})
         threading.Thread(target=self.heartbeats, daemon=True).start()
         while not self.stopping:
-            job = jobs.claim(self.conn, self.process_id, os.getpid())
+            try:
+                job = jobs.claim(self.conn, self.process_id, os.getpid())
+            except sqlite3.OperationalError as exc:
+                lifeline.log(self.role, f"cannot claim a job: {exc}; waiting")
+                if self.wait(self.beat) is None:
+                    lifeline.parent_gone()
+                continue
             if job is None:
                 if self.wait(self.beat) is None:
                     lifeline.parent_gone()
@@ -100,7 +111,28 @@ class Worker:
                     return
             if self.wait(left) is None:
                 lifeline.parent_gone()
-        jobs.finish(self.conn, job["id"], self.process_id)
+        self.record_finish(job["id"])
+
+    def record_finish(self, job_id: str) -> None:
+        """Write that the job finished; retry while the queue refuses the write."""
+        pause, said = 0.05, False
+        while True:
+            try:
+                jobs.finish(self.conn, job_id, self.process_id)
+            except sqlite3.OperationalError as exc:
+                if self.drop_on_error:
+                    lifeline.log(self.role, f"could not record job {job_id} ({exc}); dropped")
+                    return
+                if not said:
+                    lifeline.log(self.role, f"could not record job {job_id} ({exc}); retrying")
+                    said = True
+                if self.wait(pause) is None:
+                    lifeline.parent_gone()
+                pause = min(pause * 2, self.beat)
+                continue
+            if said:
+                lifeline.log(self.role, f"recorded job {job_id} after the write failed")
+            return
 
 
 def main(argv: list[str] | None = None) -> int:

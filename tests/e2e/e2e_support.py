@@ -23,6 +23,7 @@ import psutil
 import pytest
 from support import WaitTimeout, wait_until
 
+from harness.disks.mounts import SOURCE_PREFIX, mount_table, unmount_owned_by
 from harness.system.marker import find_marked, read_marker, start_time
 
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -171,9 +172,15 @@ class Chaos:
             if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port in ports
         }
         found += [f"port {port} still listening ({pid})" for port, pid in listening.items()]
+        found += [f"mount {point} still mounted" for point in self.mounts()]
         if self.tmpdir.exists():
             found += [f"temp folder {p}" for p in sorted(self.tmpdir.glob("chaos-*"))]
         return found
+
+    def mounts(self) -> list[str]:
+        """Disks one of this test's chaos processes mounted that are still mounted."""
+        owners = tuple(f"{SOURCE_PREFIX}{pid}-" for pid in self.harnesses)
+        return [m.point for m in mount_table() if owners and m.source.startswith(owners)]
 
     def cleanup(self) -> None:
         """Stop what a failed test left: our own chaos processes, then their marked tree."""
@@ -185,6 +192,8 @@ class Chaos:
 
         for pid in self.marked_processes():
             kill_if_marked(pid, lambda m: m.harness_pid in self.harnesses)
+        for pid in self.harnesses:
+            unmount_owned_by(pid)
 
 
 def _describe(pid: int) -> str:

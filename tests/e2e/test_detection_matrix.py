@@ -43,6 +43,8 @@ DESIGNED_FOR = {
     "no-graceful-shutdown": "worker-sigterm-graceful",
     "orphans": "supervisor-sigkill",
     "no-heartbeat-check": "worker-freeze-prune",
+    "no-backend-timeout": "backend-slow",
+    "drop-on-write-error": "worker-disk-full",
 }
 
 

@@ -17,8 +17,10 @@ import sys
 import threading
 from collections.abc import Callable
 
+from harness.disks import Disk, DiskSet
 from harness.observe.events import ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
+from harness.proxy import Proxy, ProxySet
 from harness.system.process import TrackedProcess
 
 _LOOP = "import time\nwhile True:\n    time.sleep(0.05)\n"
@@ -28,8 +30,16 @@ _TEMPLATE = re.compile(r"\{([a-z_.]+)\}")
 class RealContext:
     """Implements ``harness.faults.base.FaultContext`` over processes it spawned itself."""
 
-    def __init__(self, seed: int = 0, values: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 0,
+        values: dict[str, str] | None = None,
+        proxies: ProxySet | None = None,
+        disks: DiskSet | None = None,
+    ) -> None:
         self._timeline = Timeline()
+        self.proxies = proxies or ProxySet()
+        self.disks = disks or DiskSet()
         self._rng = random.Random(seed)
         self._stopping = threading.Event()
         self._values = dict(values or {})
@@ -111,6 +121,12 @@ class RealContext:
         with self._lock:
             self._teardown.append(action)
 
+    def proxy(self, name: str, instance: int = 0) -> Proxy:
+        return self.proxies.get(name, instance)
+
+    def disk(self, name: str, instance: int = 0) -> Disk:
+        return self.disks.get(name, instance)
+
     # ------------------------------------------------------------------ test helpers
 
     def spawn(self, role: str, instance: int = 0) -> TrackedProcess:
@@ -158,7 +174,8 @@ class RealContext:
             action()
 
     def close(self) -> None:
-        """Teardown actions, then SIGKILL, reap and close every child's pidfd."""
+        """Teardown actions, then SIGKILL, reap and close every child's pidfd; then the
+        proxies and disks it was given are closed too."""
         try:
             self.run_teardown()
         finally:
@@ -172,6 +189,8 @@ class RealContext:
                     os.close(process.pidfd)
                     process.pidfd = None
                 process.exited = process.exited or self._timeline.now()
+            self.proxies.close()
+            self.disks.close()
 
 
 def proc_state(pid: int) -> str:

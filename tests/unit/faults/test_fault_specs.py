@@ -22,13 +22,43 @@ def _refused(model: Any, data: dict[str, Any], words: str) -> None:
 
 
 def test_registry_knows_every_kind_and_their_references() -> None:
-    assert FAULTS.names() == ["freeze", "kill", "request", "squat_port"]
+    assert FAULTS.names() == [
+        "bandwidth",
+        "disk_full",
+        "down",
+        "freeze",
+        "kill",
+        "latency",
+        "limit_data",
+        "read_only",
+        "request",
+        "reset_peer",
+        "slicer",
+        "slow_close",
+        "squat_port",
+        "timeout",
+    ]
     assert FAULTS.get("kill").refs == {"role": "role"}
     assert FAULTS.get("freeze").refs == {"role": "role"}
     assert FAULTS.get("squat_port").refs == {}
     assert FAULTS.get("request").refs == {}
+    for toxic in ("latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer"):
+        assert FAULTS.get(toxic).refs == {"proxy": "proxy"}
+    assert FAULTS.get("limit_data").refs == FAULTS.get("down").refs == {"proxy": "proxy"}
+    assert FAULTS.get("disk_full").refs == FAULTS.get("read_only").refs == {"disk": "disk"}
     for name in FAULTS:
         assert FAULTS.get(name).name == name
+
+
+def test_every_kind_names_its_family_and_says_whether_this_host_allows_it() -> None:
+    families = {name: FAULTS.get(name).family for name in FAULTS}
+    assert families["kill"] == families["freeze"] == "signals"
+    assert (families["squat_port"], families["request"]) == ("ports", "requests")
+    assert families["latency"] == families["down"] == "network"
+    assert families["disk_full"] == families["read_only"] == "disk"
+    for name in FAULTS:
+        reason = FAULTS.get(name).available()
+        assert reason is None or (isinstance(reason, str) and reason)
 
 
 def test_kill_defaults() -> None:
