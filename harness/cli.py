@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -36,6 +36,9 @@ from harness.results.model import RunResult
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
 from harness.spec.version import __version__
+
+if TYPE_CHECKING:
+    from harness.run.shards import Shard
 
 
 class ExitCode(IntEnum):
@@ -256,6 +259,14 @@ def run(
     jobs: Annotated[int, typer.Option(min=1, help="Trials in parallel.")] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the exit code.")] = False,
     keep: Annotated[bool, typer.Option(help="Keep each trial's run folder.")] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            metavar="K/N",
+            help="Run only shard K of N of the trials (every shard: same paths, options and "
+            "--seed); merge the journals with chaos report.",
+        ),
+    ] = None,
     **reports: str | None,
 ) -> None:
     """Run every scenario found in PATHS and judge each trial.
@@ -266,12 +277,15 @@ def run(
     from harness.run.runner import Run, RunOptions
 
     with _errors():
+        part = _shard(shard, seed)
         scenarios = _load(paths, _parse_vars(var), select, repeat)
         if not scenarios:
             _fail(f"-k {select!r} selected no scenario", ExitCode.USAGE)
         targets = {**default_targets(out), **_asked(reports, out)}
         journal_path = targets[JOURNAL]
         console = _console(quiet)
+        if part is not None:
+            console.print(escape.console(_shard_line(scenarios, part), style="dim"))
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         with RunProgress(console) as progress:
             runner = Run(
@@ -284,6 +298,7 @@ def run(
                     keep_run_dirs=keep,
                     argv=sys.argv[1:],
                     on_journal=_warn,
+                    shard=part,
                 ),
                 observer=progress,
             )
@@ -297,6 +312,39 @@ def run(
         if not quiet:
             console.print(escape.console("reports: " + ", ".join(map(str, written)), style="dim"))
     raise typer.Exit(int(_exit_after_reports(result, failures)))
+
+
+def _shard(text: str | None, seed: int | None) -> Shard | None:
+    """``--shard K/N``, which needs ``--seed``: a trial's seed comes from the base seed, and
+    every shard must draw the same one for trial I wherever it runs."""
+    from harness.run.shards import Shard
+
+    if text is None:
+        return None
+    try:
+        part = Shard.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--shard {exc}") from None
+    if seed is None:
+        raise UsageError(
+            f"--shard {text} needs --seed N, the same in every shard, so that trial I of a "
+            "scenario draws the same seed whichever shard runs it (in CI: --seed "
+            "$GITHUB_RUN_ID)"
+        )
+    return part
+
+
+def _shard_line(scenarios: Sequence[Scenario], part: Shard) -> str:
+    from harness.run.shards import load_of, owned
+
+    mine = owned(scenarios, part)
+    every = owned(scenarios, None)
+    count = sum(len(v) for v in mine.values())
+    total = sum(len(v) for v in every.values())
+    return (
+        f"shard {part}: {count} of {total} trial(s), about {load_of(scenarios, mine):.0f} s of"
+        f" {load_of(scenarios, every):.0f} s expected"
+    )
 
 
 def _warn(message: str) -> None:
@@ -408,7 +456,13 @@ def _counted(kinds: Iterable[str]) -> str:
 @app.command(cls=_ReportsCommand)
 @_with_report_flags
 def report(
-    journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A journal.json.")],
+    journal_files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="JOURNAL...",
+            help="A journal.json; several (shards, hosts, reruns) are merged into one.",
+        ),
+    ],
     scenario: Annotated[
         list[Path],
         typer.Option("--scenario", help="Re-judge trials with this scenario file's invariants."),
@@ -416,23 +470,33 @@ def report(
     var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for bare report flags (default: the journal's folder)."),
+        typer.Option(
+            help="Folder for bare report flags (default: the journal's folder; for several, "
+            "reports)."
+        ),
     ] = None,
+    allow_mixed: Annotated[
+        bool,
+        typer.Option(help="Merge journals even if they ran different versions of a scenario."),
+    ] = False,
     **reports: str | None,
 ) -> None:
-    """Re-render (and optionally re-judge) a journal without re-running anything.
+    """Re-render (and optionally re-judge) journals without re-running anything.
 
-    Only the reports asked for are written.
+    Several journals are merged into one (the same trial in two: the journal that started
+    last wins). Only the reports asked for are written.
     """
     from harness.report.console import render_summary
     from harness.report.writers import rejudge
-    from harness.results import journal
 
     with _errors():
-        targets = _asked(reports, journal_file.parent if out is None else out)
-        _refuse_overwriting(journal_file, targets)
+        if out is None:
+            out = journal_files[0].parent if len(journal_files) == 1 else Path("reports")
+        targets = _asked(reports, out)
+        for journal_file in journal_files:
+            _refuse_overwriting(journal_file, targets)
         try:
-            result = journal.read(journal_file)
+            result = _read_merged(journal_files, allow_mixed)
         except JournalError as exc:
             raise UsageError(str(exc)) from None
         if scenario:
@@ -443,6 +507,30 @@ def report(
         for path in written:
             _console().print(escape.console(f"wrote {path}", style="dim"))
     raise typer.Exit(int(_exit_after_reports(result, failures)))
+
+
+def _read_merged(files: Sequence[Path], allow_mixed: bool) -> RunResult:
+    """One journal as it is; several merged (``harness.results.merge``), each thing worth
+    knowing about the merge said on stderr."""
+    from harness.results import journal
+    from harness.results.merge import MixedVersions, merge
+
+    if len(files) == 1:
+        return journal.read(files[0])
+    distinct = list(dict.fromkeys(files))
+    if len(distinct) < len(files):
+        _warn("a journal was given more than once; it is read once")
+    try:
+        merged = merge([(str(f), journal.read(f)) for f in distinct], allow_mixed=allow_mixed)
+    except MixedVersions as exc:
+        raise UsageError(
+            f"cannot merge journals of {exc}. Run every shard from the same files and --var"
+            " values, or pass --allow-mixed to merge them anyway"
+        ) from None
+    for note in merged.notes():
+        _warn(note)
+    merged.run.argv = sys.argv[1:]
+    return merged.run
 
 
 def _refuse_overwriting(journal_file: Path, targets: Mapping[str, Path]) -> None:

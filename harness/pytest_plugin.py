@@ -13,7 +13,10 @@ One item per trial: ``scenarios/backend-sigkill.yaml::backend-sigkill[trial-0]``
 trial shows its failed invariants (expected vs seen) and the events around them, not a
 harness traceback. Under pytest-xdist each worker runs whole trials (own folder, ports and
 process tree); each trial's result rides on its test report to the controller, which
-writes the journal and reports once.
+merges them as ``chaos report`` merges journals (``harness.results.merge``: one version per
+scenario, one result per trial) and writes the journal and reports once. Remote workers
+(``--tx socket=``/``ssh=``) work the same way, with the code and scenario files already on
+each host (docs/scale-out.md): the controller refuses to pool two versions of a scenario.
 """
 
 from __future__ import annotations
@@ -105,10 +108,43 @@ def pytest_configure(config: pytest.Config) -> None:
         key, sep, _ = text.partition("=")
         if not sep or not key.strip():
             raise pytest.UsageError(f"--chaos-var expects KEY=VALUE, got {text!r}")
+    _refuse_paths_for_remote_workers(config)
     workerinput = getattr(config, "workerinput", {})
     seed = workerinput.get("chaos_seed", config.getoption("chaos_seed"))
     config.stash[_SEED] = int(seed) if seed is not None else random.randrange(2**31)
     config.pluginmanager.register(ChaosReports(config), "chaos-reports")
+
+
+def _refuse_paths_for_remote_workers(config: pytest.Config) -> None:
+    """pytest-xdist rewrites a command-line argument that is a path here relative to an
+    ``--rsyncdir`` for remote workers, and fails deep inside (``ValueError: arg scenarios
+    not relative to an rsync root``) when there is none: ``--rsyncdir`` is deprecated, so
+    there should be none. Say instead what works: the folders in ``chaos_paths``."""
+    if hasattr(config, "workerinput") or not _option(config, "tx"):
+        return
+    if _option(config, "rsyncdir") or config.getini("rsyncdirs"):
+        return
+    import execnet
+
+    specs = [execnet.XSpec(re.sub(r"^\d+\*", "", tx)) for tx in _option(config, "tx")]
+    remote = [spec for spec in specs if not spec.popen or spec.chdir]
+    if not remote:
+        return
+    base = config.invocation_params.dir
+    for arg in config.invocation_params.args:
+        path = base / str(arg).split("::")[0]
+        if str(arg) and not str(arg).startswith("-") and path.exists():
+            raise pytest.UsageError(
+                f"{arg!r} is a path here, and pytest-xdist cannot give it to remote workers"
+                f" ({remote[0]}) without --rsyncdir, which is deprecated: name the scenario"
+                " folders in the chaos_paths ini option (each host has the same files) and give"
+                " no path; write an option's value as --chaos-out=DIR (docs/scale-out.md)"
+            )
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    """An option another plugin (pytest-xdist) may not have declared."""
+    return config.getoption(name, default=None)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -247,6 +283,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from harness.results.journal import run_to_dict
         from harness.results.model import RunResult, ScenarioResult
+        from harness.run.fingerprint import scenario_digest
         from harness.run.runner import trial_seed
         from harness.run.trial import run_trial
         from harness.spec.verdict import Verdict
@@ -266,6 +303,7 @@ class ScenarioItem(pytest.Item):
                     file=self.scenario.file,
                     tags=list(self.scenario.tags),
                     description=self.scenario.description,
+                    digest=scenario_digest(self.scenario),
                     trials=[result],
                 )
             ],
@@ -308,29 +346,51 @@ def pytest_runtest_makereport(
 
 
 class ChaosReports:
-    """Gathers trial results (also from xdist workers) and writes the journal and reports
-    once, in the controller, at the end of the session."""
+    """Gathers trial results (also from xdist workers, local or remote) and writes the
+    journal and reports once, in the controller, at the end of the session."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.scenarios: dict[str, dict[str, Any]] = {}
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        """(worker, one scenario's journal entry holding one trial), as they arrive."""
+        self.problem: str | None = None
+        self.notes: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         value = getattr(report, _RESULT_ATTR, None)
         if report.when != "call" or not isinstance(value, str):
             return
-        data = json.loads(value)
-        entry = self.scenarios.setdefault(data["name"], {**data, "trials": []})
-        entry["trials"].extend(data["trials"])
+        self.received.append((_worker_of(report), json.loads(value)))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput"):  # an xdist worker: the controller writes
             return
-        if not self.scenarios or not (targets := self.targets()):
+        if not self.received:
             return
-        from harness.report.writers import write_reports
+        from harness.results.merge import MixedVersions
 
-        write_reports(self.run(), targets)
+        try:
+            run = self.run()
+        except MixedVersions as exc:
+            self.problem = (
+                f"no chaos report written: the workers ran {exc}. Every host needs the same"
+                " scenario files (and --chaos-var values)"
+            )
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        if targets := self.targets():
+            from harness.report.writers import write_reports
+
+            write_reports(run, targets)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.problem is None and not self.notes:
+            return
+        terminalreporter.section("chaos", red=self.problem is not None)
+        for note in self.notes:
+            terminalreporter.line(f"warning: {note}", yellow=True)
+        if self.problem is not None:
+            terminalreporter.line(f"error: {self.problem}", red=True, bold=True)
 
     def targets(self) -> dict[str, Path]:
         """Reporter name → file: all of them in ``--chaos-out``, each ``--chaos-FLAG FILE``
@@ -344,28 +404,45 @@ class ChaosReports:
         return targets
 
     def run(self) -> RunResult:
-        """The gathered trials as one ``RunResult`` (scenarios by file, trials by index)."""
+        """The gathered trials as one ``RunResult`` (scenarios by file, trials by index),
+        merged as ``chaos report`` merges journals; ``MixedVersions`` if two workers ran
+        different versions of a scenario."""
+        import dataclasses
         import datetime as dt
         import sys
 
         from harness.results.journal import SCHEMA, run_from_dict
+        from harness.results.merge import merge
         from harness.spec.version import __version__
 
-        scenarios = sorted(self.scenarios.values(), key=lambda s: (s["file"], s["name"]))
-        for scenario in scenarios:
-            scenario["trials"].sort(key=lambda t: t["index"])
-        return run_from_dict(
-            {
-                "schema": SCHEMA,
-                "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "harness": {
-                    "version": __version__,
-                    "argv": ["pytest", *sys.argv[1:]],
-                    "seed": self.config.stash[_SEED],
-                },
-                "scenarios": scenarios,
-            }
+        fragments = [
+            (worker, run_from_dict({"schema": SCHEMA, "started": "", "scenarios": [entry]}))
+            for worker, entry in self.received
+        ]
+        merged = merge(fragments)
+        self.notes = merged.notes()
+        return dataclasses.replace(
+            merged.run,
+            started=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            finished=None,
+            harness_version=__version__,
+            argv=["pytest", *sys.argv[1:]],
+            seed=self.config.stash[_SEED],
+            scenarios=sorted(merged.run.scenarios, key=lambda s: (s.file, s.name)),
+            merged_from=[],
         )
+
+
+def _worker_of(report: pytest.TestReport) -> str:
+    """Who ran the trial, for messages: ``gw1 (socket=10.0.0.7:8888)``, or this process."""
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    if gateway is None:
+        return "this process"
+    for kind in ("ssh", "socket", "vagrant_ssh"):
+        where = getattr(gateway.spec, kind, None)
+        if where:
+            return f"{gateway.id} ({kind}={where})"
+    return f"{gateway.id} (popen)"
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import JournalError
 from harness.observe.events import event_from_dict, event_to_dict
-from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.results.model import RunResult, ScenarioResult, Source, TrialResult
 from harness.spec.verdict import InvariantResult, Verdict
 
 SCHEMA = "chaos-journal/1"
@@ -59,10 +59,25 @@ def run_to_dict(run: RunResult) -> dict[str, Any]:
         "started": run.started,
         "finished": run.finished,
         "harness": {"version": run.harness_version, "argv": run.argv, "seed": run.seed},
+        "plan": {
+            "shard": run.shard,
+            "scenarios": [{"name": name, "trials": n} for name, n in run.plan.items()],
+        },
+        "merged_from": [
+            {
+                "journal": m.journal,
+                "started": m.started,
+                "shard": m.shard,
+                "seed": m.seed,
+                "trials": m.trials,
+            }
+            for m in run.merged_from
+        ],
         "scenarios": [
             {
                 "name": s.name,
                 "file": s.file,
+                "digest": s.digest,
                 "tags": s.tags,
                 "description": s.description,
                 "verdict": str(s.verdict),
@@ -133,12 +148,25 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         raise JournalError(f"not a {SCHEMA} journal (schema: {found!r})")
     try:
         harness = data.get("harness", {})
+        plan = data.get("plan") or {}
         return RunResult(
             started=data["started"],
             finished=data.get("finished"),
             harness_version=harness.get("version", ""),
             argv=harness.get("argv", []),
             seed=harness.get("seed"),
+            plan={p["name"]: int(p["trials"]) for p in plan.get("scenarios", [])},
+            shard=plan.get("shard"),
+            merged_from=[
+                Source(
+                    journal=m["journal"],
+                    started=m.get("started", ""),
+                    shard=m.get("shard"),
+                    seed=m.get("seed"),
+                    trials=m.get("trials", 0),
+                )
+                for m in data.get("merged_from", [])
+            ],
             scenarios=[
                 ScenarioResult(
                     name=s["name"],
@@ -146,6 +174,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
                     tags=s.get("tags", []),
                     description=s.get("description", ""),
                     skipped=s.get("skipped"),
+                    digest=s.get("digest"),
                     trials=[_trial_from_dict(t) for t in s.get("trials", [])],
                 )
                 for s in data["scenarios"]

@@ -54,6 +54,9 @@ class ScenarioResult:
     description: str = ""
     trials: list[TrialResult] = field(default_factory=list)
     skipped: str | None = None
+    digest: str | None = None
+    """The scenario file's version: ``sha256:`` of its YAML content in canonical JSON
+    (``harness.run.fingerprint``); ``None`` without a file, or in an older journal."""
 
     @property
     def verdict(self) -> Verdict:
@@ -67,6 +70,18 @@ class ScenarioResult:
 
 
 @dataclass
+class Source:
+    """One journal that a merged journal was made from (``chaos report J1 J2...``)."""
+
+    journal: str
+    """The path it was read from, as given."""
+    started: str
+    shard: str | None = None
+    seed: int | None = None
+    trials: int = 0
+
+
+@dataclass
 class RunResult:
     """A whole ``chaos run``: what the journal holds."""
 
@@ -76,6 +91,13 @@ class RunResult:
     argv: list[str] = field(default_factory=list)
     seed: int | None = None
     finished: str | None = None
+    plan: dict[str, int] = field(default_factory=dict)
+    """Every scenario the run selected → its trials in all shards (``scenarios`` holds
+    only this shard's); what a merge checks for trials that no journal holds."""
+    shard: str | None = None
+    """``K/N`` when this run was one shard of the plan (``chaos run --shard``)."""
+    merged_from: list[Source] = field(default_factory=list)
+    """The journals merged into this one; empty for a journal a run wrote."""
 
     def summary(self) -> dict[str, int]:
         trials = [t for s in self.scenarios for t in s.trials]

@@ -22,6 +22,8 @@ from harness.disks.mounts import sweep_orphans
 from harness.results import journal
 from harness.results.files import WriteFailure, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.run import shards
+from harness.run.fingerprint import scenario_digest
 from harness.run.system import host_refusals
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
@@ -65,6 +67,8 @@ class RunOptions:
     argv: list[str] = field(default_factory=list)
     on_journal: Callable[[str], None] | None = None
     """Told when saving the journal starts failing, or works again (the run goes on)."""
+    shard: shards.Shard | None = None
+    """Run only this shard's trials of the plan (``--shard K/N``; ``harness.run.shards``)."""
 
 
 def trial_seed(base: int, scenario: str, index: int) -> int:
@@ -108,12 +112,18 @@ class Run:
         sweep_orphans()  # disks a killed run left mounted, before their folders go
         rundir.remove_stale()
         jobs: list[tuple[Scenario, ScenarioResult, int]] = []
+        owned = shards.owned(self.scenarios, self.options.shard)
+        self.result.plan = {s.name: s.repeat for s in self.scenarios}
+        self.result.shard = str(self.options.shard) if self.options.shard else None
         for scenario in self.scenarios:
+            if not owned[scenario.name]:
+                continue  # another shard's: skipped or not, it is that shard's to record
             sresult = ScenarioResult(
                 name=scenario.name,
                 file=scenario.file,
                 tags=list(scenario.tags),
                 description=scenario.description,
+                digest=scenario_digest(scenario),
             )
             self.result.scenarios.append(sresult)
             missing = missing_requirements(scenario)
@@ -124,7 +134,7 @@ class Run:
             if refused:
                 sresult.skipped = "this host cannot run it: " + "; ".join(refused)
                 continue
-            jobs.extend((scenario, sresult, i) for i in range(scenario.repeat))
+            jobs.extend((scenario, sresult, i) for i in owned[scenario.name])
         self._save()
         try:
             self._schedule(jobs)
