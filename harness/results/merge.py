@@ -102,7 +102,7 @@ class Merged:
             more = f" and {len(item.trials) - 5} more" if len(item.trials) > 5 else ""
             found.append(
                 f"{len(item.trials)} trial(s) of {item.dropped} are also in {item.kept}, which"
-                f" started later (or was given later) and replaces them: {shown}{more}"
+                f" replaces them (it started, or came, later): {shown}{more}"
             )
         for name, journal, reason in self.skip_overruled:
             found.append(f"{name}: skipped in {journal} ({reason}); its trials come from others")

@@ -236,3 +236,29 @@ def test_a_path_on_the_command_line_is_refused_for_remote_workers(
             " deprecated: name the scenario folders in the chaos_paths ini option*"
         ]
     )
+
+
+def test_dist_each_keeps_one_result_per_trial_and_says_so(
+    pytester: pytest.Pytester, run_tmp: Path
+) -> None:
+    """``--dist each`` runs every trial on every worker: the journal keeps one of each (the
+    last to arrive, as a rerun replaces in ``chaos report``), and the summary says so."""
+    write_project(pytester.path)
+
+    result = pytester.runpytest_subprocess(
+        "--dist", "each", "--tx", "2*popen", "--chaos-out=out", "--chaos-seed", "3"
+    )
+
+    result.assert_outcomes(passed=2)  # one trial, on each of two workers
+    assert result.ret == pytest.ExitCode.OK
+    journal = json.loads((pytester.path / "out" / "journal.json").read_text(encoding="utf-8"))
+    (scenario,) = journal["scenarios"]
+    assert [t["index"] for t in scenario["trials"]] == [0]
+    assert journal["summary"]["trials"] == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*= chaos =*",
+            "warning: 1 trial(s) of gw? (popen) are also in gw? (popen), which replaces them"
+            " (it started, or came, later): remote-backend #1",
+        ]
+    )
