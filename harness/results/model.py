@@ -67,6 +67,22 @@ class ScenarioResult:
 
 
 @dataclass
+class HostUse:
+    """How the run held and watched the system (the journal's ``harness`` section).
+
+    ``containment``: ``cgroup`` or ``marker``; ``process_events``: ``netlink`` or ``scan``;
+    each ``*_detail`` says where, or why the fallback. ``leftovers``: what earlier, dead
+    runs had left and this run ended first, one line each.
+    """
+
+    containment: str
+    containment_detail: str = ""
+    process_events: str = ""
+    process_events_detail: str = ""
+    leftovers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RunResult:
     """A whole ``chaos run``: what the journal holds."""
 
@@ -76,6 +92,8 @@ class RunResult:
     argv: list[str] = field(default_factory=list)
     seed: int | None = None
     finished: str | None = None
+    host: HostUse | None = None
+    """None in a journal written before containment was recorded."""
 
     def summary(self) -> dict[str, int]:
         trials = [t for s in self.scenarios for t in s.trials]

@@ -1,8 +1,10 @@
 """The run: every selected scenario and trial, in parallel when asked, journaled as it goes.
 
-Trials share nothing but the journal: each owns its folder, ports and process tree, so
-``--jobs N`` is safe. The journal is rewritten atomically after every trial, so a run that
-is killed keeps every trial it finished.
+Trials share nothing but the journal and the run's containment scope (its cgroup and its
+guardian): each owns its folder, ports, trial cgroup and process tree, so ``--jobs N`` is
+safe. The journal is rewritten atomically after every trial, so a run that is killed
+keeps every trial it finished. Before anything starts, what dead earlier runs left is
+ended (``leftovers``) and said: in the header and in the journal.
 """
 
 from __future__ import annotations
@@ -18,18 +20,20 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.results import journal
-from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.results.model import HostUse, RunResult, ScenarioResult, TrialResult
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
 from harness.spec.version import __version__
-from harness.system import rundir
-from harness.system.subreaper import become_subreaper, reap_leftovers
+from harness.system import containment, leftovers, rundir
+from harness.system.subreaper import become_subreaper
 
 
 class RunObserver(Protocol):
     """Progress callbacks (the console's live display implements this)."""
+
+    def run_started(self, host: HostUse, summary: str) -> None: ...
 
     def trial_started(self, scenario: str, index: int, total: int) -> None: ...
 
@@ -39,6 +43,9 @@ class RunObserver(Protocol):
 
 
 class _Silent:
+    def run_started(self, host: HostUse, summary: str) -> None:
+        pass
+
     def trial_started(self, scenario: str, index: int, total: int) -> None:
         pass
 
@@ -96,8 +103,23 @@ class Run:
     def execute(self) -> RunResult:
         """Run everything; on KeyboardInterrupt, stop trials (teardown still runs)."""
         become_subreaper()
-        reap_leftovers()
+        ended = leftovers.reap()
         rundir.remove_stale()
+        scope = containment.acquire()  # one guardian and one run cgroup for every trial
+        try:
+            self.result.host = HostUse(
+                containment=str(scope.containment.mode),
+                containment_detail=scope.containment.detail,
+                process_events=str(scope.events.source),
+                process_events_detail=scope.events.detail,
+                leftovers=ended,
+            )
+            self.observer.run_started(self.result.host, scope.summary())
+            return self._execute()
+        finally:
+            containment.release(scope)
+
+    def _execute(self) -> RunResult:
         jobs: list[tuple[Scenario, ScenarioResult, int]] = []
         for scenario in self.scenarios:
             sresult = ScenarioResult(
