@@ -19,7 +19,7 @@ from .fixtures import realistic_run
 
 USED = HostUse(
     containment="cgroup",
-    containment_detail="cgroup v2 at /sys/fs/cgroup/unified/chaos (cgroup2 at /sys/fs/cgroup/unified)",
+    containment_detail="cgroup v2 at /sys/fs/cgroup/unified/chaos",
     process_events="netlink",
     process_events_detail="netlink proc connector",
     leftovers=["cgroup chaos/run-1-2-3-1 of dead harness 2: ended 1 process(es) (9 sleep 306)"],
