@@ -208,9 +208,11 @@ class RunProgress:
         """The header: what holds and watches the system, and what dead runs had left."""
         if self.console.quiet:
             return
-        self.console.print(Text(f"host: {summary}", style="dim"))
+        self.console.print(Text(f"host: {summary}", style="dim"), soft_wrap=True)
         for line in host.leftovers:
-            self.console.print(Text(f"left by an earlier run, now ended: {line}", style="yellow"))
+            self.console.print(
+                Text(f"left by an earlier run, now ended: {line}", style="yellow"), soft_wrap=True
+            )
 
     def trial_started(self, scenario: str, index: int, total: int) -> None:
         with self._lock:

@@ -29,6 +29,7 @@ import re
 import select
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,6 +179,7 @@ class Guardian:
         ]
         if run_cgroup is not None:
             command += ["--cgroup", str(run_cgroup)]
+        command += ["--tmpdir", tempfile.gettempdir()]
         try:
             self._popen = subprocess.Popen(
                 command,

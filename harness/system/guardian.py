@@ -6,7 +6,8 @@ end of a pipe whose write end only the harness holds (close-on-exec, so no syste
 inherits it). It blocks reading; end of file means the harness is gone, whatever killed it
 (SIGKILL, the OOM killer): then it ``cgroup.kill``s the run's cgroup, waits until it is
 empty and removes it, or, in the marker fallback, SIGKILLs every process marked with this
-harness's pid and start time, through pidfds. A harness ending normally first writes
+harness's pid and start time, through pidfds; and it removes the trial folders whose
+owner file names this harness (``rundir.py``). A harness ending normally first writes
 ``close``: the guardian then only removes what is left of the run's cgroup (nothing, as a
 rule), never hunts markers (another run scope of the same live harness may own them).
 
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -127,6 +130,20 @@ def end_marked(harness_pid: int, harness_start: int) -> int:
     return ended
 
 
+def end_folders(tmpdir: Path, harness_pid: int, harness_start: int) -> None:
+    """Remove the trial folders (``chaos-*``) whose owner file names this harness."""
+    for owner_file in tmpdir.glob("chaos-*/.chaos-owner"):
+        try:
+            owner = json.loads(owner_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(owner, dict) or owner.get("harness_pid") != harness_pid:
+            continue
+        if harness_start and owner.get("harness_start") not in (None, harness_start):
+            continue
+        shutil.rmtree(owner_file.parent, ignore_errors=True)
+
+
 def _wait_for_end_of_file() -> bool:
     """Block until the harness closes the pipe; True if it said ``close`` first."""
     said = b""
@@ -146,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--harness-pid", type=int, required=True)
     parser.add_argument("--harness-start", type=int, default=0)
     parser.add_argument("--cgroup", type=Path, default=None)
+    parser.add_argument("--tmpdir", type=Path, default=None)
     args = parser.parse_args(argv)
     for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN)
@@ -158,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ended = end_cgroup(args.cgroup) if args.cgroup is not None else 0
     if not normal and args.cgroup is None:
         ended += end_marked(args.harness_pid, args.harness_start)
+    if not normal and args.tmpdir is not None:
+        end_folders(args.tmpdir, args.harness_pid, args.harness_start)
     if ended and not normal:
         with contextlib.suppress(OSError):
             sys.stderr.write(

@@ -248,7 +248,7 @@ def report(env: Mapping[str, str] | None = None) -> HostReport:
 def summary(containment: ContainmentChoice, events: EventsChoice) -> str:
     """One line: what a run uses (the console header, the journal)."""
     if containment.mode is Containment.CGROUP:
-        held = f"containment {containment.detail}"
+        held = f"containment cgroup {containment.parent}"
     else:
         held = f"containment marker + subreaper ({containment.detail})"
     if events.source is EventSource.NETLINK:

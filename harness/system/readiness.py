@@ -135,8 +135,9 @@ def wait_ready(
         return not is_alive() or launched.returncode is not None
 
     def gone_reason() -> str:
-        reason = _exit_reason(timeline, launched)
         left = left_behind() if left_behind is not None else []
+        # What it left holds its output open: do not wait for the end of it then.
+        reason = _exit_reason(timeline, launched, output_wait=0.2 if left else None)
         if left:
             reason += (
                 f"; it left running: {', '.join(left[:6])}{', ...' if len(left) > 6 else ''}"
@@ -190,7 +191,8 @@ def wait_ready(
                     _EXIT_CODE_WAIT_S,
                 )
                 if launched.returncode != 0:
-                    reason = _exit_reason(timeline, launched).replace("the system", "its launcher")
+                    reason = _exit_reason(timeline, launched, output_wait=0.2)
+                    reason = reason.replace("the system", "its launcher")
                     return _not_ready(timeline, launched, reason + " (system.daemonizes: true)")
                 launcher_done = True
             if launcher_done and system_alive is not None and not system_alive():
@@ -225,14 +227,16 @@ def wait_ready(
         timeline.wait_for(relevant, min(_POLL_S, remaining), since=scanned)
 
 
-def _exit_reason(timeline: Timeline, launched: LaunchedRoot) -> str:
+def _exit_reason(
+    timeline: Timeline, launched: LaunchedRoot, *, output_wait: float | None = None
+) -> str:
     """Why the root is gone, with its exit code once the tracker has recorded it."""
     timeline.wait_for(
         lambda e: isinstance(e, ProcessExit) and e.pid == launched.pid, _EXIT_CODE_WAIT_S
     )
     wait_output = getattr(launched, "wait_output", None)
-    if callable(wait_output):
-        wait_output(_EXIT_CODE_WAIT_S)  # so the output tail holds its last words
+    if callable(wait_output):  # so the output tail holds its last words
+        wait_output(_EXIT_CODE_WAIT_S if output_wait is None else output_wait)
     code = launched.returncode
     if code is None:
         return "the system exited before it was ready"

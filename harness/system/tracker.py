@@ -332,7 +332,8 @@ class ProcessTracker:
             argv = procfs.cmdline(pid)
             if argv is None or procfs.state(pid) in ("Z", "X", None):
                 continue
-            lines.append(f"{pid} {' '.join(argv)[:80]}".rstrip())
+            shown = " ".join([os.path.basename(argv[0]), *argv[1:]]) if argv else ""
+            lines.append(f"{pid} {shown[:100]}".rstrip())
         return lines
 
     def pending(self) -> int:
@@ -584,13 +585,14 @@ class ProcessTracker:
             event, instance = self._inbox.popleft()
             if isinstance(event, Fork):
                 with self._lock:
-                    parent = self._live.get(event.parent)
+                    # The forker may have exited since: its record still says what it ran.
                     forker = self._pending.get(event.parent)
+                    parent = self.get(event.parent)
                     parent_cmdline = (
-                        parent.cmdline
-                        if parent is not None
-                        else forker.cmdline
+                        forker.cmdline
                         if forker is not None
+                        else parent.cmdline
+                        if parent is not None
                         else None
                     )
                 found = self._sight(
@@ -838,6 +840,8 @@ class ProcessTracker:
                 del self._launchers[proc.instance]  # what it left is decided now
                 self._next_pending = 0.0
                 self._rescan = True
+            elif proc.root and proc.instance not in self._daemonizing and status.code == 0:
+                self._note_left_by(proc)
             proc.exited = self._timeline.now()
             proc.pidfd = None
             self._exited.add(pid)
@@ -854,6 +858,22 @@ class ProcessTracker:
             )
             self._exits_unrecorded.append(proc.instance)
         return events
+
+    def _note_left_by(self, root: TrackedProcess) -> None:
+        """A root exited 0 leaving processes running: say so (it daemonized?). Hold _lock."""
+        left = [p.pid for p in self._live.values() if p.instance == root.instance]
+        left += [p.pid for p in self._pending if p.instance == root.instance]
+        if left:
+            self._deferred.append(
+                HarnessNote(
+                    t=self._timeline.now(),
+                    level=NoteLevel.WARNING,
+                    message=f"the root of instance {root.instance} (pid {root.pid}) exited,"
+                    f" leaving {len(left)} process(es) of it running"
+                    f" ({', '.join(map(str, sorted(left)[:6]))}); if the system daemonizes,"
+                    " say `system.daemonizes: true`",
+                )
+            )
 
     def _forget_fd(self, fd: int) -> None:
         """Stop polling and close ``fd`` (hold ``_lock``)."""
