@@ -121,11 +121,16 @@ def place(
         return mount.point / PARENT_NAME, f"cgroup v2 at {mount.point / PARENT_NAME}"
     if own is not None and own != mount.point and writable(own):
         return own / PARENT_NAME, f"cgroup v2 at {own / PARENT_NAME} (delegated)"
-    who = f"uid {os.getuid() if uid is None else uid}"
+    uid = os.geteuid() if uid is None else uid
     where = f"this process's cgroup {own}" if own is not None else "this process's cgroup"
+    if uid == 0:
+        return None, (
+            f"no writable cgroup v2: {mount.point} is not writable even as root (mounted"
+            " read-only, as in a container without a writable cgroup mount?)"
+        )
     return None, (
         f"no writable cgroup v2: {mount.point} needs root and {where} is not delegated to"
-        f" {who} (run as root, or under `systemd-run --user --scope -p Delegate=yes`)"
+        f" uid {uid} (run as root, or under `systemd-run --user --scope -p Delegate=yes`)"
     )
 
 

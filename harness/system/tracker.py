@@ -71,6 +71,8 @@ EVENTS_SCAN_S = 0.5
 """With kernel events: the /proc safety-net scan while hot (events find processes)."""
 EVENTS_IDLE_SCAN_S = 5.0
 """With kernel events: the safety-net scan when idle."""
+PENDING_POLL_S = 0.005
+"""With kernel events: how often a child that has not exec'd yet is looked at again."""
 _EXEC_MEMORY_S = 5.0
 """How long an exec event for a pid not sighted yet is remembered."""
 
@@ -98,7 +100,7 @@ class ProcessTracker:
         self._timeline = timeline
         self._roles = list(roles)
         self._cgroup = cgroup
-        self._pending_poll_s = scan_interval
+        self._pending_poll_s = min(scan_interval, PENDING_POLL_S)
         if events is not None:
             scan_interval = max(scan_interval, EVENTS_SCAN_S)
             idle_scan_interval = max(idle_scan_interval, EVENTS_IDLE_SCAN_S)

@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 from e2e_support import Chaos, read_journal, supervisor_scenario
-from support import wait_until
+from support import WaitTimeout, wait_until
 
 from harness.system import host
 from harness.system.marker import read_marker
@@ -65,8 +65,27 @@ def start_hiding_run(chaos: Chaos, text: str = HIDING) -> tuple[subprocess.Popen
     """Start a run whose system hides a daemon; return it and the daemon's pid once up."""
     pidfile = chaos.home / "daemon.pid"
     proc = chaos.start("run", chaos.scenario("hiding.yaml", text.replace("PIDFILE", str(pidfile))))
-    wait_until(lambda: pidfile.exists() and pidfile.read_text().strip(), what="the daemon's pid")
+
+    def written() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"chaos ended before its daemon was up:\n{chaos.finish(proc)}")
+        return pidfile.exists() and bool(pidfile.read_text().strip())
+
+    try:
+        wait_until(written, what="the daemon's pid")
+    except WaitTimeout:
+        states = [_describe(pid) for group in chaos.run_cgroups() for pid in group.pids()]
+        proc.kill()
+        pytest.fail(f"no daemon pid; in the run's cgroup: {states}\n{chaos.finish(proc)}")
     return proc, int(pidfile.read_text())
+
+
+def _describe(pid: int) -> str:
+    try:
+        each = psutil.Process(pid)
+        return f"{pid} {each.status()} {' '.join(each.cmdline())[:100]}"
+    except psutil.Error:
+        return f"{pid} gone"
 
 
 def system_of(chaos: Chaos, proc: subprocess.Popen[str]) -> list[int]:

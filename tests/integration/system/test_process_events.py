@@ -60,6 +60,8 @@ def test_after_an_overrun_the_tracker_watches_again_and_sees_new_forks(
     assert rig.tracker.signal(tracked, signal.SIGUSR2)  # family.py: one more worker
     second = rig.wait(ProcessStart, lambda e: e.role == "worker" and e.pid != first.pid)
     assert second.ppid == root.pid
+    # Seen at its fork, before family.py has even recorded it: let it settle before teardown.
+    rig.line(rf"^worker ready {second.pid}$")
 
 
 def test_the_hub_is_shared_and_closed_by_its_last_holder() -> None:

@@ -153,6 +153,12 @@ def test_where_the_chaos_parent_goes(
         assert str(expected) in why
 
 
+def test_root_without_a_writable_mount_is_told_why() -> None:
+    parent, why = place(ROOT, SESSION, writable=lambda p: False, uid=0)
+    assert parent is None
+    assert "read-only" in why
+
+
 def test_a_hybrid_host_as_root_uses_the_v2_mount_not_sys_fs_cgroup() -> None:
     mount = Mount(point=Path("/sys/fs/cgroup/unified"))
     parent, _ = place(mount, mount.point, writable=lambda p: True)
