@@ -64,6 +64,7 @@ def listening(port: int) -> bool:
 def start_hiding_run(chaos: Chaos, text: str = HIDING) -> tuple[subprocess.Popen[str], int]:
     """Start a run whose system hides a daemon; return it and the daemon's pid once up."""
     pidfile = chaos.home / "daemon.pid"
+    chaos.extra_env.setdefault("PYTHONFAULTHANDLER", "1")  # SIGABRT dumps every thread
     proc = chaos.start("run", chaos.scenario("hiding.yaml", text.replace("PIDFILE", str(pidfile))))
 
     def written() -> bool:
@@ -74,9 +75,13 @@ def start_hiding_run(chaos: Chaos, text: str = HIDING) -> tuple[subprocess.Popen
     try:
         wait_until(written, what="the daemon's pid")
     except WaitTimeout:
-        states = [_describe(pid) for group in chaos.run_cgroups() for pid in group.pids()]
-        proc.kill()
-        pytest.fail(f"no daemon pid; in the run's cgroup: {states}\n{chaos.finish(proc)}")
+        groups = chaos.run_cgroups()
+        states = [_describe(pid) for group in groups for pid in group.pids()]
+        proc.send_signal(signal.SIGABRT)
+        pytest.fail(
+            f"no daemon pid; run cgroups {[g.path.name for g in groups]} hold {states}\n"
+            f"{chaos.finish(proc)}"
+        )
     return proc, int(pidfile.read_text())
 
 
