@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from e2e_support import Chaos, read_journal, supervisor_scenario
+from e2e_support import RUN_DEADLINE, Chaos, read_journal, supervisor_scenario
 from support import WaitTimeout, wait_until
 
 from harness.system import host
@@ -73,7 +73,8 @@ def start_hiding_run(chaos: Chaos, text: str = HIDING) -> tuple[subprocess.Popen
         return pidfile.exists() and bool(pidfile.read_text().strip())
 
     try:
-        wait_until(written, what="the daemon's pid")
+        # A chaos that starts as the suite does may take long to import on a loaded machine.
+        wait_until(written, what="the daemon's pid", timeout=RUN_DEADLINE)
     except WaitTimeout:
         groups = chaos.run_cgroups()
         states = [_describe(pid) for group in groups for pid in group.pids()]
