@@ -18,7 +18,9 @@ that record; the tracker does all the I/O and carries the ruling out. The rules,
   listed by the cgroup but not in it when read with its pidfd held has ``MOVED`` (gone,
   its pid reused);
 - a pid a kernel fork event named as the child of a watched process is a member by
-  descent whatever its parent is now (``DESCENT``: the event is the fact);
+  descent whatever its parent is now (``DESCENT``: the event is the fact), unless there is
+  a trial cgroup and it is not in it (``MOVED``: the child of a member is born in the
+  member's cgroup, so a watched pid reused by a stranger cannot bring the stranger's in);
 - otherwise a member by descent is still the child of the tracked process it was listed
   under; a member by marker was re-parented to the harness (its child subreaper) and
   carries this trial's environment marker (``marker.py``). Anything else has ``MOVED`` or
@@ -187,7 +189,7 @@ def decide(sighting: Sighting) -> Decision:
         basis = Basis.CGROUP
         if s.cgroup_instance is not None:
             instance = s.cgroup_instance
-    elif s.via is Via.CGROUP:
+    elif s.via is Via.CGROUP or (s.via is Via.FORK and s.in_cgroup is False):
         return Decision(Action.SKIP, reason=Reason.MOVED)
     elif s.via is Via.FORK or (s.ppid == s.listed_under and not s.orphan):
         basis = Basis.DESCENT

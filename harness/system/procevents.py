@@ -7,7 +7,12 @@ subscriber (a tracker) *watches* the pids of its system, and an event is looked 
 only when it names a watched pid. A fork by a watched process makes the child watched at
 once, in the hub's own thread, before the tracker has even seen it: a daemon's double fork
 is followed through an intermediate that exits within microseconds, and events keep their
-kernel order (a fork always comes before the child's exec or exit). An exit unwatches.
+kernel order (a fork always comes before the child's exec or exit). An exit unwatches, in
+that order too: a tracker's pidfd may report a process's exit before the hub has read the
+fork it made just before dying, so trackers never unwatch on their own. A pid is watched
+only while its exit has not been read: the hub remembers recent exits (until a fork hands
+the pid out again), so a process a tracker found by a scan and watched just after it died
+is never left watched, its pid free for a stranger.
 
 Thread creations (``clone`` of a thread) and thread exits are dropped: only processes
 matter. When the socket overruns (``ENOBUFS``: events were lost), every subscriber is told
@@ -62,6 +67,9 @@ _FORK = struct.Struct("=IIII")  # parent pid, parent tgid, child pid, child tgid
 _PAIR = struct.Struct("=II")  # pid, tgid (exec, exit)
 _BODY = _NLMSG.size + _CNMSG.size + _EVENT.size
 _RCVBUF = 8 << 20
+_GONE_KEEP_S = 60.0
+"""How long a read exit is remembered (a tracker watches a pid within milliseconds)."""
+_GONE_MAX = 16384
 _PROBE_WAIT_S = 1.0
 
 
@@ -218,11 +226,14 @@ class ProcEventHub:
         self._sock.setblocking(False)
         self._lock = threading.Lock()
         self._owners: dict[int, tuple[Subscription, int]] = {}
+        self._gone: dict[int, float] = {}  # pid -> when its exit was read (until forked again)
         self._subs: list[Subscription] = []
         self._wake_r, self._wake_w = os.pipe()
         self._stopping = False
         self.events_seen = 0
         """Events of the whole machine read so far (for the bench)."""
+        self.overruns = 0
+        """Times the socket overran (events lost; every subscriber rescanned)."""
         self._thread = threading.Thread(target=self._run, name="chaos-procevents", daemon=True)
         self._thread.start()
 
@@ -244,7 +255,9 @@ class ProcEventHub:
 
     def _watch(self, sub: Subscription, pid: int, instance: int) -> None:
         with self._lock:
-            self._owners[pid] = (sub, instance)
+            if pid in self._gone:
+                return  # its exit was read already: it forks no more, and its pid is free
+            self._owners.setdefault(pid, (sub, instance))
 
     def _unwatch(self, sub: Subscription, pid: int) -> None:
         with self._lock:
@@ -301,9 +314,11 @@ class ProcEventHub:
     def _dispatch(self, data: bytes) -> None:
         owners = self._owners
         batches: dict[int, tuple[Subscription, list[tuple[Fork | Exec, int]]]] = {}
+        gone = self._gone
         for event in parse(data):
             self.events_seen += 1
             if isinstance(event, Fork):
+                gone.pop(event.child, None)  # the pid names a new process now
                 owner = owners.get(event.parent)
                 if owner is None:
                     continue
@@ -314,17 +329,25 @@ class ProcEventHub:
                 if owner is None:
                     continue
             else:
-                if event.pid in owners:
-                    with self._lock:
-                        owners.pop(event.pid, None)
+                with self._lock:
+                    owners.pop(event.pid, None)
+                    gone[event.pid] = time.monotonic()
+                if len(gone) > _GONE_MAX:
+                    self._forget_old_exits()
                 continue
             sub, instance = owner
             batches.setdefault(id(sub), (sub, []))[1].append((event, instance))
         for sub, events in batches.values():
             sub.on_events(events)
 
+    def _forget_old_exits(self) -> None:
+        horizon = time.monotonic() - _GONE_KEEP_S
+        with self._lock:
+            self._gone = {pid: t for pid, t in self._gone.items() if t >= horizon}
+
     def _overrun(self) -> None:
         """Events were lost: what was inferred may be stale. Everyone rescans and re-watches."""
+        self.overruns += 1
         with self._lock:
             self._owners.clear()
             subs = list(self._subs)

@@ -478,6 +478,8 @@ class ProcessTracker:
             if self._rescan:
                 self._rescan = False
                 events.extend(self._scan())
+                if self._cgroup is None:  # a daemon's parent may be gone: look by marker too
+                    events.extend(self._adopt_orphans())
                 self._pace.scanned()
             elif self._pace.scan_due(now):
                 # With events, pending children are re-read on their own clock (below).
@@ -569,15 +571,26 @@ class ProcessTracker:
         """On the hub's thread: events were lost. Watch everything again, then rescan."""
         self._rewatch = True
         self._rescan = True
+        with self._lock:
+            self._deferred.append(
+                HarnessNote(
+                    t=self._timeline.now(),
+                    level=NoteLevel.WARNING,
+                    message="kernel process events overran (the machine forked faster than"
+                    " they were read): /proc was scanned again, orphans included",
+                )
+            )
         self._wake()
 
     def _watch_all(self) -> None:
+        """After an overrun: watch again every process held that has not exited."""
         assert self._sub is not None
         with self._lock:
-            pids = [(p.pid, p.instance) for p in self._live.values()]
-            pids += [(p.pid, p.instance) for p in self._pending]
-        for pid, instance in pids:
-            self._sub.watch(pid, instance)
+            held = [(p.pid, p.instance, p.pidfd) for p in self._live.values()]
+            held += [(p.pid, p.instance, p.fd) for p in self._pending]
+            for pid, instance, fd in held:
+                if fd is not None and not has_exited(fd):
+                    self._sub.watch(pid, instance)
 
     def _on_kernel_events(self) -> list[Event]:
         """Sight each forked child at once; settle a pending child the moment it execs."""
@@ -602,8 +615,6 @@ class ProcessTracker:
                 )
                 if found is not None:
                     out.extend(found[1])
-                elif self._sub is not None and not self._is_known(event.child):
-                    self._sub.unwatch(event.child)
                 continue
             with self._lock:
                 pend = self._pending.get(event.pid)
@@ -623,10 +634,6 @@ class ProcessTracker:
                             p: t for p, t in self._execs.items() if now - t < _EXEC_MEMORY_S
                         }
         return out
-
-    def _is_known(self, pid: int) -> bool:
-        with self._lock:
-            return pid in self._live or pid in self._pending
 
     def _sight(
         self,
@@ -707,7 +714,9 @@ class ProcessTracker:
                 return None
             assert decision.instance is not None  # decide gives every member its instance
             found = list(cmdline or [])
-            if self._sub is not None:
+            alive = read is not None and read[0] not in DEAD_STATES
+            if self._sub is not None and via is not Via.FORK and alive:
+                # A fork's child is watched by the hub already; a dead one forks no more.
                 self._sub.watch(pid, decision.instance)
             if decision.action is Action.PENDING or decision.instance in self._launchers:
                 self._pending.add(
@@ -833,9 +842,7 @@ class ProcessTracker:
             if pend is not None:
                 events.append(self._promote(pend))
             proc = self._live.pop(pid, None)
-            self._forget_fd(fd)
-            if self._sub is not None:
-                self._sub.unwatch(pid)
+            self._forget_fd(fd)  # still watched: the hub unwatches it at its exit event
             if proc is None:
                 return events
             if self._launchers.get(proc.instance) == pid:

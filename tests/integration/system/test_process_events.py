@@ -6,6 +6,7 @@ Every tracker here has scans every hour: whatever it sees, it saw through the co
 from __future__ import annotations
 
 import signal
+import struct
 import time
 from collections.abc import Callable
 
@@ -14,7 +15,22 @@ from support import wait_until
 from harness.observe.events import ProcessStart
 from harness.system import procevents
 
-from .rig import Rig, program, role
+from .rig import Rig, program, required_events, role
+
+
+def _message(what: int, body: bytes) -> bytes:
+    event = struct.pack("=IIQ", what, 0, 0) + body
+    cn = struct.pack("=IIIIHH", 1, 1, 0, 0, len(event), 0) + event
+    return struct.pack("=IHHII", 16 + len(cn), 3, 0, 0, 0) + cn
+
+
+def fork(ppid: int, ptgid: int, cpid: int, ctgid: int) -> bytes:
+    return _message(procevents.PROC_EVENT_FORK, struct.pack("=IIII", ppid, ptgid, cpid, ctgid))
+
+
+def exit_(pid: int, tgid: int) -> bytes:
+    return _message(procevents.PROC_EVENT_EXIT, struct.pack("=IIII", pid, tgid, 0, 9))
+
 
 ROLES = [role("main", root=True), role("worker", r"worker\.py"), role("daemon", r"daemonize")]
 NO_SCANS = {"scan_interval": 3600.0, "idle_scan_interval": 3600.0, "port_interval": 3600.0}
@@ -54,6 +70,7 @@ def test_after_an_overrun_the_tracker_watches_again_and_sees_new_forks(
     assert hub is not None
     root = rig.launch(program("family.py", "1"))
     first = rig.wait(ProcessStart, lambda e: e.role == "worker")
+    rig.line("^family ready")  # its SIGUSR2 handler is installed by then
     hub._overrun()
     wait_until(lambda: root.pid in hub._owners, what="the root watched again")
     (tracked,) = rig.tracker.processes(role="main")
@@ -77,3 +94,34 @@ def test_the_hub_is_shared_and_closed_by_its_last_holder() -> None:
     while first._thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not first._thread.is_alive()
+
+
+def test_the_hub_unwatches_in_the_kernels_order_and_never_watches_the_dead() -> None:
+    """Synthetic datagrams through a real hub (its own reading runs beside, harmlessly)."""
+    required_events()
+    hub = procevents.acquire()
+    seen: list[object] = []
+    sub = hub.subscribe(lambda events: seen.extend(events), lambda: None)
+    try:
+        root, middle, daemon, late = 2**22 + 11, 2**22 + 12, 2**22 + 13, 2**22 + 14
+        sub.watch(root, 0)
+        hub._dispatch(fork(root, root, middle, middle))
+        hub._dispatch(exit_(middle, middle))  # the middle dies...
+        assert middle not in hub._owners
+        hub._dispatch(fork(middle, middle, daemon, daemon))  # ...its fork read after: lost
+        assert daemon not in hub._owners
+        # In the kernel's order the fork comes first: followed, whatever a pidfd said.
+        hub._dispatch(fork(root, root, middle, middle))
+        hub._dispatch(fork(middle, middle, daemon, daemon))
+        hub._dispatch(exit_(middle, middle))
+        assert daemon in hub._owners
+        assert [type(e).__name__ for e, _ in seen].count("Fork") == 3
+        hub._dispatch(exit_(late, late))
+        sub.watch(late, 0)
+        assert late not in hub._owners, "its exit was read: watching it would outlive it"
+        hub._dispatch(fork(root, root, late, late))  # the pid handed out again
+        assert late in hub._owners
+    finally:
+        sub.close()
+        procevents.release(hub)
+    assert root not in hub._owners

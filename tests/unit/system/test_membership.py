@@ -227,6 +227,12 @@ CASES: list[tuple[str, Sighting, dict[str, Any], Decision]] = [
     ("forked: a launch does not hold it back", FORKED, {"launching": True}, TRACK_DESCENT),
     ("forked, gone before the pidfd", FORKED, {"held": False}, skipped(Reason.GONE)),
     ("forked, not exec'd", FORKED, {"cmdline": PARENT_ARGV}, PENDING_DESCENT),
+    (
+        "forked, but out of the trial's cgroup: not a member's child",
+        FORKED,
+        {"in_cgroup": False},
+        skipped(Reason.MOVED),
+    ),
     # exec events
     (
         "exec seen: its own argv, even if it reads like its parent's (sh exec'ing sh)",
@@ -374,6 +380,7 @@ def test_every_member_is_in_the_cgroup_forked_a_descendant_still_or_marked(s: Si
         assert not s.orphan
         assert s.via is Via.FORK or s.ppid == s.listed_under
         assert s.via is not Via.CGROUP
+        assert s.in_cgroup is not False or s.via is not Via.FORK
         assert decision.instance == s.instance
     elif decision.basis is Basis.MARKER:
         assert s.via is Via.CHILDREN
@@ -405,7 +412,7 @@ def test_an_exec_seen_settles_the_role_unless_the_image_is_unreadable(s: Sightin
 @given(sightings)
 def test_a_source_that_says_no_rules_as_one_not_in_use(s: Sighting) -> None:
     """Out of the cgroup, no exec seen: the marker/ancestry rules decide, as without them."""
-    if s.via is Via.CGROUP:
+    if s.via is not Via.CHILDREN:
         return
     unused = replace(s, in_cgroup=None, cgroup_instance=None, exec_seen=None)
     said_no = replace(s, in_cgroup=False, cgroup_instance=None, exec_seen=False)
