@@ -153,7 +153,7 @@ def worker(conn: Connection, where: tuple[str, str, str] | None, events: bool) -
                 elif what == "cpu":
                     answer = cpu()
                 elif what == "events":
-                    answer = hub.events_seen if hub is not None else None
+                    answer = hub.datagrams if hub is not None else None
                 elif what == "start":
                     answer = seen(ProcessStart, request[1])
                 elif what == "exit":
@@ -388,7 +388,7 @@ def main() -> int:
             print(f"\n{n} idle processes")
             rate = cpu.pop("machine events/s", None)
             line = "   ".join(f"{name} {cpu[name]:6.3f} %" for name in names)
-            extra = f"   (machine-wide events read: {rate:.0f}/s)" if rate is not None else ""
+            extra = f"   (machine-wide process events read: {rate:.0f}/s)" if rate else ""
             print(f"  idle CPU, % of one core:  {line}{extra}")
             print(f"  {'':<22}" + "".join(f"{name:>22}" for name in names))
             for what in ("spawn hot", "spawn idle", "exit"):

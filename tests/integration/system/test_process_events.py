@@ -125,3 +125,9 @@ def test_the_hub_unwatches_in_the_kernels_order_and_never_watches_the_dead() -> 
         sub.close()
         procevents.release(hub)
     assert root not in hub._owners
+
+
+def test_the_kernel_takes_the_socket_filter() -> None:
+    required_events()
+    with procevents.open_socket() as sock:
+        assert procevents._attach_filter(sock), "attached again over the first: accepted"

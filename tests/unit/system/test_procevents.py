@@ -84,3 +84,29 @@ def test_any_sequence_parses_back_to_its_processes_events_in_order(
 ) -> None:
     data = b"".join(raw for raw, _ in pairs)
     assert parse(data) == [e for _, e in pairs if e is not None]
+
+
+# ---------------------------------------------------------------------- the socket filter
+
+
+def test_the_socket_filter_keeps_process_events_and_drops_the_rest() -> None:
+    from harness.system.procevents import FILTER, run_filter
+
+    assert run_filter(FILTER, fork(100, 100, 200, 200)), "a new process"
+    assert not run_filter(FILTER, fork(100, 100, 201, 200)), "a new thread"
+    assert run_filter(FILTER, exec_(300))
+    assert run_filter(FILTER, exit_(300, 300)), "a process (its leader) exits"
+    assert not run_filter(FILTER, exit_(301, 300)), "a thread exits"
+    assert not run_filter(FILTER, message(PROC_EVENT_COMM, b"\0" * 24))
+    assert not run_filter(FILTER, message(0, b"")), "the listen acknowledgement"
+    assert not run_filter(FILTER, fork(1, 1, 2, 2)[:50]), "too short to be a fork"
+
+
+@given(st.lists(events, min_size=1, max_size=1))
+def test_the_filter_and_the_parser_agree(
+    pairs: list[tuple[bytes, Fork | Exec | Exit | None]],
+) -> None:
+    from harness.system.procevents import FILTER, run_filter
+
+    ((raw, event),) = pairs
+    assert run_filter(FILTER, raw) == (event is not None)
