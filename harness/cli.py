@@ -674,6 +674,29 @@ def version() -> None:
     _console().print(f"chaos {__version__}")
 
 
+@app.command()
+def doctor() -> None:
+    """Print what this host allows: containment, process events, pidfds (exit 3 if unusable)."""
+    from harness.system import host
+
+    with _errors():
+        found = host.report()
+    console = _console()
+
+    def row(name: str, ok: bool, text: str) -> None:
+        mark = "[green]yes[/]" if ok else "[yellow]no[/] "
+        console.print(f"{name:<16}{mark}  {text}", highlight=False, soft_wrap=True)
+
+    row("cgroup v2", found.cgroup.available, found.cgroup.detail)
+    row("process events", found.netlink.available, found.netlink.detail)
+    row("pidfd", found.pidfd.available, found.pidfd.detail)
+    switches = ", ".join(f"{k}={v}" for k, v in found.switches.items())
+    console.print(f"a run uses: {host.summary(found.containment, found.events)}", soft_wrap=True)
+    console.print(f"switches: {switches} (auto, or force: cgroup|marker, netlink|scan)")
+    if not found.runnable:
+        _fail("this host cannot run trials: " + found.pidfd.detail, ExitCode.HARNESS)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

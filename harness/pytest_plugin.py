@@ -287,12 +287,13 @@ class ScenarioItem(pytest.Item):
         from harness.run.runner import trial_seed
         from harness.run.trial import run_trial
         from harness.spec.verdict import Verdict
-        from harness.system.subreaper import become_subreaper, reap_leftovers
+        from harness.system.leftovers import reap
+        from harness.system.subreaper import become_subreaper
 
         become_subreaper()
         if _REAPED not in self.config.stash:  # like chaos run: what a killed run left
             self.config.stash[_REAPED] = True
-            reap_leftovers()
+            reap()
         seed = trial_seed(self.config.stash[_SEED], self.scenario.name, self.index)
         result = run_trial(self.scenario, self.index, seed)
         one = RunResult(

@@ -30,7 +30,7 @@ from harness.report.excerpt import (
     step_figures,
     steps_line,
 )
-from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.results.model import HostUse, RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import Verdict
 
 VERDICT_STYLE = {
@@ -216,6 +216,16 @@ class RunProgress:
                 f"{time.monotonic() - started:5.1f}s",
             )
         return Group(Text(f"{finished} trial(s) finished", style="dim"), table)
+
+    def run_started(self, host: HostUse, summary: str) -> None:
+        """The header: what holds and watches the system, and what dead runs had left."""
+        if self.console.quiet:
+            return
+        self.console.print(Text(f"host: {summary}", style="dim"), soft_wrap=True)
+        for line in host.leftovers:
+            self.console.print(
+                Text(f"left by an earlier run, now ended: {line}", style="yellow"), soft_wrap=True
+            )
 
     def trial_started(self, scenario: str, index: int, total: int) -> None:
         with self._lock:

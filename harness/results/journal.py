@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import JournalError
 from harness.observe.events import event_from_dict, event_to_dict
-from harness.results.model import RunResult, ScenarioResult, Source, TrialResult
+from harness.results.model import HostUse, RunResult, ScenarioResult, Source, TrialResult
 from harness.spec.verdict import InvariantResult, Verdict
 
 SCHEMA = "chaos-journal/1"
@@ -52,13 +52,40 @@ def _trial_to_dict(trial: TrialResult) -> dict[str, Any]:
     }
 
 
+def _harness_to_dict(run: RunResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"version": run.harness_version, "argv": run.argv, "seed": run.seed}
+    if run.host is not None:
+        out["containment"] = {"mode": run.host.containment, "detail": run.host.containment_detail}
+        out["process_events"] = {
+            "source": run.host.process_events,
+            "detail": run.host.process_events_detail,
+        }
+        out["leftovers"] = list(run.host.leftovers)
+    return out
+
+
+def _host_from_dict(harness: dict[str, Any]) -> HostUse | None:
+    """Journals before containment was recorded have none of it: None."""
+    held = harness.get("containment")
+    if not isinstance(held, dict):
+        return None
+    seen = harness.get("process_events") or {}
+    return HostUse(
+        containment=str(held.get("mode", "")),
+        containment_detail=str(held.get("detail", "")),
+        process_events=str(seen.get("source", "")),
+        process_events_detail=str(seen.get("detail", "")),
+        leftovers=[str(line) for line in harness.get("leftovers", [])],
+    )
+
+
 def run_to_dict(run: RunResult) -> dict[str, Any]:
     """The journal document for ``run``."""
     return {
         "schema": SCHEMA,
         "started": run.started,
         "finished": run.finished,
-        "harness": {"version": run.harness_version, "argv": run.argv, "seed": run.seed},
+        "harness": _harness_to_dict(run),
         "plan": {
             "shard": run.shard,
             "scenarios": [{"name": name, "trials": n} for name, n in run.plan.items()],
@@ -167,6 +194,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
                 )
                 for m in data.get("merged_from", [])
             ],
+            host=_host_from_dict(harness),
             scenarios=[
                 ScenarioResult(
                     name=s["name"],

@@ -82,6 +82,22 @@ class Source:
 
 
 @dataclass
+class HostUse:
+    """How the run held and watched the system (the journal's ``harness`` section).
+
+    ``containment``: ``cgroup`` or ``marker``; ``process_events``: ``netlink`` or ``scan``;
+    each ``*_detail`` says where, or why the fallback. ``leftovers``: what earlier, dead
+    runs had left and this run ended first, one line each.
+    """
+
+    containment: str
+    containment_detail: str = ""
+    process_events: str = ""
+    process_events_detail: str = ""
+    leftovers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class RunResult:
     """A whole ``chaos run``: what the journal holds."""
 
@@ -98,6 +114,8 @@ class RunResult:
     """``K/N`` when this run was one shard of the plan (``chaos run --shard``)."""
     merged_from: list[Source] = field(default_factory=list)
     """The journals merged into this one; empty for a journal a run wrote."""
+    host: HostUse | None = None
+    """None in a journal written before containment was recorded."""
 
     def summary(self) -> dict[str, int]:
         trials = [t for s in self.scenarios for t in s.trials]

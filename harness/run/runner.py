@@ -1,9 +1,11 @@
 """The run: every selected scenario and trial, in parallel when asked, journaled as it goes.
 
-Trials share nothing but the journal: each owns its folder, ports and process tree, so
-``--jobs N`` is safe. The journal is rewritten atomically after every trial, so a run that
-is killed keeps every trial it finished; a run that cannot write it (a full disk) goes on,
-and leaves no stale journal behind.
+Trials share nothing but the journal and the run's containment scope (its cgroup and its
+guardian): each owns its folder, ports, trial cgroup and process tree, so ``--jobs N`` is
+safe. The journal is rewritten atomically after every trial, so a run that is killed
+keeps every trial it finished; a run that cannot write it (a full disk) goes on, and
+leaves no stale journal behind. Before anything starts, what dead earlier runs left is
+ended (``leftovers``) and said: in the header and in the journal.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Protocol
 from harness.disks.mounts import sweep_orphans
 from harness.results import journal
 from harness.results.files import WriteFailure, write_or_clear
-from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.results.model import HostUse, RunResult, ScenarioResult, TrialResult
 from harness.run import shards
 from harness.run.fingerprint import scenario_digest
 from harness.run.system import host_refusals
@@ -30,12 +32,14 @@ from harness.scenario.loader import missing_requirements
 from harness.scenario.model import Scenario
 from harness.spec.verdict import Verdict
 from harness.spec.version import __version__
-from harness.system import rundir
-from harness.system.subreaper import become_subreaper, reap_leftovers
+from harness.system import containment, leftovers, rundir
+from harness.system.subreaper import become_subreaper
 
 
 class RunObserver(Protocol):
     """Progress callbacks (the console's live display implements this)."""
+
+    def run_started(self, host: HostUse, summary: str) -> None: ...
 
     def trial_started(self, scenario: str, index: int, total: int) -> None: ...
 
@@ -45,6 +49,9 @@ class RunObserver(Protocol):
 
 
 class _Silent:
+    def run_started(self, host: HostUse, summary: str) -> None:
+        pass
+
     def trial_started(self, scenario: str, index: int, total: int) -> None:
         pass
 
@@ -108,9 +115,24 @@ class Run:
     def execute(self) -> RunResult:
         """Run everything; on KeyboardInterrupt, stop trials (teardown still runs)."""
         become_subreaper()
-        reap_leftovers()
+        ended = leftovers.reap()
         sweep_orphans()  # disks a killed run left mounted, before their folders go
         rundir.remove_stale()
+        scope = containment.acquire()  # one guardian and one run cgroup for every trial
+        try:
+            self.result.host = HostUse(
+                containment=str(scope.containment.mode),
+                containment_detail=scope.containment.detail,
+                process_events=str(scope.events.source),
+                process_events_detail=scope.events.detail,
+                leftovers=ended,
+            )
+            self.observer.run_started(self.result.host, scope.summary())
+            return self._execute()
+        finally:
+            containment.release(scope)
+
+    def _execute(self) -> RunResult:
         jobs: list[tuple[Scenario, ScenarioResult, int]] = []
         owned = shards.owned(self.scenarios, self.options.shard)
         self.result.plan = {s.name: s.repeat for s in self.scenarios}

@@ -1,9 +1,10 @@
 """The owner of one trial's system under test: launch, readiness, traffic, teardown.
 
-``RunningSystem`` is the one place that holds a trial's resources (run folder, ports,
-timeline, process tracker, launched roots, probe and workload threads) and gives every one
-of them back in ``close``, whatever happened before. It judges nothing and offers no
-faults: ``run_trial`` drives it from a scenario, and ``SystemSession`` wraps it for code.
+``RunningSystem`` is the one place that holds a trial's resources (the run scope and the
+trial's cgroup, the kernel event hub, run folder, ports, timeline, process tracker,
+launched roots, probe and workload threads) and gives every one of them back in ``close``,
+whatever happened before. It judges nothing and offers no faults: ``run_trial`` drives it
+from a scenario, and ``SystemSession`` wraps it for code.
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ from harness.run.log_patterns import log_patterns
 from harness.run.traffic import JOIN_S, Traffic
 from harness.scenario.model import Scenario
 from harness.scenario.templates import port_names, resolve, values_for
-from harness.system import rundir
+from harness.system import containment, procevents, rundir
+from harness.system.containment import RunScope, TrialCgroup
+from harness.system.host import EventSource
 from harness.system.launcher import Launched, launch
 from harness.system.output import OutputLimits
 from harness.system.ports import PortAllocator
+from harness.system.process import TrackedProcess
 from harness.system.readiness import ReadyChecks, wait_ready
 from harness.system.teardown import teardown
 from harness.system.tracker import ProcessTracker, RoleMatcher
@@ -64,9 +68,22 @@ class RunningSystem:
         self.deadline = self.started + scenario.timeout
         self.timeline = Timeline()
         self.trial_id = uuid.uuid4().hex
-        # The tracker first: it is what needs the host's features (pidfd, /proc). If
+        # What needs the host's features first (cgroups, the connector, pidfd, /proc). If
         # anything after it fails, what was already taken is given back before raising.
-        self.tracker = ProcessTracker(self.timeline, self._matchers())
+        self.scope: RunScope = containment.acquire()
+        self._scope_held = True
+        self.cgroup: TrialCgroup | None = None
+        self._hub: procevents.ProcEventHub | None = None
+        try:
+            self.cgroup = self.scope.trial(self.trial_id, scenario.system.instances)
+            if self.scope.events.source is EventSource.NETLINK:
+                self._hub = procevents.acquire()
+            self.tracker = ProcessTracker(
+                self.timeline, self._matchers(), cgroup=self.cgroup, events=self._hub
+            )
+        except BaseException:
+            self._give_back_host()
+            raise
         self.ports = PortAllocator()
         self.root_dir = rundir.create(scenario.name)
         self.proxies = ProxySet()
@@ -80,6 +97,7 @@ class RunningSystem:
             self.tracker.stop()
             self.ports.release_all()
             shutil.rmtree(self.root_dir, ignore_errors=True)
+            self._give_back_host()
             raise
         self.ctx = TrialContext(
             timeline=self.timeline,
@@ -183,6 +201,16 @@ class RunningSystem:
         values = self.values[instance]
         cwd = Path(resolve(system.cwd, values)) if system.cwd else self.run_dirs[instance]
         command = [resolve(part, values) for part in system.command]
+
+        def track(pid: int) -> None:
+            self.tracker.add_root(
+                pid,
+                instance,
+                trial_id=self.trial_id,
+                command=command,
+                daemonizes=system.daemonizes,
+            )
+
         with self.tracker.launching():
             proc = launch(
                 command,
@@ -192,9 +220,10 @@ class RunningSystem:
                 timeline=self.timeline,
                 trial_id=self.trial_id,
                 output=self.output_limits,
+                cgroup_procs=self.cgroup.procs_file(instance) if self.cgroup else None,
+                on_pid=track,
             )
             self.launched.append(proc)
-            self.tracker.add_root(proc.pid, instance, trial_id=self.trial_id, command=command)
 
     def wait_ready(self) -> None:
         """Every instance ready before the deadline, or ``NotReadyError`` with its output."""
@@ -221,12 +250,17 @@ class RunningSystem:
                 deadline=deadline,
                 is_alive=functools.partial(self.tracker.is_alive, proc.pid),
                 interrupted=self.abort.is_set,
+                daemonizes=self.scenario.system.daemonizes,
+                system_alive=functools.partial(self.tracker.instance_alive, instance),
+                left_behind=functools.partial(self.tracker.left_behind, instance, proc.pid),
+                roots_known=functools.partial(self._has_root, instance),
             )
             if not outcome.ok:
                 raise NotReadyError(
                     f"instance {instance} did not become ready: {outcome.reason}",
                     proc.output_tail(),
                 )
+
             for key, value in outcome.groups.items():
                 values[f"ready.{key}"] = value
         self.ready_t = self.timeline.now()
@@ -263,10 +297,12 @@ class RunningSystem:
             self._close_proxies,
             self.tracker.stop,
             *[p.close for p in self.launched],
+            self._remove_cgroup,
             self._unmount_disks,
             self.ports.release_all,
             self._remove_run_dir,
             lambda: self.phase("done"),
+            self._give_back_host,
         ]
         first: BaseException | None = None
         for step in steps:
@@ -277,15 +313,52 @@ class RunningSystem:
         if first is not None:
             raise first
 
+    def _has_root(self, instance: int) -> bool:
+        return any(p.root for p in self.tracker.processes(instance=instance))
+
+    def _roots(self) -> list[TrackedProcess]:
+        """Who gets the stop signal: the roots; a launcher that never daemonized too."""
+        roots = [p for p in self.tracker.processes(alive_only=False) if p.root]
+        held = {p.instance for p in roots if p.alive}
+        for launched in self.launched:
+            proc = self.tracker.get(launched.pid)
+            if proc is not None and proc.alive and not proc.root and proc.instance not in held:
+                roots.append(proc)
+        return roots
+
     def _teardown_tree(self) -> None:
         teardown(
             self.tracker,
-            [p for p in self.tracker.processes(alive_only=False) if p.root],
+            self._roots(),
             stop_signal=self.scenario.system.stop.signal,
             grace=self.scenario.system.stop.grace,
             timeline=self.timeline,
             trial_id=self.trial_id,
+            cgroup=self.cgroup,
         )
+
+    def _remove_cgroup(self) -> None:
+        """The trial's cgroup goes once it is empty (teardown emptied it)."""
+        if self.cgroup is None:
+            return
+        if not self.cgroup.remove():
+            left = self.cgroup.kill_all()
+            if not self.cgroup.remove():
+                self.note(
+                    NoteLevel.ERROR,
+                    f"the trial's cgroup {self.cgroup.path} could not be removed"
+                    f" (still holds {', '.join(map(str, left)) or 'something'});"
+                    " the run removes it at its end",
+                )
+
+    def _give_back_host(self) -> None:
+        """The event hub and the run scope: the last trial's release closes them."""
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            procevents.release(hub)
+        if self._scope_held:
+            self._scope_held = False
+            containment.release(self.scope)
 
     def _join_traffic(self) -> None:
         hanging = self.traffic.join()

@@ -95,6 +95,10 @@ class SystemSpec(Frozen):
     user opening a second copy of an app that is already running)."""
     ready: ReadySpec = Field(default_factory=ReadySpec)
     stop: StopSpec = Field(default_factory=StopSpec)
+    daemonizes: bool = False
+    """The command starts the system and exits (nginx without ``daemon off``): the system is
+    what it leaves running, the processes at its top are the roots; by default a root that
+    exits before ready fails the trial at once."""
 
     @field_validator("command")
     @classmethod

@@ -1,10 +1,11 @@
 """Whether a newly seen pid belongs to the trial: ``decide(sighting) -> Decision``, pure.
 
-The tracker lists children (of every tracked process, and of the harness for orphans), and
-for each pid it does not know yet gathers a ``Sighting``: what it knows about the pid (under
-its lock) and what /proc says, read with a pidfd held so every read is about one process,
-never a recycled pid. This module rules on that record; the tracker does all the I/O and
-carries the ruling out. The rules, in order:
+The tracker finds pids four ways (``Via``): listing the children of every tracked process,
+listing the children of the harness (the orphan scan), listing the trial's cgroup, and a
+kernel fork event naming a watched parent. For each pid it does not know yet it gathers a
+``Sighting``: what it knows about the pid (under its lock) and what /proc says, read with a
+pidfd held so every read is about one process, never a recycled pid. This module rules on
+that record; the tracker does all the I/O and carries the ruling out. The rules, in order:
 
 - a pid already live or pending here is not new (``KNOWN``); a child of the harness once
   found not to be this trial's is not looked at again (``FOREIGN``);
@@ -12,24 +13,33 @@ carries the ruling out. The rules, in order:
   listed as its child on every scan (``EXIT_RECORDED``). These first rules need no pidfd
   (``screen``), so such a zombie costs one small read and no descriptor;
 - a pid whose pidfd could not be opened, or whose state can no longer be read, is ``GONE``;
-- a member by descent is still the child of the tracked process it was listed under; a
-  member by marker was re-parented to the harness (its child subreaper) and carries this
-  trial's environment marker (``marker.py``). Anything else has ``MOVED`` or is ``FOREIGN``;
-- a child of the harness found by the orphan scan is never adopted while a root is being
-  launched (``LAUNCHING``): the new root looks exactly like an orphan until ``add_root``;
-- a member that has not exec'd yet (empty command line, or its parent's, as recorded or as
-  it is now: a parent may have exec'd since it was recorded) or is already dead (its exit
-  is still to be seen) is ``PENDING``: its role waits (``pending.py``). Otherwise ``TRACK``.
+- a pid in the trial's cgroup is a member whatever it did (``CGROUP``: setsid, double
+  fork, an empty environment, re-parented to pid 1), with the instance of its leaf. A pid
+  listed by the cgroup but not in it when read with its pidfd held has ``MOVED`` (gone,
+  its pid reused);
+- a pid a kernel fork event named as the child of a watched process is a member by
+  descent whatever its parent is now (``DESCENT``: the event is the fact), unless there is
+  a trial cgroup and it is not in it (``MOVED``: the child of a member is born in the
+  member's cgroup, so a watched pid reused by a stranger cannot bring the stranger's in);
+- otherwise a member by descent is still the child of the tracked process it was listed
+  under; a member by marker was re-parented to the harness (its child subreaper) and
+  carries this trial's environment marker (``marker.py``). Anything else has ``MOVED`` or
+  is ``FOREIGN``;
+- a child of the harness found by the orphan scan or the cgroup listing is never adopted
+  while a root is being launched (``LAUNCHING``): the new root looks exactly like an
+  orphan until ``add_root``;
+- a member that has not exec'd yet is ``PENDING``: its role waits (``pending.py``). With
+  an exec event seen (``exec_seen``) it has exec'd, whatever its command line says (``sh``
+  exec'ing ``sh``); otherwise it has not while its command line is empty, or its parent's
+  (as recorded or as it is now: a parent may have exec'd since it was recorded), or it is
+  already dead (its exit is still to be seen). Otherwise ``TRACK``.
 
 Separately, ``pid_reused``: a pid whose exit is recorded but which is alive now names a new
 process; the tracker forgets the old exit whatever the ruling.
 
-Extending: every input past the pid's identity is a field with a neutral default, so a new
-source adds a field without reshaping the record. Cgroup containment would add ``in_cgroup:
-bool | None`` (None: no cgroup; True makes membership a fact, no marker or ancestry
-needed); kernel process events would add ``exec_seen: bool | None`` (an exec notification
-settles ``PENDING`` without comparing command lines) and the fork's parent instead of a
-children listing. A rule consults such a field only when it is known.
+Every input past the pid's identity is a field with a neutral default (``in_cgroup`` and
+``exec_seen`` None: that source is not in use), so a new source adds a field without
+reshaping the record, and a rule consults such a field only when it is known.
 """
 
 from __future__ import annotations
@@ -39,7 +49,17 @@ from dataclasses import dataclass
 
 from harness.system.marker import Marker
 
-__all__ = ["Action", "Basis", "Decision", "Reason", "Sighting", "decide", "pid_reused", "screen"]
+__all__ = [
+    "Action",
+    "Basis",
+    "Decision",
+    "Reason",
+    "Sighting",
+    "Via",
+    "decide",
+    "pid_reused",
+    "screen",
+]
 
 DEAD_STATES = frozenset({"Z", "X"})
 """Scheduler states of a process that has exited (zombie, dying)."""
@@ -58,6 +78,15 @@ class Basis(enum.Enum):
 
     DESCENT = "descent"  # still the child of the tracked process it was listed under
     MARKER = "marker"  # re-parented to the harness, carrying this trial's marker (adopted)
+    CGROUP = "cgroup"  # in the trial's cgroup, whatever its parent and environment
+
+
+class Via(enum.Enum):
+    """How the pid was found."""
+
+    CHILDREN = "children"  # a children listing: of a tracked process, or of the harness
+    CGROUP = "cgroup"  # the trial cgroup's listing (``listed_under``: its parent then)
+    FORK = "fork"  # a kernel fork event by the watched process ``listed_under``
 
 
 class Reason(enum.Enum):
@@ -66,7 +95,7 @@ class Reason(enum.Enum):
     KNOWN = "already live or pending here"
     EXIT_RECORDED = "its exit is recorded; its parent has not reaped it yet"
     GONE = "gone before it could be looked at"
-    MOVED = "no longer the child of the process it was listed under, nor of the harness"
+    MOVED = "no longer the child of the process it was listed under (nor of the harness)"
     FOREIGN = "a child of the harness without this trial's marker"
     LAUNCHING = "a root is being launched: this child of the harness may be it"
 
@@ -76,9 +105,10 @@ class Sighting:
     """Everything known about one listed pid when its membership is decided.
 
     ``listed_under`` is the process whose children listed it: a tracked process, or the
-    harness itself for the orphan scan. The /proc fields are None when unreadable (gone) or
-    not read: before the pidfd is open the tracker reads only ``state``, and only for a pid
-    whose exit is recorded; with ``held`` set, all of them were read with the pidfd open.
+    harness itself for the orphan scan; for a fork event the parent it names, for the
+    cgroup listing its parent when listed. The /proc fields are None when unreadable (gone)
+    or not read: before the pidfd is open the tracker reads only ``state``, and only for a
+    pid whose exit is recorded; with ``held`` set, all of them were read with the pidfd open.
     """
 
     pid: int
@@ -99,11 +129,16 @@ class Sighting:
     marker: Marker | None = None
     cmdline: tuple[str, ...] | None = None  # empty while exec replaces the image, or a zombie
     parent_cmdline_now: tuple[str, ...] | None = None  # the listing parent's, read now
+    # The sources past /proc scans (None: not in use for this trial).
+    via: Via = Via.CHILDREN
+    in_cgroup: bool | None = None  # in the trial's cgroup (read with the pidfd held)
+    cgroup_instance: int | None = None  # the instance of the leaf that holds it
+    exec_seen: bool | None = None  # a kernel exec event for it since its fork
 
     @property
     def orphan(self) -> bool:
         """Listed by the orphan scan (a child of the harness), not under a tracked process."""
-        return self.listed_under == self.harness
+        return self.via is Via.CHILDREN and self.listed_under == self.harness
 
 
 @dataclass(frozen=True)
@@ -149,7 +184,14 @@ def decide(sighting: Sighting) -> Decision:
         return Decision(Action.SKIP, reason=early)
     if not s.held or s.state is None:
         return Decision(Action.SKIP, reason=Reason.GONE)
-    if s.ppid == s.listed_under and not s.orphan:
+    instance = s.instance
+    if s.in_cgroup:
+        basis = Basis.CGROUP
+        if s.cgroup_instance is not None:
+            instance = s.cgroup_instance
+    elif s.via is Via.CGROUP or (s.via is Via.FORK and s.in_cgroup is False):
+        return Decision(Action.SKIP, reason=Reason.MOVED)
+    elif s.via is Via.FORK or (s.ppid == s.listed_under and not s.orphan):
         basis = Basis.DESCENT
     elif s.ppid != s.harness:
         return Decision(Action.SKIP, reason=Reason.MOVED)
@@ -157,10 +199,10 @@ def decide(sighting: Sighting) -> Decision:
         return Decision(Action.SKIP, reason=Reason.FOREIGN)
     else:
         basis = Basis.MARKER
-    if s.orphan and s.launching:
+    adoptable = s.orphan or (s.via is Via.CGROUP and s.ppid == s.harness)
+    if adoptable and s.launching:
         return Decision(Action.SKIP, reason=Reason.LAUNCHING)
-    instance = s.instance
-    if s.orphan:  # no listing parent: the marker says which instance it came from
+    if s.orphan and basis is Basis.MARKER:  # no listing parent: its marker names the instance
         instance = (s.marker.instance if s.marker is not None else None) or 0
     action = Action.PENDING if _not_execd(s) else Action.TRACK
     return Decision(action, basis=basis, instance=instance)
@@ -170,6 +212,8 @@ def _not_execd(s: Sighting) -> bool:
     """Its command line cannot tell its role yet: mid-exec, its parent's, or dead."""
     if s.state in DEAD_STATES or not s.cmdline:
         return True
+    if s.exec_seen:
+        return False
     return s.cmdline in (s.parent_cmdline, s.parent_cmdline_now)
 
 

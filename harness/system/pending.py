@@ -15,7 +15,7 @@ the threshold and is decided then. An idle pre-fork child is decided at the cap.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from harness.system import procfs
@@ -30,15 +30,21 @@ STARVED_RUN_S = 0.05
 """Less CPU than this since the fork: the child may still be on its way to exec."""
 
 
-def still_exec_bound(waited_s: float, state: tuple[str, float] | None) -> bool:
+def still_exec_bound(
+    waited_s: float, state: tuple[str, float] | None, *, exec_events: bool = False
+) -> bool:
     """Whether a child past ``EXEC_WAIT_S`` without exec'ing should wait some more.
 
-    ``state``: its scheduler state letter and CPU seconds run (None when unknown).
+    ``state``: its scheduler state letter and CPU seconds run (None when unknown). With
+    kernel exec events a child caught mid-exec is no concern (its exec is reported when
+    done), so only one not scheduled yet waits: a sleeping child (``S``) chose to wait for
+    something, it is not on its way to an exec (a pre-fork worker, a daemon), and is decided.
     """
     if state is None or waited_s >= EXEC_WAIT_MAX_S:
         return False
     letter, run_s = state
-    return letter in ("R", "D", "S") and run_s < STARVED_RUN_S  # not stopped, not dead
+    runnable = ("R", "D") if exec_events else ("R", "D", "S")
+    return letter in runnable and run_s < STARVED_RUN_S  # not stopped, not dead
 
 
 @dataclass
@@ -53,14 +59,17 @@ class Pending:
     seen_mono: float
     parent_cmdline: list[str] | None
     cmdline: list[str]
+    exec_seen: bool = False
+    """A kernel exec event said it has exec'd (its command line is its own, whatever)."""
 
 
 class PendingExecs:
     """The pending children of one tracker, by pid (the tracker's lock guards it)."""
 
-    def __init__(self, exec_wait_s: float = EXEC_WAIT_S) -> None:
+    def __init__(self, exec_wait_s: float = EXEC_WAIT_S, *, exec_events: bool = False) -> None:
         self._by_pid: dict[int, Pending] = {}
         self._exec_wait_s = exec_wait_s
+        self._exec_events = exec_events
 
     def __contains__(self, pid: object) -> bool:
         return pid in self._by_pid
@@ -75,6 +84,9 @@ class PendingExecs:
         """Hold ``pend`` until it execs or its wait runs out."""
         self._by_pid[pend.pid] = pend
 
+    def get(self, pid: int) -> Pending | None:
+        return self._by_pid.get(pid)
+
     def pop(self, pid: int) -> Pending | None:
         """Take ``pid`` out (its role is being decided now), if it is pending."""
         return self._by_pid.pop(pid, None)
@@ -85,21 +97,34 @@ class PendingExecs:
         self._by_pid.clear()
         return out
 
-    def pop_due(self, now_mono: float) -> list[Pending]:
-        """Re-read each command line; take out those that exec'd or waited long enough."""
+    def pop_due(
+        self, now_mono: float, held: Callable[[Pending], bool] = lambda _: False
+    ) -> list[Pending]:
+        """Re-read each command line; take out those that exec'd or waited long enough.
+
+        A ``held`` child stays whatever it did (a daemonizing system's, while its launcher
+        lives: whether it is a root is not known yet).
+        """
         due: list[Pending] = []
         for pid, pend in list(self._by_pid.items()):
+            if held(pend):
+                continue
             current = procfs.cmdline(pid)
             # Compare with the parent's command line as it is now too: a parent that exec'd
             # after it was first seen (``sh -c '... && exec supervisord'``) forks children
             # that show its new command line until they exec themselves.
             parent_now = procfs.cmdline(pend.ppid)
-            execed = bool(current) and current not in (pend.parent_cmdline, parent_now)
+            execed = bool(current) and (
+                pend.exec_seen or current not in (pend.parent_cmdline, parent_now)
+            )
             if current:  # empty while exec replaces the image: keep the last reading
                 pend.cmdline = current
             waited = now_mono - pend.seen_mono
             if execed or (
-                waited >= self._exec_wait_s and not still_exec_bound(waited, procfs.run_state(pid))
+                waited >= self._exec_wait_s
+                and not still_exec_bound(
+                    waited, procfs.run_state(pid), exec_events=self._exec_events
+                )
             ):
                 del self._by_pid[pid]
                 due.append(pend)

@@ -3,8 +3,16 @@
 Log patterns are matched against the ``LogLine`` events of the instance, waiting on the
 timeline itself, so a line is seen the moment it is recorded; the same wait wakes on the
 root's ``ProcessExit``, so a system that dies during start-up fails at once, with its exit
-code and last output, instead of after the whole timeout. Http, tcp and file checks are
-polled at a short interval. Each passed check stays passed.
+code, its last output and what it left running, instead of after the whole timeout. Http,
+tcp and file checks are polled at a short interval. Each passed check stays passed.
+
+The root is looked at again after the checks pass, before ``Ready``: a root that exited
+while they ran must not be declared ready because something it left answered for it
+(nginx without ``daemon off``: its launcher exits at 13 ms, the daemon answers HTTP at 17).
+A system that daemonizes on purpose says so (``system.daemonizes: true``): then its root
+is a launcher that must exit, with code 0 (a non-zero code is its way of saying the start
+failed, and fails at once); the system is what it leaves running, and it is ready once
+the launcher has exited and every check passes, while something of the instance lives.
 """
 
 from __future__ import annotations
@@ -109,12 +117,34 @@ def wait_ready(
     deadline: float,
     is_alive: Callable[[], bool],
     interrupted: Callable[[], bool] = lambda: False,
+    daemonizes: bool = False,
+    system_alive: Callable[[], bool] | None = None,
+    left_behind: Callable[[], list[str]] | None = None,
+    roots_known: Callable[[], bool] | None = None,
 ) -> ReadyOutcome:
     """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``).
 
     ``interrupted`` (the user pressed Ctrl-C) ends the wait at the next look, within
-    about a second (one check's own timeout).
+    about a second (one check's own timeout). ``is_alive``: the root, exactly now;
+    ``system_alive``: anything of the instance (with ``daemonizes``); ``roots_known``: the
+    daemon's roots are decided (a fault may target them from ``Ready`` on);
+    ``left_behind``: what of the instance still runs, named when the root exits first.
     """
+
+    def root_gone() -> bool:
+        return not is_alive() or launched.returncode is not None
+
+    def gone_reason() -> str:
+        left = left_behind() if left_behind is not None else []
+        # What it left holds its output open: do not wait for the end of it then.
+        reason = _exit_reason(timeline, launched, output_wait=0.2 if left else None)
+        if left:
+            reason += (
+                f"; it left running: {', '.join(left[:6])}{', ...' if len(left) > 6 else ''}"
+                " (a system that daemonizes on purpose needs `system.daemonizes: true`)"
+            )
+        return reason
+
     pattern = (
         re.compile(checks.log_regex) if isinstance(checks.log_regex, str) else checks.log_regex
     )
@@ -130,6 +160,7 @@ def wait_ready(
         pending["file"] = lambda _timeout: check_file(path)
     groups: dict[str, str] = {}
     log_done = pattern is None
+    launcher_done = False
     last_problem = {name: "not checked yet" for name in pending}
     scanned = 0
 
@@ -152,8 +183,27 @@ def wait_ready(
         scanned = seen
         if interrupted():
             return _not_ready(timeline, launched, "interrupted before it was ready")
-        if not is_alive() or launched.returncode is not None:
-            return _not_ready(timeline, launched, _exit_reason(timeline, launched))
+        if daemonizes:
+            if not launcher_done and root_gone():
+                # Its exit code, once recorded; never its output's end (the daemon holds it).
+                timeline.wait_for(
+                    lambda e: isinstance(e, ProcessExit) and e.pid == launched.pid,
+                    _EXIT_CODE_WAIT_S,
+                )
+                if launched.returncode != 0:
+                    reason = _exit_reason(timeline, launched, output_wait=0.2)
+                    reason = reason.replace("the system", "its launcher")
+                    return _not_ready(timeline, launched, reason + " (system.daemonizes: true)")
+                launcher_done = True
+            if launcher_done and system_alive is not None and not system_alive():
+                return _not_ready(
+                    timeline,
+                    launched,
+                    "its launcher exited with code 0, and nothing it started is left"
+                    " (system.daemonizes: true)",
+                )
+        elif root_gone():
+            return _not_ready(timeline, launched, gone_reason())
         for name in list(pending):
             remaining = deadline - time.monotonic()
             problem = pending[name](max(0.05, min(_PROBE_TIMEOUT_S, remaining)))
@@ -162,24 +212,31 @@ def wait_ready(
             else:
                 last_problem[name] = problem
         if log_done and not pending:
-            return _ready(timeline, launched, groups)
+            if not daemonizes and root_gone():  # it died while the checks ran
+                return _not_ready(timeline, launched, gone_reason())
+            if not daemonizes or (launcher_done and (roots_known is None or roots_known())):
+                return _ready(timeline, launched, groups)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             missing = [last_problem[name] for name in pending]
             if not log_done:
                 missing.append(f"no output line matched {pattern.pattern if pattern else ''!r}")
+            if daemonizes and not launcher_done:
+                missing.append("its launcher has not exited (system.daemonizes: true)")
             return _not_ready(timeline, launched, "not ready in time: " + "; ".join(missing))
         timeline.wait_for(relevant, min(_POLL_S, remaining), since=scanned)
 
 
-def _exit_reason(timeline: Timeline, launched: LaunchedRoot) -> str:
+def _exit_reason(
+    timeline: Timeline, launched: LaunchedRoot, *, output_wait: float | None = None
+) -> str:
     """Why the root is gone, with its exit code once the tracker has recorded it."""
     timeline.wait_for(
         lambda e: isinstance(e, ProcessExit) and e.pid == launched.pid, _EXIT_CODE_WAIT_S
     )
     wait_output = getattr(launched, "wait_output", None)
-    if callable(wait_output):
-        wait_output(_EXIT_CODE_WAIT_S)  # so the output tail holds its last words
+    if callable(wait_output):  # so the output tail holds its last words
+        wait_output(_EXIT_CODE_WAIT_S if output_wait is None else output_wait)
     code = launched.returncode
     if code is None:
         return "the system exited before it was ready"

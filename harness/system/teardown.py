@@ -1,10 +1,13 @@
-"""Teardown: stop the system gracefully, sweep what is left, then hunt marked escapees.
+"""Teardown: stop the system gracefully, sweep what is left, then end what escaped.
 
 Order matters and every step is recorded (``Teardown`` events), because a system that
 needs the sweep or leaves orphans is itself a finding (the ``no_orphans`` invariant reads
-them). Every signal goes through the tracker's pidfds, or, for escapees the tracker never
-saw, through a pidfd opened and then checked for this trial's marker. Safe to call twice,
-or after anything failed: what is already gone is skipped.
+them). Every signal to a process goes through the tracker's pidfds. What escaped the
+tracker is ended last: with a trial cgroup, by freezing it, listing it and ``cgroup.kill``
+(each pid listed is recorded as an ``orphan`` kill, detail ``via: cgroup.kill``), waiting
+until it is empty; without one, by the marker hunt (a pidfd opened, then checked for this
+trial's marker). Safe to call twice, or after anything failed: what is already gone is
+skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 
 from harness.observe.events import Teardown, TeardownStep
 from harness.observe.timeline import Timeline
+from harness.system.containment import TrialCgroup
 from harness.system.marker import find_marked
 from harness.system.pidfd import kill_if_marked
 from harness.system.process import TrackedProcess
@@ -52,10 +56,15 @@ def teardown(
     grace: float,
     timeline: Timeline,
     trial_id: str,
+    cgroup: TrialCgroup | None = None,
 ) -> TeardownReport:
-    """Stop ``roots`` with ``stop_signal``, wait ``grace``, SIGKILL survivors, kill escapees."""
+    """Stop ``roots`` with ``stop_signal``, wait ``grace``, SIGKILL survivors, kill escapees.
+
+    ``cgroup``: the trial's (default: the tracker's); it ends what escaped the tracker.
+    """
     began = time.monotonic()
     report = TeardownReport()
+    cgroup = cgroup or tracker.cgroup
     name = signal.Signals(stop_signal).name
     for root in roots:
         if root.alive and tracker.signal(root, stop_signal):
@@ -63,7 +72,10 @@ def teardown(
             _record(timeline, TeardownStep.STOP, root, {"signal": name})
     report.graceful = tracker.wait_gone(timeout=grace) if report.stopped else True
     _sweep(tracker, timeline, report)
-    _hunt_orphans(trial_id, timeline, report)
+    if cgroup is not None:
+        _kill_cgroup(cgroup, timeline, report)
+    else:
+        _hunt_orphans(trial_id, timeline, report)
     tracker.wait_gone(timeout=_SWEEP_WAIT_S)  # the tracker records the orphans it knew
     report.survivors = [p.pid for p in tracker.processes()]
     report.elapsed_s = time.monotonic() - began
@@ -105,6 +117,20 @@ def _hunt_orphans(trial_id: str, timeline: Timeline, report: TeardownReport) -> 
                         detail={"signal": "SIGKILL"},
                     )
                 )
+
+
+def _kill_cgroup(cgroup: TrialCgroup, timeline: Timeline, report: TeardownReport) -> None:
+    """``cgroup.kill`` whatever is still in the trial's cgroup; record each pid it ended."""
+    for pid in cgroup.kill_all():
+        report.orphans.append(pid)
+        timeline.record(
+            Teardown(
+                t=timeline.now(),
+                action=TeardownStep.ORPHAN,
+                pid=pid,
+                detail={"signal": "SIGKILL", "via": "cgroup.kill"},
+            )
+        )
 
 
 def _record(

@@ -1,16 +1,30 @@
 """The live process tree of a trial: who is in it, in which role, and when each one ends.
 
-Discovery polls ``/proc/<pid>/task/*/children`` of every tracked process, every 5 ms while
-new processes are expected and every 25 ms otherwise (``pacing``). It opens a pidfd
-for each new child at once, so its exit wakes the tracker instantly (every pidfd sits in one
-epoll set) and no signal can ever reach a recycled pid. Membership is decided once, at
-discovery, by ancestry (or by the trial's marker for an orphan re-parented to the harness),
-never by the current parent, so a process whose parent died stays tracked: the rules are
-the pure ``membership.decide``, this module only gathers its inputs and carries out its
-ruling. A child not yet exec'd waits in ``pending`` before its role is decided. Exits are
-reaped with ``waitid(P_PIDFD)`` when the process is ours to reap (own child, or orphan given
-to us as subreaper), which yields its exit code or signal. Listening ports are read every
-``port_interval`` (``portwatch``). Everything is recorded on the timeline; nothing is judged
+Sources of new processes, by what the host allows (``host.py``), decided per tracker:
+
+- kernel process events (``procevents``): the hub delivers every fork by a watched process
+  and every exec of one the moment it happens; the tracker opens the child's pidfd at once.
+  /proc is then only a safety net, scanned every ``EVENTS_SCAN_S`` (hot) or
+  ``EVENTS_IDLE_SCAN_S``, and at once after an overrun or a root's launch;
+- otherwise /proc scans (``pacing``): every 5 ms while new processes are expected and every
+  25 ms otherwise. With a trial cgroup the scan reads the cgroup's ``cgroup.procs`` (one
+  file whatever the size of the system, and every process of the system is in it, whatever
+  it did); without, ``/proc/<pid>/task/*/children`` of every tracked process, and the
+  children of the harness for marked orphans.
+
+Each new process gets a pidfd at once, so its exit wakes the tracker instantly (every pidfd
+sits in one epoll set) and no signal can ever reach a recycled pid. Membership is decided
+once, at discovery, by the pure ``membership.decide`` (cgroup, fork event, ancestry or the
+trial's marker), never by the current parent; this module gathers its inputs and carries
+out its ruling. A child not yet exec'd waits in ``pending`` before its role is decided; an
+exec event settles it at once. Exits are reaped with ``waitid(P_PIDFD)`` when the process is
+ours to reap (own child, or orphan given to us as subreaper), which yields its exit code or
+signal. Listening ports are read every ``port_interval`` (``portwatch``).
+
+A daemonizing system (``add_root(..., daemonizes=True)``): its launcher is recorded as a
+plain process, and everything it starts is held undecided until the launcher exits; then
+each process whose parent is not a live process of the instance is a root (the daemon),
+its role decided as a root's. Everything is recorded on the timeline; nothing is judged
 here.
 """
 
@@ -22,25 +36,45 @@ import select
 import signal as _signal
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 
 from harness.errors import SystemUnderTestError
 from harness.observe.events import Event, HarnessNote, NoteLevel, ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
 from harness.system import procfs
+from harness.system.containment import TrialCgroup
 from harness.system.marker import read_marker, require_proc
-from harness.system.membership import Action, Reason, Sighting, decide, pid_reused, screen
+from harness.system.membership import (
+    DEAD_STATES,
+    Action,
+    Reason,
+    Sighting,
+    Via,
+    decide,
+    pid_reused,
+    screen,
+)
 from harness.system.pacing import ScanPacer
 from harness.system.pending import EXEC_WAIT_S, Pending, PendingExecs
-from harness.system.pidfd import ExitStatus, open_pidfd, reap, require_pidfd, send
+from harness.system.pidfd import ExitStatus, has_exited, open_pidfd, reap, require_pidfd, send
 from harness.system.portwatch import PortWatcher
 from harness.system.process import TrackedProcess
+from harness.system.procevents import Exec, Fork, ProcEventHub, Subscription
 from harness.system.roles import RoleMatcher, resolve_role
 
-__all__ = ["EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
+__all__ = ["EVENTS_IDLE_SCAN_S", "EVENTS_SCAN_S", "EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
 
 _REAP_RETRY_S = 2.0
 """How long an exit seen through its pidfd may take to become reapable under load."""
+EVENTS_SCAN_S = 0.5
+"""With kernel events: the /proc safety-net scan while hot (events find processes)."""
+EVENTS_IDLE_SCAN_S = 5.0
+"""With kernel events: the safety-net scan when idle."""
+PENDING_POLL_S = 0.005
+"""With kernel events: how often a child that has not exec'd yet is looked at again."""
+_EXEC_MEMORY_S = 5.0
+"""How long an exec event for a pid not sighted yet is remembered."""
 
 
 class ProcessTracker:
@@ -56,11 +90,20 @@ class ProcessTracker:
         hot_for: float = 2.0,
         port_interval: float = 0.25,
         idle_port_interval: float = 2.0,
+        cgroup: TrialCgroup | None = None,
+        events: ProcEventHub | None = None,
     ) -> None:
+        """``cgroup``: the trial's (membership and scans from it); ``events``: the process's
+        kernel event hub (discovery from it, /proc scans become a rare safety net)."""
         require_proc()
         require_pidfd()
         self._timeline = timeline
         self._roles = list(roles)
+        self._cgroup = cgroup
+        self._pending_poll_s = min(scan_interval, PENDING_POLL_S)
+        if events is not None:
+            scan_interval = max(scan_interval, EVENTS_SCAN_S)
+            idle_scan_interval = max(idle_scan_interval, EVENTS_IDLE_SCAN_S)
         self._pace = ScanPacer(
             scan_interval=scan_interval,
             idle_scan_interval=idle_scan_interval,
@@ -77,7 +120,7 @@ class ProcessTracker:
         self._epoll.register(self._wake_r, select.EPOLLIN)
         self._fds: dict[int, int] = {}  # pidfd -> pid, live or pending
         self._live: dict[int, TrackedProcess] = {}
-        self._pending = PendingExecs()
+        self._pending = PendingExecs(exec_events=events is not None)
         self._all: list[TrackedProcess] = []
         self._owned: dict[int, TrackedProcess] = {}  # id() -> process ever tracked here
         self._unreaped: dict[int, float] = {}  # pidfd -> give-up time (exited, not yet reapable)
@@ -92,6 +135,19 @@ class ProcessTracker:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._closed = False
+        # Kernel events: the hub's thread queues them here and wakes the tracker.
+        self._inbox: deque[tuple[Fork | Exec, int]] = deque()
+        self._execs: dict[int, float] = {}  # exec seen before the pid was sighted -> when
+        self._rescan = False  # scan at once (an overrun, a launch)
+        self._rewatch = False  # the hub forgot what it inferred: watch every live pid again
+        self._next_pending = 0.0
+        self._sub: Subscription | None = (
+            events.subscribe(self._on_events, self._on_overrun) if events is not None else None
+        )
+        # Daemonizing instances: instance -> launcher pid while it lives (children held).
+        self._daemonizing: set[int] = set()
+        self._launchers: dict[int, int] = {}
+        self._deferred: list[Event] = []  # notes made under the lock, recorded with the rest
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -115,6 +171,8 @@ class ProcessTracker:
             thread.join()
         with self._pump_lock:
             self._pump(0.0)
+            if self._sub is not None:
+                self._sub.close()
             with self._lock:
                 self._closed = True
                 for fd in list(self._fds):
@@ -128,6 +186,16 @@ class ProcessTracker:
                 os.close(self._wake_w)
             with self._changed:
                 self._changed.notify_all()
+
+    @property
+    def cgroup(self) -> TrialCgroup | None:
+        """The trial's cgroup, when the system is contained in one."""
+        return self._cgroup
+
+    @property
+    def source(self) -> str:
+        """Where new processes are learnt of: ``netlink`` (kernel events) or ``scan``."""
+        return "netlink" if self._sub is not None else "scan"
 
     def cpu_time(self) -> float:
         """CPU seconds the tracking thread has used so far (0.0 if not running)."""
@@ -160,13 +228,17 @@ class ProcessTracker:
         *,
         trial_id: str | None = None,
         command: Sequence[str] | None = None,
+        daemonizes: bool = False,
     ) -> TrackedProcess:
         """Track a launched root (our own child) from this instant.
 
         Pass the ``trial_id`` it was marked with and the ``command`` it was started with:
         just after Popen returns, the root may still be mid-exec, its environment and
-        command line not yet readable in /proc.
+        command line not yet readable in /proc. With ``daemonizes`` it is the system's
+        launcher: recorded as no root, the processes it leaves become the roots.
         """
+        if self._sub is not None:
+            self._sub.watch(pid, instance)  # before anything: no fork of it is missed
         fd = open_pidfd(pid)
         if fd is None:
             raise SystemUnderTestError(f"the system's root process {pid} vanished at once")
@@ -176,11 +248,25 @@ class ProcessTracker:
         with self._lock:
             if trial_id is not None:
                 self._trials.add(trial_id)
+            if daemonizes:
+                self._daemonizing.add(instance)
+                self._launchers[instance] = pid
             cmdline = list(command) if command is not None else procfs.cmdline(pid) or []
             proc, event = self._track(
-                pid, os.getpid(), instance, cmdline, self._timeline.now(), fd, root=True
+                pid,
+                os.getpid(),
+                instance,
+                cmdline,
+                self._timeline.now(),
+                fd,
+                root=not daemonizes,
+                launcher=daemonizes,
             )
+            # It may have forked before it was watched (no shim held it): look at once.
+            self._rescan = self._sub is not None
         self._timeline.record(event)
+        if self._rescan:
+            self._wake()
         return proc
 
     def processes(
@@ -207,9 +293,50 @@ class ProcessTracker:
         return None
 
     def is_alive(self, pid: int) -> bool:
-        """Whether a tracked process with ``pid`` is alive (pending ones included)."""
+        """Whether a tracked process with ``pid`` is alive (pending ones included).
+
+        Exact at the instant of the call: an exit the tracker has not processed yet is
+        read from the pidfd it holds (readiness must never pass a root that just died).
+        """
         with self._lock:
-            return pid in self._live or pid in self._pending
+            proc = self._live.get(pid)
+            if proc is not None:
+                return proc.pidfd is None or not has_exited(proc.pidfd)
+            return pid in self._pending
+
+    def instance_alive(self, instance: int) -> bool:
+        """Whether any process of ``instance`` is alive (tracked, pending, or in its leaf)."""
+        with self._lock:
+            if any(p.instance == instance for p in self._pending):
+                return True
+            if any(
+                p.instance == instance and (p.pidfd is None or not has_exited(p.pidfd))
+                for p in self._live.values()
+            ):
+                return True
+        if self._cgroup is not None:
+            return bool(self._cgroup.leaves[instance].pids())
+        return False
+
+    def left_behind(self, instance: int, but: int | None = None) -> list[str]:
+        """What is alive of ``instance`` (but ``but``), as ``pid command`` lines.
+
+        With a cgroup, everything in the instance's leaf, tracked or not.
+        """
+        if self._cgroup is not None:
+            pids = self._cgroup.leaves[instance].pids()
+        else:
+            with self._lock:
+                pids = [p.pid for p in self._live.values() if p.instance == instance]
+                pids += [p.pid for p in self._pending if p.instance == instance]
+        lines = []
+        for pid in sorted(set(pids) - {but}):
+            argv = procfs.cmdline(pid)
+            if argv is None or procfs.state(pid) in ("Z", "X", None):
+                continue
+            shown = " ".join([os.path.basename(argv[0]), *argv[1:]]) if argv else ""
+            lines.append(f"{pid} {shown[:100]}".rstrip())
+        return lines
 
     def pending(self) -> int:
         """How many discovered children still wait for their exec (role undecided)."""
@@ -334,6 +461,8 @@ class ProcessTracker:
         if self._closed:
             return
         events: list[Event] = []
+        if self._sub is not None and len(self._pending):
+            timeout = min(timeout, max(0.0, self._next_pending - time.monotonic()))
         try:
             for fd, _ in self._epoll.poll(timeout):
                 if fd == self._wake_r:
@@ -341,15 +470,28 @@ class ProcessTracker:
                         os.read(self._wake_r, 4096)
                     continue
                 events.extend(self._on_exit(fd))
+            if self._sub is not None:
+                events.extend(self._on_kernel_events())
             for fd, give_up in list(self._unreaped.items()):
                 events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
             now = time.monotonic()
-            if self._pace.scan_due(now):
-                if self._pace.worth_scanning(now, procfs.last_pid(), len(self._pending) > 0):
+            if self._rescan:
+                self._rescan = False
+                events.extend(self._scan())
+                if self._cgroup is None:  # a daemon's parent may be gone: look by marker too
+                    events.extend(self._adopt_orphans())
+                self._pace.scanned()
+            elif self._pace.scan_due(now):
+                # With events, pending children are re-read on their own clock (below).
+                pending = self._sub is None and len(self._pending) > 0
+                if self._pace.worth_scanning(now, procfs.last_pid(), pending):
                     events.extend(self._scan())
                 self._pace.scanned()
+            elif self._sub is not None and len(self._pending) and now >= self._next_pending:
+                events.extend(self._pending_due())
             if self._pace.ports_due(now):
-                events.extend(self._adopt_orphans())
+                if self._cgroup is None:
+                    events.extend(self._adopt_orphans())
                 events.extend(self._scan_ports())
                 self._pace.ports_scanned()
             if any(isinstance(e, ProcessStart | ProcessExit) for e in events):
@@ -363,7 +505,9 @@ class ProcessTracker:
         An exit counts as alive for ``wait_gone`` until its ProcessExit is on the timeline.
         """
         first: Exception | None = None
-        for event in events:
+        with self._lock:
+            deferred, self._deferred = self._deferred, []
+        for event in [*deferred, *events]:
             try:
                 self._timeline.record(event)
             except Exception as exc:
@@ -379,22 +523,117 @@ class ProcessTracker:
     # ------------------------------------------------------------------ discovery
 
     def _scan(self) -> list[Event]:
-        """Find new children of every live process; decide pending roles that are due."""
+        """Find new members (the cgroup's listing, else children of every live process);
+        decide pending roles that are due."""
         events: list[Event] = []
-        with self._lock:
-            queue = [(p.pid, p.instance, p.cmdline) for p in self._live.values()]
-            queue += [(p.pid, p.instance, p.cmdline) for p in self._pending]
+        if self._rewatch:
+            self._rewatch = False
+            self._watch_all()
         me = os.getpid()
-        while queue:
-            parent, instance, parent_cmdline = queue.pop()
-            for child in procfs.children(parent):
-                found = self._sight(child, parent, instance, parent_cmdline, me)
+        if self._cgroup is not None:
+            for pid, instance in self._cgroup.listing().items():
+                found = self._sight(pid, 0, instance, None, me, via=Via.CGROUP)
                 if found is not None:
                     events.extend(found[1])
-                    queue.append((child, instance, found[0]))
-        with self._lock:
-            events.extend(self._promote(pend) for pend in self._pending.pop_due(time.monotonic()))
+        else:
+            with self._lock:
+                queue = [(p.pid, p.instance, p.cmdline) for p in self._live.values()]
+                queue += [(p.pid, p.instance, p.cmdline) for p in self._pending]
+            while queue:
+                parent, instance, parent_cmdline = queue.pop()
+                for child in procfs.children(parent):
+                    found = self._sight(child, parent, instance, parent_cmdline, me)
+                    if found is not None:
+                        events.extend(found[1])
+                        queue.append((child, instance, found[0]))
+        events.extend(self._pending_due())
         return events
+
+    def _pending_due(self) -> list[Event]:
+        """Decide the pending roles that are due (exec'd, waited enough, no longer held)."""
+        self._next_pending = time.monotonic() + self._pending_poll_s
+        with self._lock:
+            due = self._pending.pop_due(time.monotonic(), self._held)
+            return [self._promote(pend) for pend in due]
+
+    def _held(self, pend: Pending) -> bool:
+        """Held while its daemonizing instance's launcher lives (root or not: unknown)."""
+        return pend.instance in self._launchers and pend.pid != self._launchers[pend.instance]
+
+    # ------------------------------------------------------------------ kernel events
+
+    def _on_events(self, events: list[tuple[Fork | Exec, int]]) -> None:
+        """On the hub's thread: queue, wake the tracker. Nothing else."""
+        self._inbox.extend(events)
+        self._wake()
+
+    def _on_overrun(self) -> None:
+        """On the hub's thread: events were lost. Watch everything again, then rescan."""
+        self._rewatch = True
+        self._rescan = True
+        with self._lock:
+            self._deferred.append(
+                HarnessNote(
+                    t=self._timeline.now(),
+                    level=NoteLevel.WARNING,
+                    message="kernel process events overran (the machine forked faster than"
+                    " they were read): /proc was scanned again, orphans included",
+                )
+            )
+        self._wake()
+
+    def _watch_all(self) -> None:
+        """After an overrun: watch again every process held that has not exited."""
+        assert self._sub is not None
+        with self._lock:
+            held = [(p.pid, p.instance, p.pidfd) for p in self._live.values()]
+            held += [(p.pid, p.instance, p.fd) for p in self._pending]
+            for pid, instance, fd in held:
+                if fd is not None and not has_exited(fd):
+                    self._sub.watch(pid, instance)
+
+    def _on_kernel_events(self) -> list[Event]:
+        """Sight each forked child at once; settle a pending child the moment it execs."""
+        out: list[Event] = []
+        me = os.getpid()
+        while self._inbox:
+            event, instance = self._inbox.popleft()
+            if isinstance(event, Fork):
+                with self._lock:
+                    # The forker may have exited since: its record still says what it ran.
+                    forker = self._pending.get(event.parent)
+                    parent = self.get(event.parent)
+                    parent_cmdline = (
+                        forker.cmdline
+                        if forker is not None
+                        else parent.cmdline
+                        if parent is not None
+                        else None
+                    )
+                found = self._sight(
+                    event.child, event.parent, instance, parent_cmdline, me, via=Via.FORK
+                )
+                if found is not None:
+                    out.extend(found[1])
+                continue
+            with self._lock:
+                pend = self._pending.get(event.pid)
+                if pend is not None:
+                    pend.exec_seen = True
+                    current = procfs.cmdline(event.pid)
+                    if current:
+                        pend.cmdline = current
+                    if not self._held(pend):
+                        self._pending.pop(event.pid)
+                        out.append(self._promote(pend))
+                elif event.pid not in self._live:
+                    now = time.monotonic()
+                    self._execs[event.pid] = now
+                    if len(self._execs) > 256:
+                        self._execs = {
+                            p: t for p, t in self._execs.items() if now - t < _EXEC_MEMORY_S
+                        }
+        return out
 
     def _sight(
         self,
@@ -403,16 +642,19 @@ class ProcessTracker:
         instance: int,
         parent_cmdline: list[str] | None,
         me: int,
+        *,
+        via: Via = Via.CHILDREN,
     ) -> tuple[list[str], list[Event]] | None:
-        """Look at a listed child of ``parent`` and carry out ``membership.decide``'s ruling.
+        """Look at a found pid and carry out ``membership.decide``'s ruling.
 
         ``instance`` and ``parent_cmdline`` are the listing parent's (unused and None for the
-        orphan scan, where ``parent`` is the harness, ``me``). Returns the child's command line and
-        its ProcessStart (none while pending), or None when it is skipped.
+        orphan scan, where ``parent`` is the harness, ``me``); for the cgroup listing
+        ``instance`` is the leaf's and the parent is read. Returns the child's command line
+        and its ProcessStart (none while pending), or None when it is skipped.
         """
         with self._lock:
             known = pid in self._live or pid in self._pending
-            foreign = parent == me and pid in self._foreign
+            foreign = parent == me and via is Via.CHILDREN and pid in self._foreign
             exit_recorded = pid in self._exited
         # Dead and unreaped, a pid whose exit is recorded is listed every scan: one small
         # read, and no pidfd, tells it apart from a new process that got its pid.
@@ -428,10 +670,17 @@ class ProcessTracker:
         read = procfs.state_and_ppid(pid)
         marker = read_marker(pid)
         cmdline = procfs.cmdline(pid)
+        cgroup_instance = self._cgroup.instance_of(pid) if self._cgroup is not None else None
+        if via is Via.CGROUP and read is not None:
+            parent = read[1]
+            with self._lock:
+                known_parent = self._live.get(parent)
+                parent_cmdline = known_parent.cmdline if known_parent is not None else None
         # The parent's command line as recorded may be stale (read mid-exec, or before it
         # exec'd): a child showing the parent's current one has not exec'd yet either.
         parent_now = procfs.cmdline(parent)
         with self._lock:  # what the tracker knows now: a root may have been added meanwhile
+            exec_seen = (pid in self._execs) if self._sub is not None else None
             sighting = Sighting(
                 pid=pid,
                 listed_under=parent,
@@ -449,7 +698,12 @@ class ProcessTracker:
                 marker=marker,
                 cmdline=tuple(cmdline) if cmdline is not None else None,
                 parent_cmdline_now=tuple(parent_now) if parent_now is not None else None,
+                via=via,
+                in_cgroup=(cgroup_instance is not None) if self._cgroup is not None else None,
+                cgroup_instance=cgroup_instance,
+                exec_seen=exec_seen,
             )
+            self._execs.pop(pid, None)
             if pid_reused(sighting):
                 self._exited.discard(pid)  # alive: the process we saw exit had this pid before
             decision = decide(sighting)
@@ -460,7 +714,11 @@ class ProcessTracker:
                 return None
             assert decision.instance is not None  # decide gives every member its instance
             found = list(cmdline or [])
-            if decision.action is Action.PENDING:
+            alive = read is not None and read[0] not in DEAD_STATES
+            if self._sub is not None and via is not Via.FORK and alive:
+                # A fork's child is watched by the hub already; a dead one forks no more.
+                self._sub.watch(pid, decision.instance)
+            if decision.action is Action.PENDING or decision.instance in self._launchers:
                 self._pending.add(
                     Pending(
                         pid, parent, decision.instance, fd, seen_t, seen_mono, parent_cmdline, found
@@ -479,6 +737,21 @@ class ProcessTracker:
         )
         return event
 
+    def _daemon_root(self, pid: int, instance: int) -> bool:
+        """In a daemonizing instance whose launcher is gone: is ``pid`` a top of what is left
+        (its parent no live process of the instance)? Hold ``_lock``."""
+        if instance not in self._daemonizing or instance in self._launchers:
+            return False
+        read = procfs.state_and_ppid(pid)
+        if read is None or read[0] in DEAD_STATES:
+            return False  # gone already (an intermediate of a double fork): never a root
+        ppid = read[1]
+        parents = {p.pid for p in self._live.values() if p.instance == instance}
+        parents |= {p.pid for p in self._pending if p.instance == instance}
+        # An exiting parent's children are re-parented before it becomes a zombie: a
+        # parent still named here is alive, and the process is no top.
+        return ppid not in parents
+
     def _track(
         self,
         pid: int,
@@ -490,8 +763,19 @@ class ProcessTracker:
         *,
         root: bool = False,
         watch: bool = True,
+        launcher: bool = False,
     ) -> tuple[TrackedProcess, Event]:
         """Register a decided process (hold ``_lock``); ``watch``: add its pidfd to epoll."""
+        if not root and not launcher and self._daemon_root(pid, instance):
+            root = True
+            self._deferred.append(
+                HarnessNote(
+                    t=self._timeline.now(),
+                    level=NoteLevel.INFO,
+                    message=f"instance {instance} daemonized: pid {pid}"
+                    f" ({' '.join(cmdline)[:60]}) is one of its roots",
+                )
+            )
         role = resolve_role(
             self._roles, root=root, cmdline=cmdline, exe=lambda: procfs.exe_name(pid)
         )
@@ -558,9 +842,15 @@ class ProcessTracker:
             if pend is not None:
                 events.append(self._promote(pend))
             proc = self._live.pop(pid, None)
-            self._forget_fd(fd)
+            self._forget_fd(fd)  # still watched: the hub unwatches it at its exit event
             if proc is None:
                 return events
+            if self._launchers.get(proc.instance) == pid:
+                del self._launchers[proc.instance]  # what it left is decided now
+                self._next_pending = 0.0
+                self._rescan = True
+            elif proc.root and proc.instance not in self._daemonizing and status.code == 0:
+                self._note_left_by(proc)
             proc.exited = self._timeline.now()
             proc.pidfd = None
             self._exited.add(pid)
@@ -577,6 +867,22 @@ class ProcessTracker:
             )
             self._exits_unrecorded.append(proc.instance)
         return events
+
+    def _note_left_by(self, root: TrackedProcess) -> None:
+        """A root exited 0 leaving processes running: say so (it daemonized?). Hold _lock."""
+        left = [p.pid for p in self._live.values() if p.instance == root.instance]
+        left += [p.pid for p in self._pending if p.instance == root.instance]
+        if left:
+            self._deferred.append(
+                HarnessNote(
+                    t=self._timeline.now(),
+                    level=NoteLevel.WARNING,
+                    message=f"the root of instance {root.instance} (pid {root.pid}) exited,"
+                    f" leaving {len(left)} process(es) of it running"
+                    f" ({', '.join(map(str, sorted(left)[:6]))}); if the system daemonizes,"
+                    " say `system.daemonizes: true`",
+                )
+            )
 
     def _forget_fd(self, fd: int) -> None:
         """Stop polling and close ``fd`` (hold ``_lock``)."""

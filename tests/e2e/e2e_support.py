@@ -3,8 +3,9 @@
 Every ``chaos`` process a test starts goes through the ``chaos`` fixture. It runs in the
 test's own folder with a private ``TMPDIR``, so after the test the fixture can check, for
 that test's runs only: no process carrying a ``CHAOS_TRIAL`` marker launched by one of its
-``chaos`` processes is alive, no port the journals saw the system listen on is still
-listening, and no ``chaos-*`` temp folder is left. A leak fails the test that caused it.
+``chaos`` processes is alive, no cgroup of one of its runs is left (``chaos/run-*`` named
+with its pid), no port the journals saw the system listen on is still listening, and no
+``chaos-*`` temp folder is left. A leak fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import pytest
 from support import WaitTimeout, wait_until
 
 from harness.disks.mounts import SOURCE_PREFIX, mount_table, unmount_owned_by
+from harness.system import cgroups, host
+from harness.system.containment import RunName
 from harness.system.marker import find_marked, read_marker, start_time
 
 CHAOS = str(Path(sys.executable).with_name("chaos"))
@@ -71,6 +74,8 @@ class Chaos:
     harnesses: dict[int, int | None] = field(default_factory=dict)
     """pid -> start time (clock ticks) of every chaos process started."""
     background: list[subprocess.Popen[str]] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Added to every chaos command's environment (``CHAOS_CONTAINMENT=marker``...)."""
 
     @property
     def tmpdir(self) -> Path:
@@ -81,6 +86,7 @@ class Chaos:
         env["TMPDIR"] = str(self.tmpdir)
         env["COLUMNS"] = "400"  # no wrapping: a path or a message stays on one line
         env.pop("CHAOS_TRIAL", None)
+        env.update(self.extra_env)
         return env
 
     def scenario(self, name: str, text: str) -> Path:
@@ -137,6 +143,23 @@ class Chaos:
                         found.append(pid)
         return found
 
+    def run_cgroups(self) -> list[cgroups.Cgroup]:
+        """Run cgroups (``chaos/run-*``) made by one of this test's chaos processes."""
+        found = host.locate()
+        if found is None:
+            return []
+        parent, _ = host.place(*found)
+        if parent is None:
+            return []
+        mine = []
+        for child in cgroups.Cgroup(parent).children():
+            name = RunName.parse(child.name)
+            if name is not None and name.pid in self.harnesses:
+                started = self.harnesses[name.pid]
+                if started is None or started == name.start:
+                    mine.append(child)
+        return mine
+
     def journal_ports(self) -> set[int]:
         """Every port a system listened on, from every journal this test produced."""
         ports: set[int] = set()
@@ -165,6 +188,16 @@ class Chaos:
                 interval=0.05,
             )
         found += [f"marked process {_describe(pid)}" for pid in self.marked_processes()]
+        with contextlib.suppress(WaitTimeout):
+            wait_until(
+                lambda: not self.run_cgroups(),
+                what="the runs' cgroups to be removed",
+                timeout=10.0,
+                interval=0.05,
+            )
+        for group in self.run_cgroups():
+            pids = group.pids()
+            found.append(f"cgroup {group.path} ({len(pids)} process(es): {pids[:5]})")
         ports = self.journal_ports()
         listening = {
             c.laddr.port: c.pid
@@ -194,6 +227,12 @@ class Chaos:
             kill_if_marked(pid, lambda m: m.harness_pid in self.harnesses)
         for pid in self.harnesses:
             unmount_owned_by(pid)
+        for group in self.run_cgroups():
+            with contextlib.suppress(OSError):
+                if group.populated():
+                    group.kill()
+                    group.wait_for(empty=True, timeout=5.0)
+                group.remove()
 
 
 def _describe(pid: int) -> str:

@@ -1,4 +1,10 @@
-"""A real launcher + tracker + teardown for one test, always torn down at the end."""
+"""A real launcher + tracker + teardown for one test, always torn down at the end.
+
+By default the system is held by the marker and found by /proc scans (the fallback);
+``cgroup=True`` puts it in a trial cgroup of a run scope of its own (with its guardian),
+``events=True`` has the tracker learn of processes from the kernel's process events. A
+host that cannot do either skips the test, saying why.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
+from harness.errors import HostError
 from harness.observe.events import Event, LogLine
 from harness.observe.timeline import Timeline
+from harness.system import host, procevents
+from harness.system.containment import RunScope, TrialCgroup
 from harness.system.launcher import Launched, launch
 from harness.system.teardown import TeardownReport, teardown
 from harness.system.tracker import ProcessTracker, RoleMatcher
@@ -39,26 +50,53 @@ class Rig:
         roles: Sequence[RoleMatcher],
         *,
         thread: bool = True,
+        cgroup: bool = False,
+        events: bool = False,
+        instances: int = 1,
         **tracker_options: Any,
     ) -> None:
         self.cwd = cwd
         self.timeline = Timeline()
         self.trial_id = uuid.uuid4().hex
-        self.tracker = ProcessTracker(self.timeline, roles, **tracker_options)
-        if thread:  # else the test drives each round itself (wait_gone pumps when idle)
-            self.tracker.start()
+        self.scope: RunScope | None = None
+        self.cgroup: TrialCgroup | None = None
+        self.hub: procevents.ProcEventHub | None = None
+        self._closed = False
         self.launched: list[Launched] = []
         self.reports: list[TeardownReport] = []
-        self._closed = False
+        try:
+            if cgroup:
+                self.scope = RunScope(required_cgroup(), host.process_events({}))
+                self.cgroup = self.scope.trial(self.trial_id, instances)
+            if events:
+                required_events()
+                self.hub = procevents.acquire()
+            self.tracker = ProcessTracker(
+                self.timeline, roles, cgroup=self.cgroup, events=self.hub, **tracker_options
+            )
+        except BaseException:
+            self._give_back()
+            raise
+        if thread:  # else the test drives each round itself (wait_gone pumps when idle)
+            self.tracker.start()
 
-    def launch(self, command: list[str], instance: int = 0) -> Launched:
+    def launch(
+        self, command: list[str], instance: int = 0, *, daemonizes: bool = False
+    ) -> Launched:
         with self.tracker.launching():
-            proc = self.spawn(command, instance)
-            self.tracker.add_root(proc.pid, instance, trial_id=self.trial_id, command=command)
-        return proc
+            return self.spawn(
+                command,
+                instance,
+                on_pid=lambda pid: self.tracker.add_root(
+                    pid, instance, trial_id=self.trial_id, command=command, daemonizes=daemonizes
+                ),
+            )
 
-    def spawn(self, command: list[str], instance: int = 0) -> Launched:
-        """Launch marked, without telling the tracker (``launch`` does both)."""
+    def spawn(
+        self, command: list[str], instance: int = 0, on_pid: Callable[[int], object] | None = None
+    ) -> Launched:
+        """Launch marked (into the trial's cgroup, if any), without telling the tracker
+        unless ``on_pid`` does (``launch`` does both)."""
         proc = launch(
             command,
             instance=instance,
@@ -66,6 +104,8 @@ class Rig:
             cwd=self.cwd,
             timeline=self.timeline,
             trial_id=self.trial_id,
+            cgroup_procs=self.cgroup.procs_file(instance) if self.cgroup else None,
+            on_pid=on_pid,
         )
         self.launched.append(proc)
         return proc
@@ -116,3 +156,31 @@ class Rig:
             self.tracker.stop()
             for proc in self.launched:
                 proc.close()
+            self._give_back()
+
+    def _give_back(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+            self.cgroup.remove()
+        if self.hub is not None:
+            procevents.release(self.hub)
+            self.hub = None
+        if self.scope is not None:
+            self.scope.close()
+            self.scope = None
+
+
+def required_cgroup() -> host.ContainmentChoice:
+    """The host's cgroup containment, or skip the test saying why there is none."""
+    try:
+        return host.containment({host.CONTAINMENT_ENV: "cgroup"})
+    except HostError as exc:
+        pytest.skip(f"no cgroup containment here: {exc}")
+
+
+def required_events() -> None:
+    """Skip the test unless kernel process events arrive on this host."""
+    try:
+        host.process_events({host.EVENTS_ENV: "netlink"})
+    except HostError as exc:
+        pytest.skip(f"no kernel process events here: {exc}")

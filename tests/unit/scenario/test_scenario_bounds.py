@@ -304,10 +304,10 @@ def test_thousands_of_problems_are_answered_quickly_and_the_first_hundred_listed
     used = ", ".join(f"'{{u{i}}}'" for i in range(count))
     path = write(tmp_path, f"vars:\n{declared}system:\n  command: [sleep, {used}]\n")
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on the machine do not count
     found = problems(path, **registries)
 
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 5.0  # was 48 s; 0.3 s on a quiet machine
     assert len(found) == MAX_REPORTED + 1
     assert found[0].message.endswith(f"and {2 * count + 5 - 20} more)")  # listed, then counted
     assert found[-1].message == (
@@ -322,6 +322,6 @@ def test_many_valid_templates_resolve_quickly(tmp_path: Path, registries: dict[s
     used = ", ".join(f"'{{v{i}}}'" for i in range(count))
     path = write(tmp_path, f"vars:\n{declared}system:\n  command: [sleep, {used}]\n")
 
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on the machine do not count
     assert problems(path, **registries) == []
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 5.0

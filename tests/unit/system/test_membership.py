@@ -1,4 +1,8 @@
-"""Membership is a pure function of a sighting: each rule by example, then as properties."""
+"""Membership is a pure function of a sighting: each rule by example, then as properties.
+
+The sources past /proc scans (the trial's cgroup, kernel fork and exec events) are fields
+of the same record; with them unset (``None``) every rule is today's.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from harness.system.membership import (
     Decision,
     Reason,
     Sighting,
+    Via,
     decide,
     pid_reused,
     screen,
@@ -58,6 +63,14 @@ ORPHAN = replace(
 
 TRACK_DESCENT = Decision(Action.TRACK, basis=Basis.DESCENT, instance=3)
 PENDING_DESCENT = Decision(Action.PENDING, basis=Basis.DESCENT, instance=3)
+
+SCRUBBED = replace(CHILD, marker=None, ppid=1, cmdline=("sleep", "306"), in_cgroup=True)
+"""``setsid -f env -i sleep 306``: no marker, re-parented to pid 1, in the trial's cgroup."""
+LISTED = replace(SCRUBBED, via=Via.CGROUP, listed_under=1, instance=2, cgroup_instance=2)
+"""The same daemon found by the cgroup listing (its leaf is instance 2's)."""
+FORKED = replace(CHILD, via=Via.FORK, ppid=1, marker=None, exec_seen=False)
+"""A child named by a kernel fork event of PARENT, whose parent has exited since."""
+TRACK_CGROUP = Decision(Action.TRACK, basis=Basis.CGROUP, instance=3)
 
 
 def skipped(reason: Reason) -> Decision:
@@ -160,6 +173,81 @@ CASES: list[tuple[str, Sighting, dict[str, Any], Decision]] = [
         Decision(Action.PENDING, basis=Basis.MARKER, instance=1),
     ),
     ("an orphan already adopted", ORPHAN, {"known": True}, skipped(Reason.KNOWN)),
+    # in the trial's cgroup: a fact, whatever it did
+    ("scrubbed, re-parented to pid 1, in the cgroup", SCRUBBED, {}, TRACK_CGROUP),
+    (
+        "in the cgroup: the leaf names the instance",
+        SCRUBBED,
+        {"cgroup_instance": 1},
+        Decision(Action.TRACK, basis=Basis.CGROUP, instance=1),
+    ),
+    (
+        "an unmarked orphan of the harness, in the cgroup",
+        ORPHAN,
+        {"marker": None, "in_cgroup": True, "cgroup_instance": 0},
+        Decision(Action.TRACK, basis=Basis.CGROUP, instance=0),
+    ),
+    (
+        "an orphan in the cgroup while a root is launched",
+        ORPHAN,
+        {"in_cgroup": True, "launching": True},
+        skipped(Reason.LAUNCHING),
+    ),
+    (
+        "a child that left the cgroup is still a descendant",
+        CHILD,
+        {"in_cgroup": False},
+        TRACK_DESCENT,
+    ),
+    (
+        "in the cgroup, still a zombie: pending",
+        SCRUBBED,
+        {"state": "Z", "cmdline": ()},
+        replace(TRACK_CGROUP, action=Action.PENDING),
+    ),
+    ("in the cgroup, but gone", SCRUBBED, {"state": None}, skipped(Reason.GONE)),
+    # found by the cgroup's listing
+    ("listed by the cgroup", LISTED, {}, Decision(Action.TRACK, basis=Basis.CGROUP, instance=2)),
+    ("listed, out of the cgroup when read", LISTED, {"in_cgroup": False}, skipped(Reason.MOVED)),
+    (
+        "listed: the root being launched (a child of the harness)",
+        LISTED,
+        {"ppid": HARNESS, "launching": True},
+        skipped(Reason.LAUNCHING),
+    ),
+    (
+        "listed: a child of the harness between launches",
+        LISTED,
+        {"ppid": HARNESS},
+        Decision(Action.TRACK, basis=Basis.CGROUP, instance=2),
+    ),
+    ("listed: already live", LISTED, {"known": True}, skipped(Reason.KNOWN)),
+    # named by a kernel fork event
+    ("forked, parent gone since, no marker", FORKED, {}, TRACK_DESCENT),
+    ("forked: a launch does not hold it back", FORKED, {"launching": True}, TRACK_DESCENT),
+    ("forked, gone before the pidfd", FORKED, {"held": False}, skipped(Reason.GONE)),
+    ("forked, not exec'd", FORKED, {"cmdline": PARENT_ARGV}, PENDING_DESCENT),
+    (
+        "forked, but out of the trial's cgroup: not a member's child",
+        FORKED,
+        {"in_cgroup": False},
+        skipped(Reason.MOVED),
+    ),
+    # exec events
+    (
+        "exec seen: its own argv, even if it reads like its parent's (sh exec'ing sh)",
+        FORKED,
+        {"cmdline": PARENT_ARGV, "exec_seen": True},
+        TRACK_DESCENT,
+    ),
+    (
+        "exec seen, but mid-replacement (empty)",
+        FORKED,
+        {"cmdline": (), "exec_seen": True},
+        PENDING_DESCENT,
+    ),
+    ("exec seen, but dead", FORKED, {"state": "Z", "exec_seen": True}, PENDING_DESCENT),
+    ("no exec seen, an argv of its own (setproctitle)", FORKED, {"cmdline": ("w",)}, TRACK_DESCENT),
 ]
 
 
@@ -217,6 +305,10 @@ sightings = st.builds(
     marker=markers,
     cmdline=argvs,
     parent_cmdline_now=argvs,
+    via=st.sampled_from(list(Via)),
+    in_cgroup=st.sampled_from([None, False, True]),
+    cgroup_instance=st.sampled_from([None, 0, 2]),
+    exec_seen=st.sampled_from([None, False, True]),
 )
 
 
@@ -266,6 +358,10 @@ def test_a_child_of_the_harness_is_adopted_only_with_this_trials_marker_never_in
 ) -> None:
     decision = decide(s)
     if s.orphan and decision.member:
+        assert not s.launching
+        if s.in_cgroup:
+            assert decision.basis is Basis.CGROUP
+            return
         assert s.marker is not None
         assert s.marker.trial_id in s.trials
         assert not s.launching
@@ -275,25 +371,63 @@ def test_a_child_of_the_harness_is_adopted_only_with_this_trials_marker_never_in
 
 
 @given(sightings)
-def test_every_member_is_a_descendant_still_or_marked_with_the_harness(s: Sighting) -> None:
+def test_every_member_is_in_the_cgroup_forked_a_descendant_still_or_marked(s: Sighting) -> None:
     decision = decide(s)
-    if decision.basis is Basis.DESCENT:
+    if decision.basis is Basis.CGROUP:
+        assert s.in_cgroup
+        assert decision.instance == (s.instance if s.cgroup_instance is None else s.cgroup_instance)
+    elif decision.basis is Basis.DESCENT:
         assert not s.orphan
-        assert s.ppid == s.listed_under
+        assert s.via is Via.FORK or s.ppid == s.listed_under
+        assert s.via is not Via.CGROUP
+        assert s.in_cgroup is not False or s.via is not Via.FORK
         assert decision.instance == s.instance
     elif decision.basis is Basis.MARKER:
+        assert s.via is Via.CHILDREN
         assert s.ppid == HARNESS
         assert s.marker is not None
         assert s.marker.trial_id in s.trials
 
 
 @given(sightings)
+def test_the_cgroup_makes_membership_a_fact(s: Sighting) -> None:
+    """In the cgroup, alive, new: a member whatever its parent, marker or environment."""
+    adoptable = s.orphan or (s.via is Via.CGROUP and s.ppid == HARNESS)
+    new = not (s.known or (s.orphan and s.foreign) or s.exit_recorded)
+    if s.in_cgroup and s.held and s.state is not None and new and not (adoptable and s.launching):
+        decision = decide(s)
+        assert decision.member
+        assert decision.basis is Basis.CGROUP
+    if s.via is Via.CGROUP and not s.in_cgroup:
+        assert not decide(s).member, "listed by the cgroup, not in it: gone or moved"
+
+
+@given(sightings)
+def test_an_exec_seen_settles_the_role_unless_the_image_is_unreadable(s: Sighting) -> None:
+    decision = decide(s)
+    if decision.member and s.exec_seen and s.cmdline and s.state not in ("Z", "X"):
+        assert decision.action is Action.TRACK
+
+
+@given(sightings)
+def test_a_source_that_says_no_rules_as_one_not_in_use(s: Sighting) -> None:
+    """Out of the cgroup, no exec seen: the marker/ancestry rules decide, as without them."""
+    if s.via is not Via.CHILDREN:
+        return
+    unused = replace(s, in_cgroup=None, cgroup_instance=None, exec_seen=None)
+    said_no = replace(s, in_cgroup=False, cgroup_instance=None, exec_seen=False)
+    assert decide(said_no) == decide(unused)
+
+
+@given(sightings)
 def test_a_child_showing_its_parents_argv_is_pending_never_tracked(s: Sighting) -> None:
     decision = decide(s)
-    if not s.cmdline or s.cmdline in (s.parent_cmdline, s.parent_cmdline_now):
+    if not s.cmdline or (not s.exec_seen and s.cmdline in (s.parent_cmdline, s.parent_cmdline_now)):
         assert decision.action is not Action.TRACK
     decisive = s.held and s.state in ("R", "S") and not (s.known or s.exit_recorded)
-    if decisive and not s.orphan and s.ppid == s.listed_under and s.cmdline == s.parent_cmdline:
+    same = s.cmdline == s.parent_cmdline
+    descent = s.via is Via.CHILDREN and not s.orphan and s.ppid == s.listed_under
+    if decisive and descent and same and not s.in_cgroup and not s.exec_seen:
         assert decision.action is Action.PENDING
 
 

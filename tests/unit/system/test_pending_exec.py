@@ -30,3 +30,11 @@ def test_run_state_reads_this_process() -> None:
     assert letter == "R"
     assert run_s > 0.0
     assert procfs.run_state(2**22 + 1) is None
+
+
+def test_with_exec_events_a_sleeping_child_is_not_on_its_way_to_an_exec() -> None:
+    """The event reports an exec when done, so only a child not yet scheduled waits."""
+    assert not still_exec_bound(EXEC_WAIT_S, ("S", 0.001), exec_events=True), "a daemon at rest"
+    assert still_exec_bound(EXEC_WAIT_S, ("R", 0.0001), exec_events=True), "not scheduled yet"
+    assert still_exec_bound(EXEC_WAIT_S, ("D", 0.004), exec_events=True), "loading the image"
+    assert not still_exec_bound(EXEC_WAIT_MAX_S, ("R", 0.0), exec_events=True), "the cap holds"
