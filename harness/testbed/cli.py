@@ -63,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
         default=FIXED_BACKEND_PORT,
         help="the one backend port of the fixed-port bug (Jan's was 39291)",
     )
+    p.add_argument(
+        "--backend-port",
+        type=int,
+        default=0,
+        help="the port the backend binds (default 0: any free port, told over its channel)",
+    )
     p.add_argument("--grace", type=seconds, default=5.0, help="SIGTERM grace before SIGKILL")
     p.add_argument("--retry-window", type=seconds, default=5.0, help="gateway retry bound")
     p.add_argument("--max-restarts", type=int, default=5)
@@ -100,6 +106,7 @@ def options_from(args: argparse.Namespace) -> Options:
         backoff_base_s=args.backoff_base,
         canary_ms=args.canary_ms,
         backend_port=args.fixed_port,
+        backend_listen_port=max(0, args.backend_port),
         reap_poll_s=max(0.0, args.reap_poll),
     )
 

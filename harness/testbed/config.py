@@ -32,6 +32,9 @@ class Options:
     vars_interval_s: float = 2.0
     canary_ms: float = 50.0
     backend_port: int = FIXED_BACKEND_PORT
+    backend_listen_port: int = 0
+    """The port the (fixed) backend binds; 0: any free port. The fixed-port bug uses
+    ``backend_port`` instead."""
     reap_poll_s: float = 0.0
     """0: a child's exit wakes the supervisor at once; else exits are noticed on a poll loop
     of this period (uvicorn's is 0.5 s)."""

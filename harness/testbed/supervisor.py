@@ -84,6 +84,8 @@ class Supervisor:
         args = ["--instance", o.instance_id, "--beat", str(o.beat_s), "--name", slot.name]
         if slot.role == "backend" and o.bug("fixed-port"):
             args += ["--port", str(o.backend_port), "--allow-foreign-destroy", "1"]
+        elif slot.role == "backend" and o.backend_listen_port:
+            args += ["--port", str(o.backend_listen_port)]
         elif slot.role == "module":
             args += ["--register-timeout", str(o.register_timeout_s)]
         elif slot.role == "worker":
