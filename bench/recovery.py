@@ -1,0 +1,267 @@
+"""Benchmark: recovery of the same worker under the testbed, supervisord, circus and a floor.
+
+Run: ``python -m bench.recovery [--kills 20] [--fleet 50] [--rounds 3] [--write-readme]``
+(from the repository, with ``pip install -e ".[bench]"``; about 10 minutes at the
+defaults). One run measures, for every contender, with the harness (``bench.measure``):
+
+1. one worker SIGKILLed ``--kills`` times → its replacement ready; the contenders take
+   turns kill by kill (all running at once, one worker each), so a change in the machine's
+   load hits them alike;
+2. ``--fleet`` workers SIGKILLed at once → all ready again, ``--rounds`` times;
+3. idle CPU with those ``--fleet`` children, ``--idle`` seconds;
+4. orphans 2 s after the supervisor itself is SIGKILLed;
+5. a crash loop: every start fails (the port is taken) for ``--crash`` seconds; then the
+   port is freed and the bench waits ``--crash`` seconds more for a ready worker.
+
+It prints the tables, writes them and the raw figures to ``--out`` (``reports/bench``), and
+with ``--write-readme`` puts them into README.md and bench/README.md (between the
+``<!-- bench:start -->`` / ``<!-- bench:end -->`` markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import random
+import runpy
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench import table
+from bench.contenders import CONTENDERS, REPO, Contender, Setup
+from bench.measure import (
+    BenchError,
+    Kill,
+    Live,
+    Watcher,
+    crash_loop,
+    idle,
+    judged,
+    kill_all,
+    kill_one,
+    orphans,
+    pause,
+)
+
+SINGLE = ("floor", "testbed", "supervisord", "supervisord-startsecs0", "circus", "circus-0.1")
+
+
+def free_ports(count: int, taken: set[int]) -> tuple[int, ...]:
+    """Ports free on 127.0.0.1 now, none handed out twice in this run."""
+    found: list[int] = []
+    while len(found) < count:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            taken.add(port)
+            found.append(port)
+    return tuple(found)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class Bench:
+    """One run: the folder, the ports, the seeded pacing, and the results as they come."""
+
+    def __init__(self, args: argparse.Namespace, folder: Path) -> None:
+        self.args = args
+        self.folder = folder
+        self.rng = random.Random(args.seed)
+        self.ports: set[int] = set()
+        chosen = [c for c in CONTENDERS if not args.only or c.key in args.only]
+        self.contenders: list[Contender] = []
+        self.results = table.Results(
+            date=datetime.date.today().isoformat(),
+            cores=os.cpu_count() or 0,
+            load_before=load(),
+            load_after="",
+            minutes=0.0,
+            options={
+                "kills": args.kills,
+                "fleet": args.fleet,
+                "rounds": args.rounds,
+                "idle": args.idle,
+                "crash": args.crash,
+                "seed": args.seed,
+            },
+            labels={c.key: c.label for c in chosen},
+        )
+        for c in chosen:
+            reason = c.missing()
+            if reason is None:
+                self.contenders.append(c)
+            else:
+                self.problem(c, f"skipped: {reason}")
+
+    def problem(self, c: Contender, text: str) -> None:
+        say(f"  {c.key}: {text}")
+        self.results.problems.setdefault(c.key, []).append(text)
+
+    def place(self, c: Contender, what: str) -> Path:
+        return self.folder / f"{c.key}-{what}"
+
+    # ------------------------------------------------------------------ 1. one kill
+
+    def one_kill(self) -> None:
+        single = [c for c in self.contenders if c.key in SINGLE]
+        say(f"one kill → ready: {len(single)} contenders in turn, {self.args.kills} kills each")
+        with contextlib.ExitStack() as stack:
+            running: dict[str, tuple[Contender, Live, Watcher]] = {}
+            for c in single:
+                try:
+                    setup = Setup(ports=free_ports(1, self.ports))
+                    live = stack.enter_context(Live(c, self.place(c, "one"), setup))
+                except Exception as exc:
+                    self.problem(c, f"one kill: did not start: {exc}")
+                    continue
+                watcher = Watcher()
+                stack.callback(watcher.close)
+                running[c.key] = (c, live, watcher)
+            kills: dict[str, list[Kill]] = {key: [] for key in running}
+            up = {key: time.monotonic() for key in running}
+            for n in range(self.args.kills):
+                order = list(running)
+                self.rng.shuffle(order)
+                for key in order:
+                    c, live, watcher = running[key]
+                    pause(self.rng, c, up[key])
+                    try:
+                        kills[key].append(kill_one(live, watcher))
+                        up[key] = time.monotonic()
+                    except BenchError as exc:
+                        self.problem(c, f"one kill #{n + 1}: {exc}")
+                        del running[key]
+                say(f"  round {n + 1}/{self.args.kills} done")
+            for key, (c, live, _) in running.items():
+                try:
+                    self.results.single[key] = judged(live, kills[key])
+                except BenchError as exc:
+                    self.problem(c, f"one kill: {exc}")
+
+    # ------------------------------------------------------------------ 2-4. fleet
+
+    def fleet(self, c: Contender) -> None:
+        n = self.args.fleet
+        if c.family == "testbed" or c.modules:
+            setup = Setup(modules=n)
+        else:
+            setup = Setup(ports=free_ports(n, self.ports))
+        say(f"{c.key}: {n} children: {self.args.rounds} rounds of all killed at once")
+        watcher = Watcher() if setup.ports else None
+        try:
+            with Live(c, self.place(c, "fleet"), setup) as live:
+                kills, up = [], time.monotonic()
+                for _ in range(self.args.rounds):
+                    pause(self.rng, c, up)
+                    kills.append(kill_all(live, watcher))
+                    up = time.monotonic()
+                self.results.fleet[c.key] = judged(live, kills)
+                say(f"{c.key}: idle CPU over {self.args.idle:g} s")
+                self.results.idle[c.key] = idle(live, self.args.idle)
+                self.results.orphans[c.key] = orphans(live)
+        except Exception as exc:
+            self.problem(c, f"{n} children: {exc}")
+        finally:
+            if watcher is not None:
+                watcher.close()
+
+    # ------------------------------------------------------------------ 5. crash loop
+
+    def crash(self, c: Contender) -> None:
+        say(f"{c.key}: crash loop, {self.args.crash:g} s")
+        setup = Setup(ports=free_ports(1, self.ports), crash_loop=True)
+        try:
+            with Live(c, self.place(c, "crash"), setup) as live:
+                self.results.crash[c.key] = crash_loop(live, self.args.crash, self.args.crash)
+        except Exception as exc:
+            self.problem(c, f"crash loop: {exc}")
+
+    def run(self) -> table.Results:
+        started = time.monotonic()
+        self.one_kill()
+        for c in self.contenders:
+            self.fleet(c)
+        for c in self.contenders:
+            if not c.modules:
+                self.crash(c)
+        self.results.load_after = load()
+        self.results.minutes = (time.monotonic() - started) / 60
+        return self.results
+
+
+def raw(results: table.Results) -> str:
+    """Every figure of the run, as JSON (``dataclasses.asdict``)."""
+    return json.dumps(dataclasses.asdict(results), indent=1)
+
+
+def write_readmes(results: table.Results) -> None:
+    """The ``bench`` blocks of README.md and bench/README.md, as docs/update_readme.py does."""
+    replace_block = runpy.run_path(str(REPO / "docs" / "update_readme.py"))["replace_block"]
+    for path, block in (
+        (REPO / "README.md", table.readme_block(results)),
+        (REPO / "bench" / "README.md", table.bench_block(results)),
+    ):
+        path.write_text(replace_block(path.read_text(), "bench", block))
+        say(f"wrote the bench block of {path.relative_to(REPO)}")
+
+
+@contextlib.contextmanager
+def workspace() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="chaos-bench-") as tmp:
+        yield Path(tmp)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.recovery", description=__doc__)
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("--kills", type=int, default=20, help="one-kill series length (20)")
+    p.add_argument("--fleet", type=int, default=50, help="children for rows 2-4 (50)")
+    p.add_argument("--rounds", type=int, default=3, help="all-at-once kills (3)")
+    p.add_argument("--idle", type=float, default=10.0, help="idle CPU window, s (10)")
+    p.add_argument("--crash", type=float, default=10.0, help="crash-loop window, s (10)")
+    p.add_argument("--seed", type=int, default=1, help="pacing between kills (1)")
+    p.add_argument("--only", type=lambda s: set(s.split(",")), default=None, help="keys")
+    p.add_argument("--out", type=Path, default=REPO / "reports" / "bench")
+    p.add_argument("--write-readme", action="store_true", help="update both READMEs")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    with workspace() as folder:
+        try:
+            results = Bench(args, folder).run()
+        except KeyboardInterrupt:
+            say("interrupted: every system started was torn down")
+            return 130
+        except Exception:
+            traceback.print_exc()
+            return 3
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "recovery.json").write_text(raw(results))
+    (args.out / "recovery.md").write_text(table.bench_block(results))
+    (args.out / "recovery-readme.md").write_text(table.readme_block(results))
+    print(table.bench_block(results))
+    if args.write_readme:
+        write_readmes(results)
+    return 1 if results.problems and not results.single else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
