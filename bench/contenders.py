@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,14 +168,16 @@ def supervisord(folder: Path, setup: Setup, *, startsecs0: bool) -> list[str]:
 
 
 def circus(folder: Path, setup: Setup, *, check_delay: float) -> list[str]:
-    """circusd; one watcher per worker, output streamed to circusd's stdout, control
-    sockets in the folder (ipc, so no TCP port is shared with anything), statsd off (its
-    default). ``check_delay`` 5 is circus's own default."""
+    """circusd; one watcher per worker, output streamed to circusd's stdout, statsd off (its
+    default). ``check_delay`` 5 is circus's own default. Its control sockets are abstract
+    unix sockets with a name of their own (``ipc://@...``): no TCP port shared with anything
+    (its default is 127.0.0.1:5555), no path-length limit, nothing left when it ends."""
+    tag = f"chaos-bench-{uuid.uuid4().hex[:12]}"
     lines = [
         "[circus]",
         f"check_delay = {check_delay:g}",
-        f"endpoint = ipc://{folder / 'control.sock'}",
-        f"pubsub_endpoint = ipc://{folder / 'pubsub.sock'}",
+        f"endpoint = ipc://@{tag}-control",
+        f"pubsub_endpoint = ipc://@{tag}-pubsub",
     ]
     for name, port in zip(names(list(setup.ports)), setup.ports, strict=True):
         argv = worker_argv(port, name)

@@ -64,7 +64,8 @@ class Floor:
             parent, child = socket.socketpair()
             try:
                 fd = child.fileno()
-                argv = command("module", fd, ["--name", w.name, "--instance", "floor"])
+                args = ["--name", w.name, "--instance", "floor", "--beat", "1.0"]
+                argv = command("module", fd, args)  # the testbed's beat (1 s), its handshake
                 w.proc = subprocess.Popen(
                     argv, pass_fds=(fd,), env=self.env, stdin=subprocess.DEVNULL
                 )

@@ -41,6 +41,8 @@ from harness.observe.events import Event
 READY_RE = re.compile(READY)
 OWN_CLOCK = re.compile(r"pid (?P<pid>\d+) ready \(t=(?P<t>[\d.]+)\)")
 CANNOT_BIND = re.compile(r"cannot bind 127\.0\.0\.1:\d+")
+GAVE_UP = re.compile(r"\bgave up\b")
+"""The supervisor's own word for giving up on a worker (the testbed's and supervisord's)."""
 DEADLINE_S = 60.0
 """Generous: a recovery that takes this long is reported as never recovered."""
 
@@ -64,6 +66,7 @@ class View:
     """pid → the supervisor's own clock reading in that line (``t=``), when it prints one."""
     starts: list[tuple[float, int, str | None]] = field(default_factory=list)
     crash_lines: list[float] = field(default_factory=list)
+    gave_up: list[float] = field(default_factory=list)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, ProcessStart):
@@ -81,6 +84,8 @@ class View:
                     self.own.setdefault(pid, float(own["t"]))
             elif CANNOT_BIND.search(event.line):
                 self.crash_lines.append(event.t)
+            elif GAVE_UP.search(event.line):
+                self.gave_up.append(event.t)
 
     def workers(self) -> set[int]:
         return {pid for pid, role in self.alive.items() if role == "worker"}
@@ -224,6 +229,9 @@ class Kill:
     """The harness's phases (``recovers``), seconds after its fault action."""
     ready_at: float | None = None
     """The harness's ready, as a monotonic reading."""
+    line_at: float | None = None
+    """When the harness recorded the replacement's ready line (the last, for many), as the
+    bench read it off the same timeline (monotonic)."""
     answered_s: float | None = None
     """The bench's watcher: kill → the port answered by a new pid (the last port of all)."""
     own_at: float | None = None
@@ -236,6 +244,15 @@ class Kill:
         self.ready_s = record.get("ready_s")
         if self.ready_s is not None:
             self.ready_at = t0 + float(record["t"]) + self.ready_s
+
+    @property
+    def attributed(self) -> bool:
+        """The harness's ready is the replacement's own ready line. Not so when the tracker
+        first saw the process only after that line: the harness then ignores the line (it
+        names no live process of the role) and its ready is some later process's."""
+        if self.ready_at is None or self.line_at is None:
+            return False
+        return abs(self.ready_at - self.line_at) < 1e-4
 
     @property
     def gap_s(self) -> float | None:
@@ -283,6 +300,8 @@ class CrashLoop:
     last_start_s: float | None
     cpu_pct: float
     """The supervisor and the children it reaped, over the window."""
+    gave_up_s: float | None
+    """When the supervisor said it gave up (its own log line), if it did."""
     back_s: float | None
     """The port freed → a new worker ready (None: not within the wait)."""
     back_wait_s: float
@@ -313,6 +332,7 @@ def kill_one(live: Live, watcher: Watcher | None) -> Kill:
     kill = Kill(t_kill=time.monotonic())
     live.session.kill("worker")
     (new,) = live.replaced(old, 1)
+    kill.line_at = live.t0 + live.view.ready[new]
     if watcher is not None:
         answered = watcher.collect()
         if answered:
@@ -331,6 +351,7 @@ def kill_all(live: Live, watcher: Watcher | None) -> Kill:
     kill = Kill(t_kill=time.monotonic())
     live.session.kill("worker", count="all")
     fresh = live.replaced(old, len(old))
+    kill.line_at = live.t0 + max(live.view.ready[pid] for pid in fresh)
     if watcher is not None:
         answered = watcher.collect()
         if len(answered) == len(live.setup.ports):
@@ -479,6 +500,7 @@ def crash_loop(live: Live, window: float, back_wait: float) -> CrashLoop:
         crash_lines=len(crashes),
         last_start_s=(max(starts) - t_kill) if starts else None,
         cpu_pct=(cpu1 - cpu0) / (w1 - w0) * 100,
+        gave_up_s=next((t - t_kill for t in live.view.gave_up if t > t_kill), None),
         back_s=back_s,
         back_wait_s=back_wait,
     )

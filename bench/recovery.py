@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench import table
@@ -114,72 +114,84 @@ class Bench:
         self.results.problems.setdefault(c.key, []).append(text)
 
     def place(self, c: Contender, what: str) -> Path:
-        return self.folder / f"{c.key}-{what}"
+        """The contender's own folder for one part of the run (configs, logs, data)."""
+        return self.folder / f"{c.key}-{what.split()[0]}"
 
-    # ------------------------------------------------------------------ 1. one kill
+    # ------------------------------------------------------------------ 1-4. kills in turn
 
-    def one_kill(self) -> None:
-        single = [c for c in self.contenders if c.key in SINGLE]
-        say(f"one kill → ready: {len(single)} contenders in turn, {self.args.kills} kills each")
+    def turns(
+        self,
+        what: str,
+        setups: dict[str, Setup],
+        rounds: int,
+        kill: Callable[[Live, Watcher | None], Kill],
+    ) -> Iterator[tuple[Contender, Live, list[Kill]]]:
+        """Start every contender of ``setups`` at once; kill each in turn (a shuffled order
+        every round), so a change in the machine's load hits them alike; then yield each
+        live contender with its kills, judged by the harness."""
+        by_key = {c.key: c for c in self.contenders}
         with contextlib.ExitStack() as stack:
-            running: dict[str, tuple[Contender, Live, Watcher]] = {}
-            for c in single:
+            running: dict[str, tuple[Live, Watcher | None]] = {}
+            for key, setup in setups.items():
+                c = by_key[key]
                 try:
-                    setup = Setup(ports=free_ports(1, self.ports))
-                    live = stack.enter_context(Live(c, self.place(c, "one"), setup))
+                    live = stack.enter_context(Live(c, self.place(c, what), setup))
                 except Exception as exc:
-                    self.problem(c, f"one kill: did not start: {exc}")
+                    tail = " | ".join(getattr(exc, "output_tail", [])[-5:])
+                    self.problem(c, f"{what}: did not start: {exc}" + (f" ({tail})" * bool(tail)))
                     continue
-                watcher = Watcher()
-                stack.callback(watcher.close)
-                running[c.key] = (c, live, watcher)
+                watcher = Watcher() if setup.ports else None
+                if watcher is not None:
+                    stack.callback(watcher.close)
+                running[key] = (live, watcher)
             kills: dict[str, list[Kill]] = {key: [] for key in running}
-            up = {key: time.monotonic() for key in running}
-            for n in range(self.args.kills):
+            up = dict.fromkeys(running, time.monotonic())
+            for n in range(rounds):
                 order = list(running)
                 self.rng.shuffle(order)
                 for key in order:
-                    c, live, watcher = running[key]
-                    pause(self.rng, c, up[key])
+                    live, watcher = running[key]
+                    pause(self.rng, by_key[key], up[key])
                     try:
-                        kills[key].append(kill_one(live, watcher))
-                        up[key] = time.monotonic()
+                        kills[key].append(kill(live, watcher))
                     except BenchError as exc:
-                        self.problem(c, f"one kill #{n + 1}: {exc}")
+                        self.problem(by_key[key], f"{what} #{n + 1}: {exc}")
                         del running[key]
-                say(f"  round {n + 1}/{self.args.kills} done")
-            for key, (c, live, _) in running.items():
+                    up[key] = time.monotonic()
+                say(f"  {what}: round {n + 1}/{rounds} done")
+            for key, (live, _) in running.items():
                 try:
-                    self.results.single[key] = judged(live, kills[key])
+                    yield by_key[key], live, judged(live, kills[key])
                 except BenchError as exc:
-                    self.problem(c, f"one kill: {exc}")
+                    self.problem(by_key[key], f"{what}: {exc}")
 
-    # ------------------------------------------------------------------ 2-4. fleet
+    def one_kill(self) -> None:
+        keys = [c.key for c in self.contenders if c.key in SINGLE]
+        say(f"one kill → ready: {len(keys)} contenders in turn, {self.args.kills} kills each")
+        setups = {key: Setup(ports=free_ports(1, self.ports)) for key in keys}
+        for c, _, kills in self.turns("one kill", setups, self.args.kills, kill_one):
+            self.results.single[c.key] = kills
 
-    def fleet(self, c: Contender) -> None:
+    def fleet(self) -> None:
+        """Rows 2-4: every contender with ``--fleet`` children, all alive at once (idle
+        while another is measured); all killed at once in turns; then, one contender at a
+        time, idle CPU and orphans."""
         n = self.args.fleet
-        if c.family == "testbed" or c.modules:
-            setup = Setup(modules=n)
-        else:
-            setup = Setup(ports=free_ports(n, self.ports))
-        say(f"{c.key}: {n} children: {self.args.rounds} rounds of all killed at once")
-        watcher = Watcher() if setup.ports else None
-        try:
-            with Live(c, self.place(c, "fleet"), setup) as live:
-                kills, up = [], time.monotonic()
-                for _ in range(self.args.rounds):
-                    pause(self.rng, c, up)
-                    kills.append(kill_all(live, watcher))
-                    up = time.monotonic()
-                self.results.fleet[c.key] = judged(live, kills)
-                say(f"{c.key}: idle CPU over {self.args.idle:g} s")
+        setups = {
+            c.key: Setup(modules=n)
+            if c.family == "testbed" or c.modules
+            else Setup(ports=free_ports(n, self.ports))
+            for c in self.contenders
+        }
+        say(f"{n} children each: {self.args.rounds} rounds of all killed at once, in turns")
+        for c, live, kills in self.turns(f"{n} at once", setups, self.args.rounds, kill_all):
+            self.results.fleet[c.key] = kills
+            say(f"{c.key}: idle CPU over {self.args.idle:g} s, then orphans")
+            try:
                 self.results.idle[c.key] = idle(live, self.args.idle)
                 self.results.orphans[c.key] = orphans(live)
-        except Exception as exc:
-            self.problem(c, f"{n} children: {exc}")
-        finally:
-            if watcher is not None:
-                watcher.close()
+            except BenchError as exc:
+                self.problem(c, f"{n} children: {exc}")
 
     # ------------------------------------------------------------------ 5. crash loop
 
@@ -195,8 +207,7 @@ class Bench:
     def run(self) -> table.Results:
         started = time.monotonic()
         self.one_kill()
-        for c in self.contenders:
-            self.fleet(c)
+        self.fleet()
         for c in self.contenders:
             if not c.modules:
                 self.crash(c)
