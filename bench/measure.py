@@ -43,6 +43,9 @@ OWN_CLOCK = re.compile(r"pid (?P<pid>\d+) ready \(t=(?P<t>[\d.]+)\)")
 CANNOT_BIND = re.compile(r"cannot bind 127\.0\.0\.1:\d+")
 GAVE_UP = re.compile(r"\bgave up\b")
 """The supervisor's own word for giving up on a worker (the testbed's and supervisord's)."""
+LOST_OUTPUT = re.compile(r"error in '[^']+': fd \d+ added twice")
+"""circus 0.19, respawning many workers at once: a new pipe reuses the number of a closed
+one whose handler is still registered, and the new worker's output is never read."""
 DEADLINE_S = 60.0
 """Generous: a recovery that takes this long is reported as never recovered."""
 
@@ -67,6 +70,7 @@ class View:
     starts: list[tuple[float, int, str | None]] = field(default_factory=list)
     crash_lines: list[float] = field(default_factory=list)
     gave_up: list[float] = field(default_factory=list)
+    lost_output: list[float] = field(default_factory=list)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, ProcessStart):
@@ -86,6 +90,8 @@ class View:
                 self.crash_lines.append(event.t)
             elif GAVE_UP.search(event.line):
                 self.gave_up.append(event.t)
+            elif LOST_OUTPUT.search(event.line):
+                self.lost_output.append(event.t)
 
     def workers(self) -> set[int]:
         return {pid for pid, role in self.alive.items() if role == "worker"}
@@ -146,10 +152,10 @@ class Live:
     def catch_up(self) -> None:
         self.wait(lambda: False, 0.0)
 
-    def replaced(self, old: set[int], count: int) -> set[int]:
-        """Wait until ``count`` new workers are live and ready; their pids."""
-        if not self.wait(lambda: len(self.view.fresh_ready(old)) >= count):
-            raise BenchError(f"{self.contender.key}: no ready replacement in {DEADLINE_S:g}s")
+    def replaced(self, old: set[int], count: int, timeout: float) -> set[int]:
+        """Wait until ``count`` new workers are live and ready (or ``timeout``); the new
+        ready workers' pids."""
+        self.wait(lambda: len(self.view.fresh_ready(old)) >= count, timeout)
         return self.view.fresh_ready(old)
 
     def recoveries(self) -> list[dict[str, Any]]:
@@ -237,7 +243,9 @@ class Kill:
     own_at: float | None = None
     """The supervisor's own clock reading in its ready line (``t=``), when it prints one."""
     same_pid: bool | None = None
-    """The watcher's new pid is the one the harness saw ready."""
+    """The watcher's new pids include every one that said it was ready."""
+    unseen: int = 0
+    """New processes that answered the watcher but whose ready line never came."""
 
     def fill(self, record: dict[str, Any], t0: float) -> None:
         self.died_s, self.spawned_s = record.get("died_s"), record.get("spawned_s")
@@ -323,44 +331,48 @@ def pause(rng: random.Random, contender: Contender, since: float) -> None:
     time.sleep(settle + rng.uniform(0.0, max(contender.period_s, 0.2)))
 
 
+LINES_GRACE_S = 5.0
+"""Once the watcher has seen every port answered by a new process, how long the bench
+still waits for their ready lines before it counts them as lost by the supervisor."""
+
+
 def kill_one(live: Live, watcher: Watcher | None) -> Kill:
     """SIGKILL the one worker; wait until its replacement is ready (and answers)."""
-    if watcher is not None:
-        watcher.arm(live.setup.ports, interval=0.001)
-    live.catch_up()
-    old = live.view.workers()
-    kill = Kill(t_kill=time.monotonic())
-    live.session.kill("worker")
-    (new,) = live.replaced(old, 1)
-    kill.line_at = live.t0 + live.view.ready[new]
-    if watcher is not None:
-        answered = watcher.collect()
-        if answered:
-            pid, t = answered[live.setup.ports[0]]
-            kill.answered_s, kill.same_pid = t - kill.t_kill, pid == new
-    kill.own_at = live.view.own.get(new)
-    return kill
+    return kill(live, watcher, every=False, interval=0.001)
 
 
 def kill_all(live: Live, watcher: Watcher | None) -> Kill:
     """SIGKILL every worker at once; wait until all replacements are ready (and answer)."""
+    return kill(live, watcher, every=True, interval=0.01)
+
+
+def kill(live: Live, watcher: Watcher | None, *, every: bool, interval: float) -> Kill:
+    """One kill, seen by every clock. With a watcher, a port answered by a new process
+    whose ready line never reaches the harness (a supervisor that lost the worker's
+    output) is counted (``unseen``) instead of waited for."""
+    ports = live.setup.ports
     if watcher is not None:
-        watcher.arm(live.setup.ports, interval=0.01)
+        watcher.arm(ports, interval=interval)
     live.catch_up()
     old = live.view.workers()
-    kill = Kill(t_kill=time.monotonic())
-    live.session.kill("worker", count="all")
-    fresh = live.replaced(old, len(old))
-    kill.line_at = live.t0 + max(live.view.ready[pid] for pid in fresh)
-    if watcher is not None:
-        answered = watcher.collect()
-        if len(answered) == len(live.setup.ports):
-            kill.answered_s = max(t for _, t in answered.values()) - kill.t_kill
-            kill.same_pid = {pid for pid, _ in answered.values()} == fresh
-    owns = [live.view.own[pid] for pid in fresh if pid in live.view.own]
-    if len(owns) == len(fresh):
-        kill.own_at = max(owns)
-    return kill
+    count = len(old) if every else 1
+    result = Kill(t_kill=time.monotonic())
+    live.session.kill("worker", **({"count": "all"} if every else {}))
+    answered = watcher.collect() if watcher is not None else {}
+    if len(answered) < len(ports):
+        raise BenchError(f"{live.contender.key}: not answered by a new process in {DEADLINE_S:g}s")
+    fresh = live.replaced(old, count, LINES_GRACE_S if watcher is not None else DEADLINE_S)
+    if watcher is None and len(fresh) < count:
+        raise BenchError(f"{live.contender.key}: no ready replacement in {DEADLINE_S:g}s")
+    result.unseen = count - len(fresh)
+    if not result.unseen:
+        result.line_at = live.t0 + max(live.view.ready[pid] for pid in fresh)
+        owns = [live.view.own[pid] for pid in fresh if pid in live.view.own]
+        result.own_at = max(owns) if len(owns) == len(fresh) else None
+    if answered:
+        result.answered_s = max(t for _, t in answered.values()) - result.t_kill
+        result.same_pid = {pid for pid, _ in answered.values()} >= fresh
+    return result
 
 
 def judged(live: Live, kills: list[Kill]) -> list[Kill]:

@@ -146,20 +146,32 @@ class Bench:
                 running[key] = (live, watcher)
             kills: dict[str, list[Kill]] = {key: [] for key in running}
             up = dict.fromkeys(running, time.monotonic())
+            broken: set[str] = set()
             for n in range(rounds):
-                order = list(running)
+                order = [key for key in running if key not in broken]
                 self.rng.shuffle(order)
                 for key in order:
                     live, watcher = running[key]
                     pause(self.rng, by_key[key], up[key])
+                    t_kill = time.monotonic()
                     try:
                         kills[key].append(kill(live, watcher))
-                    except BenchError as exc:
-                        self.problem(by_key[key], f"{what} #{n + 1}: {exc}")
-                        del running[key]
+                    except BenchError as exc:  # no more kills; this one is judged as it is
+                        self.problem(by_key[key], f"{what} #{n + 1}: {exc}; no more kills")
+                        kills[key].append(Kill(t_kill=t_kill))
+                        broken.add(key)
                     up[key] = time.monotonic()
                 say(f"  {what}: round {n + 1}/{rounds} done")
             for key, (live, _) in running.items():
+                lost = len(live.view.lost_output)
+                unseen = sum(k.unseen for k in kills[key])
+                if lost or unseen:
+                    self.problem(
+                        by_key[key],
+                        f"{what}: {unseen} replacement(s) answered but their ready line never"
+                        f" came; the supervisor warned {lost} time(s) that it lost a worker's"
+                        " output ('fd N added twice'); those kills are left out†",
+                    )
                 try:
                     yield by_key[key], live, judged(live, kills[key])
                 except BenchError as exc:

@@ -172,9 +172,11 @@ def options_text(options: dict[str, Any]) -> str:
 
 LEFT_OUT = (
     "† Left out of the figures: kills where the harness's ready was not the replacement's own"
-    " ready line. The tracker first saw that process only after it had said ready (a loaded"
-    " machine), so the harness ignored the line, which named no live process of the role,"
-    " and took a later process's ready instead."
+    " ready line. Either the tracker first saw the new process only after it had said ready"
+    " (many processes starting at once on 2 cores), so the harness ignored the line, which"
+    " named no live process of the role yet, and the fault never reached ready; or the"
+    " supervisor lost the worker's output, so the line never came (the watcher still saw the"
+    " new process answer)."
 )
 
 
