@@ -68,7 +68,12 @@ def free_ports(count: int, taken: set[int]) -> tuple[int, ...]:
     return tuple(found)
 
 
+LOAD_PEAK = [0.0]
+
+
 def say(text: str) -> None:
+    """Progress on stderr; every step also notes the machine's load (the run reports it)."""
+    LOAD_PEAK[0] = max(LOAD_PEAK[0], os.getloadavg()[0])
     print(text, file=sys.stderr, flush=True)
 
 
@@ -91,6 +96,7 @@ class Bench:
             cores=os.cpu_count() or 0,
             load_before=load(),
             load_after="",
+            load_peak=os.getloadavg()[0],
             minutes=0.0,
             options={
                 "kills": args.kills,
@@ -224,6 +230,7 @@ class Bench:
             if not c.modules:
                 self.crash(c)
         self.results.load_after = load()
+        self.results.load_peak = max(LOAD_PEAK[0], os.getloadavg()[0])
         self.results.minutes = (time.monotonic() - started) / 60
         return self.results
 

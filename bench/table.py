@@ -27,6 +27,8 @@ class Results:
     cores: int
     load_before: str
     load_after: str
+    load_peak: float
+    """The highest 1-minute load average seen at any step of the run."""
     minutes: float
     options: dict[str, Any]
     labels: dict[str, str]
@@ -161,7 +163,8 @@ def mark(ok: bool) -> str:
 def provenance(r: Results) -> str:
     return (
         f"Run {r.date} on {r.cores} cores, {r.minutes:.0f} min; load average"
-        f" {r.load_before} before, {r.load_after} after"
+        f" {r.load_before} before, {r.load_after} after, 1-minute average up to"
+        f" {r.load_peak:.0f} during the run"
         f" (`python -m bench.recovery {options_text(r.options)}`)."
     )
 
