@@ -154,8 +154,7 @@ class Bench:
             up = dict.fromkeys(running, time.monotonic())
             broken: set[str] = set()
             for n in range(rounds):
-                order = [key for key in running if key not in broken]
-                self.rng.shuffle(order)
+                order = self.order([key for key in running if key not in broken])
                 for key in order:
                     live, watcher = running[key]
                     pause(self.rng, by_key[key], up[key])
@@ -182,6 +181,19 @@ class Bench:
                     yield by_key[key], live, judged(live, kills[key])
                 except BenchError as exc:
                     self.problem(by_key[key], f"{what}: {exc}")
+
+    def order(self, keys: list[str]) -> list[str]:
+        """A shuffled order for one round, the testbed and its floor side by side (either
+        first): the ratio the targets are about is then taken under the same load. Its
+        floor is ``floor-modules`` when that runs (the 50-children rows), else ``floor``."""
+        partner = "floor-modules" if "floor-modules" in keys else "floor"
+        paired = {"testbed", partner}
+        pair = [k for k in keys if k in paired]
+        rest = [k for k in keys if k not in paired]
+        self.rng.shuffle(pair)
+        self.rng.shuffle(rest)
+        at = self.rng.randrange(len(rest) + 1)
+        return rest[:at] + pair + rest[at:]
 
     def one_kill(self) -> None:
         keys = [c.key for c in self.contenders if c.key in SINGLE]

@@ -61,10 +61,18 @@ def _missed(kills: list[Kill]) -> str:
     return f"; {missed} of {len(kills)} left out†" if missed else ""
 
 
+def watcher_only(kills: list[Kill]) -> str:
+    """A series the harness could not judge at all: what the watcher saw instead."""
+    answered = [k.answered_s for k in kills if k.answered_s is not None]
+    if not answered:
+        return "—"
+    return f"— (all left out†; watcher: {ms(median(answered))})"
+
+
 def one_kill_cell(r: Results, key: str) -> tuple[str, str]:
     values = ready(r.single.get(key, []))
     if not values:
-        return "—", "—"
+        return watcher_only(r.single.get(key, [])), "—"
     text = f"{ms(median(values))} ({ms(p95(values))}){_missed(r.single[key])}"
     base = ready(r.single.get(FLOOR, []))
     return text, ratio(median(values), median(base)) if base else "—"
@@ -73,7 +81,7 @@ def one_kill_cell(r: Results, key: str) -> tuple[str, str]:
 def fleet_cell(r: Results, key: str) -> tuple[str, str]:
     values = ready(r.fleet.get(key, []))
     if not values:
-        return "—", "—"
+        return watcher_only(r.fleet.get(key, [])), "—"
     floor = FLOOR_MODULES if key in (TESTBED, FLOOR_MODULES) else FLOOR
     base = ready(r.fleet.get(floor, []))
     text = f"{ms(median(values))}{_missed(r.fleet[key])}"
@@ -220,6 +228,9 @@ def signed_spread(values: list[float | None]) -> str:
 
 
 def phases(kills: list[Kill]) -> str:
+    if not kills:
+        return "— (all left out†)"
+
     def med(values: list[float | None]) -> str:
         found = [v for v in values if v is not None]
         return ms(median(found)) if found else "never"
