@@ -3,6 +3,10 @@
 It answers with its pid and instance id. HTTP is hand-rolled on sockets because
 ``http.server`` costs ~55 ms of imports and restarts are the hot path.
 Endpoints: GET /health, POST /echo {"text"}, POST /destroy {"instance"}.
+
+Without ``--fd`` it runs standalone, as a plain program under another supervisor (the
+benchmark runs it under supervisord and circus): no channel, no tie to its parent; it says
+``pid N ready on 127.0.0.1:PORT`` on stderr once it listens, and serves until killed.
 """
 
 from __future__ import annotations
@@ -103,10 +107,12 @@ def serve_one(backend: Backend, conn: socket.socket) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Bind, report the port over the channel, serve forever."""
+    """Bind, report the port (over the channel, or on stderr when standalone), serve."""
     flags = lifeline.parse_flags(sys.argv[1:] if argv is None else argv)
-    lifeline.tie_to_parent()
-    channel = lifeline.open_channel(int(flags["fd"]))
+    channel = None
+    if "fd" in flags:  # else standalone: a plain program, no channel, no tie to the parent
+        lifeline.tie_to_parent()
+        channel = lifeline.open_channel(int(flags["fd"]))
     backend = Backend(flags.get("instance", ""), flags.get("allow-foreign-destroy") == "1")
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # rebind past TIME_WAIT
@@ -118,10 +124,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     server.listen(128)
     bound = server.getsockname()[1]
-    channel.send({"t": "ready", "port": bound, "pid": os.getpid()})
-    lifeline.watch_parent(channel)
-    beat = float(flags.get("beat", "0.5"))
-    threading.Thread(target=lifeline.heartbeat_forever, args=(channel, beat), daemon=True).start()
+    if channel is None:
+        lifeline.log("backend", f"pid {os.getpid()} ready on 127.0.0.1:{bound}")
+    else:
+        channel.send({"t": "ready", "port": bound, "pid": os.getpid()})
+        lifeline.watch_parent(channel)
+        beat = float(flags.get("beat", "0.5"))
+        heartbeat = threading.Thread(
+            target=lifeline.heartbeat_forever, args=(channel, beat), daemon=True
+        )
+        heartbeat.start()
     while True:
         conn, _ = server.accept()
         threading.Thread(target=serve_one, args=(backend, conn), daemon=True).start()

@@ -36,7 +36,8 @@ class Options:
     """0: a child's exit wakes the supervisor at once; else exits are noticed on a poll loop
     of this period (uvicorn's is 0.5 s)."""
     backend_bind: int = 0
-    """The port the backend listens on (0: any free one, reported to the supervisor)."""
+    """The port the (fixed) backend listens on (0: any free one, reported to the
+    supervisor). The fixed-port bug uses ``backend_port`` instead."""
     backend_address: str = ""
     """``HOST:PORT`` the gateway calls the backend at instead of the port it reported:
     a proxy in front of it. Empty: the backend's own port on 127.0.0.1."""
