@@ -685,7 +685,9 @@ def _shrink_one(
     )
 
     def told(number: int, failed: bool, trial: TrialResult) -> None:
-        said = "fails the same way" if failed else f"does not ({trial.verdict})"
+        said = "fails the same way" if failed else f"does not: {trial.verdict}"
+        if not failed and trial.verdict is Verdict.FAIL:
+            said = "fails, but not the same way"
         console.print(escape.console(f"  rerun {number}: {said}", style="dim"))
 
     result = rerun.shrink(target, budget, on_run=told)

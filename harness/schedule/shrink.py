@@ -8,8 +8,8 @@ It never runs anything itself, so it is tested with a recorded oracle.
 on two runs in a row: a first run that passes rejects it at the cost of one run, a first
 failure is confirmed by a second. The original schedule's first run is the journal's, so
 shrinking begins with one confirming rerun; if that passes, the failure did not recur and
-nothing is shrunk. "The same way" is the caller's rule (``same_failure``: the candidate
-fails one of the invariants the original failed).
+nothing is shrunk. "The same way" is ``same_failure``: the candidate fails one of the
+invariants the original failed, on evidence, not for having nothing to judge.
 
 **The passes**, in the order of Hypothesis's shrinker (delete first, then make smaller),
 each repeated until a whole round changes nothing or the budget is spent:
@@ -113,20 +113,33 @@ def _secs(value: float | None) -> str:
     return f"{value or 0.0:.3f}s"
 
 
-def failed_invariants(trial: TrialResult) -> frozenset[int]:
-    """The positions (in the scenario's ``invariants``) of those a trial failed."""
-    return frozenset(i for i, inv in enumerate(trial.invariants) if inv.verdict is Verdict.FAIL)
+NOTHING_TO_JUDGE = "nothing to judge"
+"""How every checker words a failure for want of evidence (no fault hit the role...)."""
+
+
+def failed_invariants(trial: TrialResult, *, vacuous: bool = True) -> frozenset[int]:
+    """The positions (in the scenario's ``invariants``) of those a trial failed; without
+    ``vacuous``, not those that failed only for having nothing to judge."""
+    return frozenset(
+        i
+        for i, inv in enumerate(trial.invariants)
+        if inv.verdict is Verdict.FAIL and (vacuous or NOTHING_TO_JUDGE not in inv.detail)
+    )
 
 
 def same_failure(original: TrialResult, candidate: TrialResult) -> bool:
-    """Whether ``candidate`` fails as ``original`` did: a failed verdict and one of the same
-    invariants failed (or, for a system that never became ready, not ready again)."""
+    """Whether ``candidate`` fails as ``original`` did: a failed verdict, and one of the
+    invariants the original failed fails again on evidence (removing the fault that
+    mattered leaves a ``recovers`` with "nothing to judge": that is not the same failure,
+    unless the original's was such a failure too). A system that never became ready (no
+    invariant judged) must again not become ready."""
     if candidate.verdict is not Verdict.FAIL:
         return False
     wanted = failed_invariants(original)
     if not wanted:
         return not candidate.invariants
-    return bool(wanted & failed_invariants(candidate))
+    judged = failed_invariants(original, vacuous=False)
+    return bool(wanted & failed_invariants(candidate, vacuous=not judged))
 
 
 class Shrinker:

@@ -10,6 +10,7 @@ from and what was removed, moved and shortened. YAML comments of the original ar
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,13 +53,20 @@ def scenario_text(
         body["vars"] = {k: variables.get(str(k), v) for k, v in body["vars"].items()}
     steps = in_firing_order(schedule)
     body["faults"] = [fault_item(s) for s in steps]
-    text = yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=96)
+    text = yaml.safe_dump(
+        body, sort_keys=False, allow_unicode=True, width=96, default_flow_style=None
+    )
     numbering = ", ".join(f"faults[{i}] is #{s.number}" for i, s in enumerate(steps))
     lines = [*header]
     if numbering:
         lines.append(f"Here {numbering} of that trial.")
     lines.append("The comments of the original file are not kept.")
-    comment = "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    wrapped = [  # a command (indented) stays on one line: it is meant to be copied
+        part
+        for line in lines
+        for part in ([line] if line.startswith("  ") else textwrap.wrap(line, 90))
+    ]
+    comment = "".join(f"# {line}\n" for line in wrapped)
     return comment + text
 
 
