@@ -234,7 +234,8 @@ def _mix(
             Problem(
                 path,
                 "expected a list of faults to pick from, such as [{kill: {role: a}}, "
-                f"{{freeze: {{role: b, for: 1s}}}}], got {describe(raw)}",
+                "{freeze: {role: b, for: 1s}}], got "
+                + ("an empty list" if raw == [] else describe(raw)),
             )
         )
         return []

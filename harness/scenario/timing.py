@@ -134,17 +134,26 @@ def _entry_problems(
             )
         ]
     if count == 0 or first >= window.end:
-        return [Problem((*path, key), f"the first firing at {_s(first)} is after {where}")]
+        what = "the first firing" if entry.every is not None else key
+        return [
+            Problem(
+                (*path, key),
+                f"{what} {_s(first)} is not within {where}: it would never fire; fire earlier, "
+                "or lengthen duration",
+            )
+        ]
     last = first + (count - 1) * (to_us(entry.every) if entry.every else 0)
     latest = last + jitter  # a draw is below jitter: the firing is before ``latest``
     if (jitter and latest > window.end) or (not jitter and last >= window.end):
         what = f"the last of {count} firings" if count > 1 else "it"
-        reach = f"up to {_s(latest)} (jitter {_s(jitter)})" if jitter else f"at {_s(last)}"
+        reach = f"could fire up to {_s(latest)} (jitter {_s(jitter)})"
+        if not jitter:
+            reach = f"would fire at {_s(last)}"
         field = "count" if entry.count is not None else ("jitter" if jitter else key)
         return [
             Problem(
                 (*path, field),
-                f"{what} could fire {reach}, not within {where}: it would never fire; "
+                f"{what} {reach}, not within {where}: it would never fire; "
                 "fire earlier, or lengthen duration",
             )
         ]
@@ -153,11 +162,12 @@ def _entry_problems(
     for number, choice in enumerate(entry.choices):
         lasting = getattr(choice.spec, "for_", None)
         if isinstance(lasting, float) and latest + to_us(lasting) > window.end:
+            start = f"from up to {_s(latest)}" if jitter else f"at {_s(last)}"
             spot = (*path, "mix", number, choice.kind) if entry.mix else (*path, choice.kind)
             return [
                 Problem(
                     (*spot, "for"),
-                    f"a {choice.kind} for {lasting:g}s from up to {_s(latest)} would still be "
+                    f"a {choice.kind} for {lasting:g}s {start} would still be "
                     f"on when the healing phase begins at {_s(window.end)}: no fault may be "
                     "on while the system heals",
                 )
