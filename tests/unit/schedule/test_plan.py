@@ -13,55 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from schedule_cases import RICH, RICH_FAULTS, rich, scenario
 
-from harness.run.catalog import load_all, scenario_from_mapping
-from harness.scenario.model import Scenario
+from harness.run.catalog import load_all
 from harness.schedule.model import Schedule, ScheduleError
 from harness.schedule.plan import bind, plan
 
 ROOT = Path(__file__).resolve().parents[3]
-SYSTEM = {"command": ["sleep", "30"]}
-ROLES = {"worker": {"cmdline": "sleep"}, "backend": {"cmdline": "sleep"}}
-
-
-def scenario(faults: list[dict[str, Any]], **top: Any) -> Scenario:
-    body: dict[str, Any] = {"system": SYSTEM, "roles": ROLES, "faults": faults, **top}
-    return scenario_from_mapping(body)
-
-
-RICH = dict(
-    duration="20s",
-    phases={"warmup": "1s", "heal": "2s"},
-    workload=[
-        {
-            "name": "jobs",
-            "http": {"url": "http://127.0.0.1:{port}/jobs", "method": "POST"},
-            "rate": "5/s",
-            "record": "id",
-        }
-    ],
-    probes={"status": {"http": {"url": "http://127.0.0.1:{port}/status"}}},
-)
-RICH_FAULTS: list[dict[str, Any]] = [
-    {"at": "2s", "jitter": "1s", "kill": {"role": "worker"}},
-    {
-        "every": "1s",
-        "jitter": "500ms",
-        "count": 5,
-        "mix": [{"kill": {"role": "worker"}}, {"freeze": {"role": "backend", "for": "200ms"}}],
-    },
-    {"at": "3s", "every": "2s", "kill": {"role": "backend", "signal": "SIGTERM"}},
-    {"on_log": {"pattern": r"pid (?P<pid>\d+) claimed", "role": "worker"}, "kill": {}},
-    {
-        "on_request": {"workload": "jobs", "nth": 2, "acknowledged": True},
-        "kill": {"role": "worker"},
-    },
-    {"on_probe": {"probe": "status", "path": "a.b", "in": ["x", "y"]}, "kill": {"role": "worker"}},
-]
-
-
-def rich() -> Scenario:
-    return scenario(RICH_FAULTS, **RICH)
 
 
 def test_the_same_seed_gives_the_same_schedule_byte_for_byte() -> None:
@@ -73,7 +31,7 @@ def test_the_same_seed_gives_the_same_schedule_byte_for_byte() -> None:
 def test_the_same_seed_gives_the_same_bytes_in_another_process() -> None:
     code = (
         "import sys, json; sys.path.insert(0, sys.argv[1]);"
-        "from test_plan import rich; from harness.schedule.plan import plan;"
+        "from schedule_cases import rich; from harness.schedule.plan import plan;"
         "sys.stdout.write(plan(rich(), 1234).to_json())"
     )
     env_seed = {"PYTHONHASHSEED": "987"}  # str hashing differs: the schedule must not
