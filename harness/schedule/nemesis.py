@@ -64,7 +64,9 @@ class Nemesis:
         self._ctx = ctx
         self._faults = faults
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        # Re-entrant: a matcher asking the context for a process's role may see that
+        # context record an event (an exit it just noticed), offered here in the same thread.
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._watching = [b for b in self._bound if b.trigger is not None]

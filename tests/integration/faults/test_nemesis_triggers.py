@@ -4,13 +4,22 @@ each step's own random stream."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
+import threading
 from typing import Any
 
 from support import wait_until
 
-from harness.observe.events import FaultAction, FaultPhase, LogLine, ProbeResult, Request
+from harness.observe.events import (
+    FaultAction,
+    FaultPhase,
+    LogLine,
+    ProbeResult,
+    ProcessExit,
+    Request,
+)
 from harness.run.catalog import scenario_from_mapping
 from harness.schedule.model import Schedule
 from harness.schedule.nemesis import Nemesis
@@ -178,3 +187,23 @@ def test_each_step_draws_its_target_from_its_own_stream() -> None:
     picks = {_pick(context_seed=1, schedule_seed=seed) for seed in range(8)}
     assert len(picks) > 1, "another seed, another pick"
     assert first == random.Random("chaos-step:1234:1").sample(range(6), 1)[0]
+
+
+def test_a_role_lookup_that_records_an_exit_does_not_block_the_trigger(ctx: RealContext) -> None:
+    """The context may notice an exit (and record it, offering it to the nemesis in the same
+    thread) while an ``on_log`` trigger asks it for a process's role."""
+    gone, target = ctx.spawn("worker"), ctx.spawn("worker")
+    os.kill(gone.pid, signal.SIGKILL)
+    os.waitid(os.P_PID, gone.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet noticed
+    trigger = {"pattern": r"pid (?P<pid>\d+) claimed", "role": "worker"}
+    nemesis = Nemesis(schedule([{"on_log": trigger, "kill": {}}]), ctx)
+    nemesis.start(ctx.timeline.now())
+    line = threading.Thread(target=_line, args=(ctx, f"pid {target.pid} claimed"), daemon=True)
+    try:
+        line.start()
+        line.join(10.0)
+        assert not line.is_alive(), "the trigger deadlocked on its own lock"
+    finally:
+        nemesis.stop()
+    assert ctx.wait_exit(target) == -signal.SIGKILL
+    assert [e.pid for e in ctx.timeline.of(ProcessExit)][:1] == [gone.pid]
