@@ -735,7 +735,11 @@ def _shrink_failures(run: RunResult, out: Path, journal_path: Path, console: Con
         if trial.verdict is not Verdict.FAIL:
             continue  # an error is the harness's or the host's, not the system's failure
         console.print()
-        target = target_of(scenario, trial)
+        try:
+            target = target_of(scenario, trial)
+        except UsageError as exc:  # the run's verdicts stand; this trial cannot be shrunk
+            _warn(f"{scenario.name}#{trial.index} cannot be shrunk: {exc}")
+            continue
         dest = out / "shrunk" / f"{scenario.name}-{trial.index}.yaml"
         _shrink_one(target, _budget(20, "10m"), dest, journal_path, console)
 
