@@ -2,10 +2,10 @@
 
 A fault kind is a pydantic ``spec`` model plus an ``inject`` function typed over that spec,
 and the ``effects`` its actions may have on processes. The scheduler decides *when* (``at``,
-``before: start``, ``on_spawn``); the fault decides *what* and records every action as a
-``FaultAction`` event carrying its ``Effect``, which is all checkers read. A fault reaches
-processes only through ``FaultContext``, which only knows the trial's own tree, so it cannot
-touch anything else on the machine.
+``every``, ``before: start``, an event trigger); the fault decides *what* and records every
+action as a ``FaultAction`` event carrying its ``Effect``, which is all checkers read. A
+fault reaches processes only through ``FaultContext``, which only knows the trial's own
+tree, so it cannot touch anything else on the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from harness.disks import Disk
+from harness.observe.events import Event
 from harness.observe.timeline import Timeline
 from harness.proxy import Proxy
 from harness.spec.effects import Effect
@@ -78,14 +79,20 @@ class FaultContext(Protocol):
 
 @dataclass(frozen=True)
 class Firing:
-    """One firing of a schedule entry: which entry, and what triggered it.
+    """One firing of a schedule step: which step, and what triggered it.
 
-    ``spawned`` is the process whose appearance fired an ``on_spawn`` trigger (the fault's
-    target when its spec names no role); ``None`` for timed and ``before: start`` faults.
+    ``index`` is the step's number in the trial's schedule (``harness.schedule``), what its
+    actions record as ``fault``; for a schedule of single triggers, the entry's index.
+    ``spawned`` is the process that fired an event trigger: the one whose appearance fired
+    ``on_spawn``, or the one an ``on_log`` line names (its ``pid`` group). It is the fault's
+    target; ``None`` for timed and ``before: start`` faults. ``event`` is the recorded event
+    that fired an event trigger (the ``Request`` whose id was acknowledged, the log line,
+    the probe reading, the ``ProcessStart``).
     """
 
     index: int
     spawned: TrackedProcess | None = None
+    event: Event | None = None
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ Which = Literal["random", "oldest", "newest"]
 class TargetSpec(FaultSpec):
     """Which processes of a role to act on.
 
-    ``role`` may be left out only for an ``on_spawn`` trigger, whose spawned process is then
-    the target.
+    ``role`` may be left out only for a trigger that names the process (``on_spawn``, or
+    ``on_log`` with a ``pid`` group), which is then the target.
     """
 
     role: str | None = None
@@ -53,7 +53,11 @@ def choose(
             return [], f"spawned process {spawned.pid} already exited"
         return [spawned], None
     if spec.role is None:
-        return [], "no role given (a role is required unless the trigger is on_spawn)"
+        return (
+            [],
+            "no role given (a role is required unless the trigger names the process: "
+            "on_spawn, or on_log with a pid group)",
+        )
     candidates = [p for p in ctx.processes(spec.role, spec.instance) if p.alive]
     if not candidates:
         where = "" if spec.instance is None else f" in instance {spec.instance}"

@@ -49,6 +49,7 @@ def _trial_to_dict(trial: TrialResult) -> dict[str, Any]:
         "invariants": [_invariant_to_dict(i) for i in trial.invariants],
         "metrics": trial.metrics,
         "events": [event_to_dict(e) for e in trial.events],
+        "schedule": trial.schedule,
     }
 
 
@@ -165,6 +166,7 @@ def _trial_from_dict(data: dict[str, Any]) -> TrialResult:
         output_tail=data.get("output_tail", []),
         seed=data.get("seed"),
         vars=data.get("vars", {}),
+        schedule=data.get("schedule"),
     )
 
 

@@ -42,6 +42,9 @@ class TrialResult:
     output_tail: list[str] = field(default_factory=list)
     seed: int | None = None
     vars: dict[str, str] = field(default_factory=dict)
+    schedule: dict[str, Any] | None = None
+    """The schedule that ran, as ``harness.schedule.Schedule.to_dict`` writes it (``None``
+    in journals written before schedules were stored)."""
 
 
 @dataclass

@@ -4,9 +4,9 @@ Output capture records every line up to a budget, then only lines matching these
 ``harness.system.output``), so that readiness (``system.ready.log``), the ``log`` and
 ``exit`` invariants and any fault or invariant kind added later still see every line they
 look for. They are found by type, not by name: every ``Regex`` field of ``system.ready``,
-of each fault's and of each invariant's options. A pattern that reads something else (a
-probe value) only keeps a few more lines; roles' ``cmdline`` patterns read command lines,
-never output, and are left out.
+of each fault entry (its options, its ``mix``'s, its ``on_log`` trigger) and of each
+invariant's options. A pattern that reads something else (a probe value) only keeps a few
+more lines; roles' ``cmdline`` patterns read command lines, never output, and are left out.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from harness.spec.regex import check_regex
 def log_patterns(scenario: Scenario) -> tuple[re.Pattern[str], ...]:
     """Every distinct pattern, compiled, in the order the scenario declares them."""
     models: list[BaseModel] = [scenario.system.ready]
-    models += [entry.spec for entry in scenario.faults]
+    models += list(scenario.faults)  # each fault's options, its mix, its on_log pattern
     models += [entry.spec for entry in scenario.invariants]
     found = dict.fromkeys(text for model in models for text in _regex_values(model))
     return tuple(re.compile(text) for text in found)

@@ -79,7 +79,13 @@ class RunOptions:
 
 
 def trial_seed(base: int, scenario: str, index: int) -> int:
-    """A stable per-trial seed: the same ``--seed`` replays the same choices."""
+    """A stable per-trial seed: the same ``--seed`` replays the same choices.
+
+    Trial 0 takes the base seed itself, so the seed a failing trial prints reruns it alone:
+    ``chaos run FILE -k NAME --seed N --repeat 1`` is trial 0 of seed N, the same trial.
+    """
+    if index == 0:
+        return base
     digest = hashlib.sha256(f"{base}:{scenario}:{index}".encode()).digest()
     return int.from_bytes(digest[:4], "big")
 

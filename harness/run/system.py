@@ -415,6 +415,7 @@ def host_refusals(scenario: Scenario) -> list[str]:
     if scenario.proxies and (why := _proxy.available()):
         reasons["proxies"] = why
     for entry in scenario.faults:
-        if entry.kind in FAULTS and (why := FAULTS.get(entry.kind).available()):
-            reasons[entry.kind] = why
+        for choice in entry.choices:
+            if choice.kind in FAULTS and (why := FAULTS.get(choice.kind).available()):
+                reasons[choice.kind] = why
     return [f"{what}: {why}" for what, why in reasons.items()]

@@ -18,7 +18,9 @@ from harness.results.model import TrialResult, merge_metrics
 from harness.run.settle import settle
 from harness.run.system import PhaseCallback, RunningSystem
 from harness.scenario.model import Scenario
+from harness.schedule.model import Schedule, ScheduleError
 from harness.schedule.nemesis import Nemesis
+from harness.schedule.plan import plan
 from harness.spec.verdict import Verdict
 
 _INTERRUPTED = "interrupted (Ctrl-C or SIGTERM): the trial was cut short and not judged"
@@ -32,9 +34,12 @@ def run_trial(
     on_phase: PhaseCallback | None = None,
     keep_run_dir: bool = False,
     abort: threading.Event | None = None,
+    schedule: Schedule | None = None,
 ) -> TrialResult:
     """Run one trial of ``scenario`` and return its judged result.
 
+    The trial runs ``schedule`` (``chaos replay``, ``chaos shrink``), by default the one
+    its seed plans from the scenario; the result carries it, as the journal stores it.
     Never raises for anything the system under test does: a system that will not start is a
     failed trial carrying its output; an unexpected harness problem is an ``error`` trial.
     """
@@ -42,6 +47,7 @@ def run_trial(
     failure: str | None = None
     error: str | None = None
     output_tail: list[str] = []
+    planned = schedule if schedule is not None else plan(scenario, seed)
     try:
         system = RunningSystem(
             scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase, abort=stop
@@ -53,8 +59,20 @@ def run_trial(
             duration_s=0.0,
             seed=seed,
             error=f"could not prepare the trial: {type(exc).__name__}: {exc}",
+            schedule=planned.to_dict(),
         )
-    nemesis = Nemesis(scenario.faults, system.ctx)
+    try:
+        nemesis = Nemesis(planned, system.ctx)
+    except ScheduleError as exc:  # a stored schedule this version cannot run
+        system.close()
+        return TrialResult(
+            index=index,
+            verdict=Verdict.ERROR,
+            duration_s=0.0,
+            seed=seed,
+            error=f"could not prepare the trial: its schedule: {exc}",
+            schedule=planned.to_dict(),
+        )
     waited_from = time.monotonic()
     try:
         system.phase("prepare")
@@ -90,7 +108,9 @@ def run_trial(
     finally:
         nemesis.stop()
         system.close()
-    return _result(scenario, index, seed, system, failure, error, output_tail)
+    result = _result(scenario, index, seed, system, failure, error, output_tail)
+    result.schedule = planned.to_dict()
+    return result
 
 
 # --------------------------------------------------------------------------- timeouts

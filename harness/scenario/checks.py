@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from harness.scenario.kinds import KindLookup, Kinds
 from harness.scenario.messages import listing, suggest
+from harness.scenario.model import FaultEntry
 from harness.scenario.parts import Parts
 from harness.scenario.source import Path_, Problem
 from harness.scenario.templates import (
@@ -84,7 +85,12 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
     known = {
         "role": sorted(parts.roles),
         "workload": [name for _, name in parts.workload_names]
-        + [name for f in parts.faults if isinstance(name := getattr(f.spec, "name", None), str)],
+        + [
+            name
+            for f in parts.faults
+            for c in f.choices
+            if isinstance(name := getattr(c.spec, "name", None), str)
+        ],
         "probe": sorted(parts.probe_names),
         "proxy": sorted(parts.proxy_names),
         "disk": sorted(parts.disk_names),
@@ -92,9 +98,12 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
     problems: list[Problem] = []
     for fault in parts.faults:
         path: Path_ = ("faults", fault.index)
-        if fault.on_spawn is not None:
-            problems += _refer((*path, "on_spawn", "role"), "role", fault.on_spawn.role, known)
-        problems += _kind_refs(kinds.faults, fault.kind, fault.spec, (*path, fault.kind), known)
+        problems += _trigger_refs(fault, path, known)
+        if fault.mix is None:
+            problems += _kind_refs(kinds.faults, fault.kind, fault.spec, (*path, fault.kind), known)
+        for number, choice in enumerate(fault.mix or []):
+            where = (*path, "mix", number, choice.kind)
+            problems += _kind_refs(kinds.faults, choice.kind, choice.spec, where, known)
     for invariant in parts.invariants:
         path = ("invariants", invariant.index, invariant.kind)
         problems += _kind_refs(kinds.invariants, invariant.kind, invariant.spec, path, known)
@@ -103,6 +112,21 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         problems += _kind_refs(kinds.probes, probe.kind, probe.spec, path, known)
     for role, probe_name in parts.role_ready_probes:
         problems += _refer(("roles", role, "ready", "probe"), "probe", probe_name, known)
+    return problems
+
+
+def _trigger_refs(fault: FaultEntry, path: Path_, known: dict[str, list[str]]) -> list[Problem]:
+    """The role, workload or probe an event trigger waits on must exist."""
+    problems: list[Problem] = []
+    if fault.on_spawn is not None:
+        problems += _refer((*path, "on_spawn", "role"), "role", fault.on_spawn.role, known)
+    if fault.on_log is not None and fault.on_log.role is not None:
+        problems += _refer((*path, "on_log", "role"), "role", fault.on_log.role, known)
+    if fault.on_request is not None:
+        name = fault.on_request.workload
+        problems += _refer((*path, "on_request", "workload"), "workload", name, known)
+    if fault.on_probe is not None:
+        problems += _refer((*path, "on_probe", "probe"), "probe", fault.on_probe.probe, known)
     return problems
 
 

@@ -1,7 +1,9 @@
 """The ``faults``, ``invariants`` and ``probes`` sections: YAML items → typed entries.
 
 A fault item is one trigger key plus one kind key whose value is that kind's options
-(``{at: 1s, kill: {role: backend}}``); an invariant item is a one-key mapping
+(``{at: 1s, kill: {role: backend}}``), or ``mix:`` a list of such kinds to pick from; ``at``
+may go with ``every`` (a generator), ``jitter`` with either, ``count`` with ``every`` (see
+``harness.schedule``); an invariant item is a one-key mapping
 (``{recovers: {role: backend}}``); a probe is a name mapped to one kind key plus its
 cadence (``status: {http: {url: ...}, every: 100ms}``). Kinds are looked up by name in the
 registries the loader was given, so adding a kind changes nothing here; each kind's
@@ -17,12 +19,25 @@ from pydantic import BaseModel, ValidationError
 
 from harness.scenario.kinds import KindLookup
 from harness.scenario.messages import describe, problems_from, suggest
-from harness.scenario.model import FaultEntry, InvariantEntry, OnSpawn, ProbeEntry
+from harness.scenario.model import (
+    MIX,
+    FaultChoice,
+    FaultEntry,
+    InvariantEntry,
+    OnLog,
+    OnProbe,
+    OnRequest,
+    OnSpawn,
+    ProbeEntry,
+)
 from harness.scenario.source import LineMap, Path_, Problem
 from harness.spec.kinds import FaultSpec, InvariantSpec
 from harness.spec.units import TEMPLATES, parse_duration
 
-TRIGGERS = ("at", "before", "on_spawn")
+TRIGGERS = ("at", "every", "before", "on_spawn", "on_log", "on_request", "on_probe")
+"""Keys of a fault item that say when it fires (``at`` and ``every`` may go together)."""
+MODIFIERS = ("jitter", "count")
+"""Keys of a fault item that shape its timed firings."""
 
 
 Entry = TypeVar("Entry", FaultEntry, InvariantEntry)
@@ -91,44 +106,41 @@ def _fault(
     context: Context,
 ) -> FaultEntry | None:
     triggers = [key for key in item if key in TRIGGERS]
-    kinds = [key for key in item if key not in TRIGGERS]
+    kinds = [key for key in item if key not in (*TRIGGERS, *MODIFIERS)]
     before = len(problems)
     known = ", ".join(registry.names())
     for kind in kinds:
-        if kind not in registry:
-            hint = suggest(str(kind), [*registry.names(), *TRIGGERS])
+        if kind != MIX and kind not in registry:
+            hint = suggest(str(kind), [*registry.names(), *TRIGGERS, *MODIFIERS, MIX])
             problems.append(
                 Problem((*path, kind), f"unknown fault kind {kind!r}{hint}; known kinds: {known}")
             )
     if len(problems) > before:
         return None
-    if len(triggers) != 1:
+    if len(triggers) != 1 and set(triggers) != {"at", "every"}:
         found = "none" if not triggers else "both " + " and ".join(triggers)
+        if len(triggers) > 2:
+            found = "several: " + ", ".join(triggers)
         problems.append(
-            Problem(path, f"expected exactly one trigger (at, before or on_spawn), found {found}")
+            Problem(path, f"expected exactly one trigger ({_TRIGGER_LIST}), found {found}")
         )
     if len(kinds) != 1:
         found = "none" if not kinds else "several: " + ", ".join(map(str, kinds))
-        problems.append(Problem(path, f"expected exactly one fault kind ({known}), found {found}"))
+        problems.append(
+            Problem(path, f"expected exactly one fault kind ({known}) or a mix, found {found}")
+        )
     if len(problems) > before:
         return None
-    trigger, kind = triggers[0], kinds[0]
-    spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems, context)
+    kind = kinds[0]
     fields: dict[str, Any] = {}
-    value = item[trigger]
-    if trigger == "at":
-        try:
-            fields["at"] = parse_duration(_resolved(value, context))
-        except ValueError as exc:
-            problems.append(Problem((*path, "at"), str(exc)))
-    elif trigger == "before":
-        if value == "start":
-            fields["before"] = "start"
-        else:
-            problems.append(Problem((*path, "before"), f"expected 'start', got {describe(value)}"))
+    if kind == MIX:
+        fields["mix"] = _mix(item[MIX], (*path, MIX), registry, problems, context)
+        spec: BaseModel | None = FaultSpec()
     else:
-        on_spawn = _spec(OnSpawn, value, (*path, "on_spawn"), problems, context)
-        fields["on_spawn"] = on_spawn
+        spec = _spec(registry.get(kind).spec, item[kind], (*path, kind), problems, context)
+    for trigger in triggers:
+        _trigger(trigger, item[trigger], (*path, trigger), fields, problems, context)
+    _modifiers(item, triggers, path, fields, problems, context)
     if len(problems) > before or spec is None:
         return None
     index = path[1]
@@ -136,6 +148,120 @@ def _fault(
     return FaultEntry(
         index=index, kind=kind, spec=cast(FaultSpec, spec), line=lines.line_of(path), **fields
     )
+
+
+_TRIGGER_LIST = "at, every, before, on_spawn, on_log, on_request or on_probe"
+_EVENT_MODELS: dict[str, type[BaseModel]] = {
+    "on_spawn": OnSpawn,
+    "on_log": OnLog,
+    "on_request": OnRequest,
+    "on_probe": OnProbe,
+}
+
+
+def _trigger(
+    trigger: str,
+    value: Any,
+    path: Path_,
+    fields: dict[str, Any],
+    problems: list[Problem],
+    context: Context,
+) -> None:
+    """One trigger key of a fault item into the entry's ``fields`` (or a problem)."""
+    if trigger in ("at", "every"):
+        seconds = _duration(value, path, problems, context)
+        if seconds is not None and trigger == "every" and seconds <= 0:
+            problems.append(Problem(path, f"every must be longer than 0s, got {describe(value)}"))
+        elif seconds is not None:
+            fields[trigger] = seconds
+    elif trigger == "before":
+        if value == "start":
+            fields["before"] = "start"
+        else:
+            problems.append(Problem(path, f"expected 'start', got {describe(value)}"))
+    else:
+        if trigger == "on_log" and isinstance(value, str):
+            value = {"pattern": value}  # on_log: 'REGEX' is the short form
+        fields[trigger] = _spec(_EVENT_MODELS[trigger], value, path, problems, context)
+
+
+def _modifiers(
+    item: dict[Any, Any],
+    triggers: list[str],
+    path: Path_,
+    fields: dict[str, Any],
+    problems: list[Problem],
+    context: Context,
+) -> None:
+    """``jitter`` (with ``at`` or ``every``) and ``count`` (with ``every``)."""
+    timed = bool({"at", "every"} & set(triggers))
+    if "jitter" in item:
+        where: Path_ = (*path, "jitter")
+        if not timed:
+            problems.append(Problem(where, "jitter applies to at and every only"))
+        elif (seconds := _duration(item["jitter"], where, problems, context)) is not None:
+            fields["jitter"] = seconds
+    if "count" in item:
+        where = (*path, "count")
+        value = item["count"]
+        if "every" not in triggers:
+            problems.append(Problem(where, "count applies to every only (how many firings)"))
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+            problems.append(
+                Problem(
+                    where, f"expected a number of firings from 1 to 10000, got {describe(value)}"
+                )
+            )
+        else:
+            fields["count"] = value
+
+
+def _duration(value: Any, path: Path_, problems: list[Problem], context: Context) -> float | None:
+    try:
+        return parse_duration(_resolved(value, context))
+    except ValueError as exc:
+        problems.append(Problem(path, str(exc)))
+        return None
+
+
+def _mix(
+    raw: Any, path: Path_, registry: KindLookup, problems: list[Problem], context: Context
+) -> list[FaultChoice]:
+    """``mix: [{kill: {...}}, {freeze: {...}}]``: one fault picked per firing."""
+    known = ", ".join(registry.names())
+    if not isinstance(raw, list) or not raw:
+        problems.append(
+            Problem(
+                path,
+                "expected a list of faults to pick from, such as [{kill: {role: a}}, "
+                "{freeze: {role: b, for: 1s}}], got "
+                + ("an empty list" if raw == [] else describe(raw)),
+            )
+        )
+        return []
+    choices: list[FaultChoice] = []
+    for number, choice in enumerate(raw):
+        where: Path_ = (*path, number)
+        if not isinstance(choice, dict) or len(choice) != 1:
+            got = ", ".join(map(str, choice)) if isinstance(choice, dict) else describe(choice)
+            problems.append(
+                Problem(
+                    where,
+                    f"expected one fault kind ({known}) with its options, got {got or 'none'}",
+                )
+            )
+            continue
+        (kind,) = choice
+        if kind not in registry:
+            hint = suggest(str(kind), registry.names())
+            problems.append(
+                Problem((*where, kind), f"unknown fault kind {kind!r}{hint}; known kinds: {known}")
+            )
+            continue
+        spec = _spec(registry.get(kind).spec, choice[kind], (*where, kind), problems, context)
+        if spec is not None:
+            choices.append(FaultChoice(kind=kind, spec=cast(FaultSpec, spec)))
+    return choices
 
 
 def _invariant(

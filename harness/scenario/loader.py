@@ -41,6 +41,7 @@ from harness.scenario.source import (
     read_source,
 )
 from harness.scenario.templates import NAME, vars_resolver
+from harness.scenario.timing import timing_problems
 from harness.spec.units import TEMPLATES
 
 __all__ = [
@@ -317,6 +318,7 @@ def _cross_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         *checks.reference_problems(parts, kinds),
         *checks.template_problems(parts),
         *preflight_problems(parts),
+        *timing_problems(parts),
     ]
 
 

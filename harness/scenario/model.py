@@ -261,6 +261,8 @@ class WorkloadSpec(Frozen):
 
 
 class OnSpawn(Frozen):
+    """``on_spawn: {role, nth: 1, instance?}``: when the nth process of ``role`` appears."""
+
     not_templates: ClassVar[frozenset[str]] = frozenset({"role"})
 
     role: str
@@ -268,9 +270,112 @@ class OnSpawn(Frozen):
     instance: int | None = None
 
 
+_PID_GROUP = re.compile(r"\(\?P<pid>")
+
+
+class OnLog(Frozen):
+    """``on_log: {pattern, nth: 1, instance?, role?}``: the nth line of the system's output
+    that ``pattern`` matches (``re.search``).
+
+    The harness reads the root's stdout/stderr, which children share, so a line cannot be
+    told apart by who wrote it: a named group ``pid`` names the process a line is about.
+    That process is then the fault's target (as the spawned one is for ``on_spawn``), and
+    ``role`` counts only lines that name a live process of that role.
+    """
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"role"})
+
+    pattern: Regex
+    nth: Annotated[int, Field(ge=1)] = 1
+    instance: int | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _role_needs_a_pid(self) -> OnLog:
+        if self.role is not None and not _PID_GROUP.search(self.pattern):
+            raise ValueError(
+                "role: a log line cannot be told apart by who wrote it; name its process "
+                "with a named group (?P<pid>...) in pattern"
+            )
+        return self
+
+
+class OnRequest(Frozen):
+    """``on_request: {workload, nth: 1, acknowledged: false, instance?}``: when the nth ok
+    answer of a workload is recorded; with ``acknowledged``, the nth answer that recorded
+    an id (the workload's ``record``): the moment that id is acknowledged to the client."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"workload"})
+
+    workload: str
+    nth: Annotated[int, Field(ge=1)] = 1
+    acknowledged: bool = False
+    instance: int | None = None
+
+
+class OnProbe(Frozen):
+    """``on_probe: {probe, path?, equals | in | matches | above | below, nth: 1, instance?}``:
+    the nth ok reading of a probe whose value at ``path`` meets every condition given."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+    not_templates: ClassVar[frozenset[str]] = frozenset({"probe", "path", "equals", "in_"})
+
+    probe: str
+    path: str = ""
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    matches: Regex | None = None
+    above: float | None = None
+    below: float | None = None
+    nth: Annotated[int, Field(ge=1)] = 1
+    instance: int | None = None
+
+    @model_validator(mode="after")
+    def _a_condition(self) -> OnProbe:
+        if not self.model_fields_set & set(PROBE_CONDITIONS):
+            raise ValueError(
+                "expected at least one of equals, in, matches, above, below: "
+                "the reading that fires the fault"
+            )
+        return self
+
+
+PROBE_CONDITIONS = ("equals", "in_", "matches", "above", "below")
+"""The fields of ``OnProbe`` that say which reading fires (``in_`` is written ``in``)."""
+
+
+class PhasesSpec(Frozen):
+    """``phases: {warmup, heal}``: the observation (``duration``) as a fault-free warm-up,
+    a chaos phase (what is left), and a fault-free healing phase. Timed faults fire and
+    event triggers count in the chaos phase only."""
+
+    warmup: Duration = 0.0
+    heal: Duration = 0.0
+
+
+class FaultChoice(Frozen):
+    """One fault of a ``mix``: a kind and its options."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"kind"})
+
+    kind: str
+    spec: SerializeAsAny[FaultSpec]
+
+
+EVENT_TRIGGERS = ("on_spawn", "on_log", "on_request", "on_probe")
+"""Triggers that fire on a recorded event rather than at a time."""
+MIX = "mix"
+"""The kind of an entry that picks one of several faults per firing (``mix:``)."""
+
+
 class FaultEntry(Frozen):
-    """One line of the schedule: a trigger (exactly one of ``at``/``before``/``on_spawn``)
-    and one fault kind with its options."""
+    """One line of the schedule: a trigger and one fault kind (or a ``mix``) with options.
+
+    Triggers: ``at`` (after ready), ``every`` (a generator: from ``at``, ``count`` times or
+    to the end of the chaos phase), ``before: start``, or an event (``on_spawn``,
+    ``on_log``, ``on_request``, ``on_probe``). ``jitter`` moves each timed firing later by
+    a uniform draw in ``[0, jitter)`` from the trial's seed.
+    """
 
     not_templates: ClassVar[frozenset[str]] = frozenset({"kind"})
 
@@ -278,16 +383,51 @@ class FaultEntry(Frozen):
     kind: str
     spec: SerializeAsAny[FaultSpec]
     at: float | None = None
+    every: float | None = None
+    count: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    jitter: float = 0.0
     before: Literal["start"] | None = None
     on_spawn: OnSpawn | None = None
+    on_log: OnLog | None = None
+    on_request: OnRequest | None = None
+    on_probe: OnProbe | None = None
+    mix: list[FaultChoice] | None = None
     line: int | None = None
 
     @model_validator(mode="after")
     def _one_trigger(self) -> FaultEntry:
-        given = [self.at is not None, self.before is not None, self.on_spawn is not None]
-        if sum(given) != 1:
-            raise ValueError("a fault needs exactly one trigger: at, before or on_spawn")
+        events = [getattr(self, name) is not None for name in EVENT_TRIGGERS]
+        timed = self.at is not None or self.every is not None
+        if sum([timed, self.before is not None, *events]) != 1:
+            raise ValueError(
+                "a fault needs exactly one trigger: at (and/or every), before, on_spawn, "
+                "on_log, on_request or on_probe"
+            )
+        if self.jitter and not timed:
+            raise ValueError("jitter applies to at and every only")
+        if self.count is not None and self.every is None:
+            raise ValueError("count applies to every only")
+        if (self.kind == MIX) != (self.mix is not None):
+            raise ValueError("a mix entry has kind 'mix' and a list of choices")
         return self
+
+    @property
+    def choices(self) -> list[FaultChoice]:
+        """The faults this entry may fire: its own kind, or each one of its ``mix``."""
+        if self.mix is not None:
+            return list(self.mix)
+        return [FaultChoice(kind=self.kind, spec=self.spec)]
+
+    @property
+    def trigger(self) -> str:
+        """The name of its trigger as written: ``at``, ``every``, ``before``, ``on_log``..."""
+        if self.every is not None:
+            return "every"
+        if self.at is not None:
+            return "at"
+        if self.before is not None:
+            return "before"
+        return next(name for name in EVENT_TRIGGERS if getattr(self, name) is not None)
 
 
 class InvariantEntry(Frozen):
@@ -328,6 +468,8 @@ class Scenario(Frozen):
     workload: list[WorkloadSpec] = Field(default_factory=list)
     faults: list[FaultEntry] = Field(default_factory=list)
     duration: Duration = 5.0
+    phases: PhasesSpec | None = None
+    """A fault-free warm-up and healing phase around the chaos phase (``harness.schedule``)."""
     invariants: list[InvariantEntry] = Field(default_factory=list)
 
     _lines: LineMap | None = PrivateAttr(default=None)
@@ -346,9 +488,14 @@ class Scenario(Frozen):
 
 __all__ = [
     "DiskSpec",
+    "FaultChoice",
     "FaultEntry",
     "InvariantEntry",
+    "OnLog",
+    "OnProbe",
+    "OnRequest",
     "OnSpawn",
+    "PhasesSpec",
     "ProbeEntry",
     "ProxySpec",
     "ReadySpec",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from harness.scenario.model import (
     FaultEntry,
     InvariantEntry,
+    PhasesSpec,
     ProbeEntry,
     ProxySpec,
     Scenario,
@@ -57,6 +58,7 @@ class Parts:
     invariants: list[InvariantEntry] = field(default_factory=list)
     timeout: float | None = None
     duration: float | None = None
+    phases: PhasesSpec | None = None
     written: frozenset[str] = frozenset()
     """Top-level fields the file writes (a check names the one the author chose)."""
 
@@ -115,6 +117,7 @@ def from_scenario(scenario: Scenario, written: frozenset[str]) -> Parts:
         invariants=list(scenario.invariants),
         timeout=scenario.timeout,
         duration=scenario.duration,
+        phases=scenario.phases,
         written=written,
     )
 
@@ -159,6 +162,7 @@ def salvage(
         invariants=invariants,
         timeout=_duration(data, "timeout", 60.0, context),
         duration=_duration(data, "duration", 5.0, context),
+        phases=_valid(PhasesSpec, data.get("phases"), context),
         written=frozenset(k for k in data if isinstance(k, str)),
     )
 

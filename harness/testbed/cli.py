@@ -84,6 +84,13 @@ def parser() -> argparse.ArgumentParser:
         help="notice child exits on a poll loop of this period, like uvicorn's 0.5 s "
         "(default 0: at once, through each child's pidfd)",
     )
+    p.add_argument(
+        "--restart-tick",
+        type=seconds,
+        default=0.0,
+        help="restart dead children only at checks of this period, counted from ready, like "
+        "circus's (default 0: at once, as the restart policy says)",
+    )
     return p
 
 
@@ -109,6 +116,7 @@ def options_from(args: argparse.Namespace) -> Options:
         canary_ms=args.canary_ms,
         backend_port=args.fixed_port,
         reap_poll_s=max(0.0, args.reap_poll),
+        restart_tick_s=max(0.0, args.restart_tick),
         backend_bind=max(0, args.backend_port),
         backend_address=args.backend_address,
     )

@@ -35,6 +35,9 @@ class Options:
     reap_poll_s: float = 0.0
     """0: a child's exit wakes the supervisor at once; else exits are noticed on a poll loop
     of this period (uvicorn's is 0.5 s)."""
+    restart_tick_s: float = 0.0
+    """0: a dead child is restarted as the policy says (at once); else only at ticks of
+    this period counted from the moment the supervisor announced ready (circus's checks)."""
     backend_bind: int = 0
     """The port the (fixed) backend listens on (0: any free one, reported to the
     supervisor). The fixed-port bug uses ``backend_port`` instead."""

@@ -44,6 +44,8 @@ class Slot:
     listener_removed: bool = False  # bug exit-listener-removed: exits no longer reported
     hidden: list[Child] = field(default_factory=list)  # silently respawned children
     restart_timer: Timer | None = None
+    restart_at: float | None = None  # tick mode: a restart waiting for a check from then
+    died_at: float | None = None  # tick mode: when the child that awaits a restart died
     register_timer: Timer | None = None
     process_id: int | None = None  # workers: row in the processes table
     pruned: bool = False  # workers: jobs already failed by the freeze check

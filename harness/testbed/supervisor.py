@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from harness.testbed import children, jobs
+from harness.testbed import children, jobs, ticks
 from harness.testbed.channel import Message
 from harness.testbed.children import Child
 from harness.testbed.config import Options
@@ -66,6 +66,8 @@ class Supervisor:
         for i in range(options.workers):
             self._add(f"w{i}", "worker", base)
         self._vars_seq = 0
+        self._tick_anchor: float | None = None
+        """Tick mode: when the supervisor announced ready, the origin of its checks."""
 
     def _add(self, name: str, role: str, policy: Policy) -> None:
         self.slots[name] = Slot(name, role, SlotState(policy=policy))
@@ -171,6 +173,9 @@ class Supervisor:
             all_ready = self.ready()
         if all_ready and not self.ready_once.is_set():
             self.ready_once.set()
+            if self.opt.restart_tick_s > 0:
+                self._tick_anchor = time.monotonic()
+                self.loop.call_later(self.opt.restart_tick_s, self._restart_tick)
             for callback in self.on_ready:
                 callback()
 
@@ -224,7 +229,10 @@ class Supervisor:
                 # Jan's watchdog respawned a backend that stopped "normally" after 5 s: long
                 # enough for the other instance to take the fixed port (Jan #4565).
                 delay = max(delay, JAN_WATCHDOG_DELAY_S)
-            slot.restart_timer = self.loop.call_later(delay, lambda: self.spawn(slot))
+            if self._tick_anchor is not None:  # tick mode: the next check restarts it
+                slot.died_at, slot.restart_at = now, now + delay
+            else:
+                slot.restart_timer = self.loop.call_later(delay, lambda: self.spawn(slot))
         elif isinstance(action, GiveUp):
             slot.gave_up = action.reason
             log(f"{slot.name} gave up: {action.reason}")
@@ -271,6 +279,28 @@ class Supervisor:
                 log(f"{slot.name}: {n} claimed job(s) settled ({jobs.PROCESS_EXIT})")
         if not (self.stopping and o.bug("no-graceful-shutdown")):
             jobs.deregister(self.queue, pid_row)
+
+    # --- restart ticks (--restart-tick) --------------------------------------------------
+
+    def _restart_tick(self) -> None:
+        """A check: replace every child whose restart is due (``harness.testbed.ticks``)."""
+        if self.stopping or self._tick_anchor is None:
+            return
+        now = time.monotonic()
+        period = self.opt.restart_tick_s
+        for slot in self.slots.values():
+            if not ticks.due(slot.restart_at, now) or slot.died_at is None:
+                continue
+            died_at, slot.restart_at, slot.died_at = slot.died_at, None, None
+            if self.opt.bug("tick-drop") and ticks.dropped(died_at, now, period):
+                log(
+                    f"{slot.name} died {now - died_at:.3f}s before the check: taken for a "
+                    "stop in progress; not restarted"
+                )
+                continue
+            self.spawn(slot)
+        after = ticks.next_tick(self._tick_anchor, period, now)
+        self.loop.call_later(after - time.monotonic(), self._restart_tick)
 
     # --- heartbeats ----------------------------------------------------------------------
 

@@ -90,6 +90,7 @@ class Worker:
                 if self.wait(self.beat) is None:
                     lifeline.parent_gone()
                 continue
+            lifeline.log(self.role, f"claimed job {job['id']}")  # what on_log triggers read
             self.run_job(job)
         released = jobs.release(self.conn, self.process_id)
         jobs.deregister(self.conn, self.process_id)

@@ -92,6 +92,24 @@ REQUIRED_CASES = {
     "instance_out_of_range",
     "env_bad_name",
     "nul_in_argument",
+    # schedules: generators and event triggers (issue 17)
+    "jitter_without_time",
+    "count_without_every",
+    "every_zero",
+    "mix_empty",
+    "mix_unknown_kind",
+    "mix_unknown_role",
+    "on_log_role_without_pid",
+    "on_request_unknown_workload",
+    "on_probe_no_condition",
+    "on_probe_unknown_probe",
+    "at_after_duration",
+    "jitter_past_duration",
+    "every_count_past_chaos",
+    "at_in_warmup",
+    "phases_no_chaos",
+    "freeze_into_heal",
+    "every_too_many",
 }
 
 
@@ -358,3 +376,23 @@ def test_scenario_from_mapping_runs_the_same_checks(registries: dict[str, Any]) 
         scenario_from_mapping({"system": {"command": ["{nope}"]}}, **registries)
     assert (caught.value.file, caught.value.line) == (None, None)
     assert caught.value.field == "system.command[0]"
+
+
+def test_schedule_generators_and_event_triggers_load_typed(registries: dict[str, Any]) -> None:
+    scenario = load_scenario(DATA / "ok" / "schedules.yaml", **registries)
+    jittered, counted, mixed, logged, named, acked, probed = scenario.faults
+    assert (jittered.at, jittered.jitter, jittered.trigger) == (2.0, 0.5, "at")
+    assert (counted.every, counted.count, counted.at, counted.trigger) == (1.0, 3, None, "every")
+    assert mixed.kind == "mix"
+    assert [c.kind for c in mixed.choices] == ["kill", "freeze"]
+    assert mixed.choices[1].spec.for_ == 0.2  # type: ignore[attr-defined]
+    assert logged.on_log is not None
+    assert logged.on_log.pattern == r"module (?P<pid>\d+) registered"  # the short form
+    assert named.on_log is not None
+    assert (named.on_log.role, named.on_log.nth) == ("module", 2)
+    assert acked.on_request is not None
+    assert acked.on_request.acknowledged
+    assert probed.on_probe is not None
+    assert probed.on_probe.in_ == ["crashed", "failed"]
+    assert scenario.phases is not None
+    assert (scenario.phases.warmup, scenario.phases.heal) == (1.0, 2.0)
