@@ -71,11 +71,9 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
 # --------------------------------------------------------------------------- summary
 
 
-def _summary_table(run: RunResult, title: str) -> Table:
+def _summary_table(run: RunResult) -> Table:
     # Light borders and no-wrap names: it must read well at 80 columns (CI logs).
     table = Table(
-        title=escape.console(title, style="italic"),
-        title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -165,7 +163,8 @@ def render_summary(
 ) -> None:
     """Print the per-scenario table (titled with what ran), then every failed or errored
     trial as a compact block with its evidence."""
-    console.print(_summary_table(run, title))
+    console.print(escape.console(title, style="italic"), soft_wrap=True)  # a path: never cut
+    console.print(_summary_table(run))
     for scenario in run.scenarios:
         steps = step_figures(scenario.trials)
         if steps:
