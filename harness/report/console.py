@@ -40,7 +40,7 @@ VERDICT_STYLE = {
     Verdict.ERROR: "bold magenta",
     Verdict.SKIP: "yellow",
 }
-OUTPUT_LINES = 8
+OUTPUT_LINES = 6
 """Lines of a failed trial's output shown, after folding (``OUTPUT_VERBOSE`` with ``verbose``)."""
 OUTPUT_VERBOSE = 60
 RUN_TITLE = "chaos run"
@@ -64,7 +64,8 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
     if trial.verdict is not Verdict.PASS:
         failed = failed_invariants(trial)
         reason = f"{failed[0].kind}: {failed[0].detail}" if failed else trial.error or ""
-        line.append_text(escape.console((f" — {reason}", "dim")))
+        # the first clause: one line per trial; the summary's block has the rest
+        line.append_text(escape.console((f" — {reason.split('; ', 1)[0]}", "dim")))
     return line
 
 

@@ -261,16 +261,24 @@ EVIDENCE_LIMIT = 6
 """Lines of evidence the console shows per failed invariant."""
 
 
+def _rank(event: Event) -> int:
+    """Which events at one instant explain it best: what processes and faults did, then
+    what the system wrote, then traffic."""
+    return 2 if _is_traffic(event) else 1 if isinstance(event, LogLine) else 0
+
+
 def evidence_events(events: Sequence[Event], times: Sequence[float]) -> list[Event]:
     """The events that are the evidence: at each evidence time, the events recorded then
-    (other than traffic, unless only traffic was: a failed request is evidence), else the
+    of the best rank (a fault or a process exit before a log line, a log line before
+    traffic: the first failed request is evidence when nothing else happened), else the
     nearest non-traffic event. Merged, in time order."""
     candidates = [e for e in events if not _is_traffic(e)]
     chosen: dict[int, Event] = {}
     index = {id(e): i for i, e in enumerate(events)}
     for t in times:
         at = [e for e in events if abs(e.t - t) <= EXACT_S]
-        picked = [e for e in at if not _is_traffic(e)] or at[:1]
+        best = min((_rank(e) for e in at), default=2)
+        picked = [e for e in at if _rank(e) == best][: 1 if best == 2 else None]
         if not picked and candidates:
             picked = [min(candidates, key=lambda e: abs(e.t - t))]
         for e in picked:

@@ -19,7 +19,7 @@ from harness.observe.events import FaultAction, FaultPhase, Request
 from harness.report import escape
 from harness.report.colours import MEANINGS, run_role_colours
 from harness.report.excerpt import (
-    evidence_lines,
+    evidence_summary,
     figures,
     judged_phases,
     metric_values,
@@ -108,7 +108,7 @@ def _invariants(trial: TrialResult) -> str:
     for inv in trial.invariants:
         evidence = ""
         if inv.verdict is not Verdict.PASS:
-            lines = evidence_lines(trial, inv)
+            lines = evidence_summary(trial, inv, limit=EVIDENCE_LINES)
             if lines:
                 evidence = f'<pre class="evidence">{_e(chr(10).join(lines))}</pre>'
         rows.append(
@@ -123,8 +123,10 @@ def _invariants(trial: TrialResult) -> str:
     )
 
 
-OUTPUT_LINES = 40
-"""Lines of a failed trial's output shown, after folding."""
+OUTPUT_LINES = 12
+"""Lines of a failed trial's output shown, after folding (the journal has them all)."""
+EVIDENCE_LINES = 8
+"""Events shown as a failed invariant's evidence (the timeline below shows the rest)."""
 
 _SWATCH = {
     "fault": f'<i style="background:{MEANINGS["fault window"]};opacity:.35"></i>',

@@ -453,7 +453,7 @@ def latency_svg(events: Sequence[Event], axis: Axis) -> str:
         return ""
     points = sample_requests(requests)
     peak_ms = max(r.latency_s for r in points) * 1000 or 1.0
-    top, plot_h = 14.0, 150.0
+    top, plot_h = 14.0, 110.0
     bottom = top + plot_h
     step = nice_step(peak_ms, 5)
     y_max = step * math.ceil(peak_ms / step)
