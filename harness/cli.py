@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 from typer._click import Context as ClickContext
 from typer._click.parser import _Option, _OptionParser, _ParsingState
-from typer.core import TyperArgument, TyperCommand, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from harness.errors import HostError, JournalError, ScenarioError, UsageError
 from harness.report import escape
@@ -45,9 +45,22 @@ class ExitCode(IntEnum):
     HARNESS = 3
 
 
+class _HelpGroup(TyperGroup):
+    """The ``chaos`` group: its ``--help`` flag shown without a type, like every command's."""
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if isinstance(option, TyperOption) and option.metavar is None:
+            option.metavar = ""
+        return option
+
+
 app = typer.Typer(
     name="chaos",
+    cls=_HelpGroup,
     help="Run a managed-process system under real faults and judge its recovery.",
+    epilog="\b\nExamples:\n  chaos run scenarios/\n  chaos report reports/journal.json --html"
+    "\n  chaos compare base.json head.json\n  chaos COMMAND --help",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
