@@ -33,7 +33,7 @@ from harness.report.excerpt import (
 from harness.report.output import block_title, line_text, output_excerpt
 from harness.report.svg import LEGEND, Axis, Chart, distribution_svg, draw_timeline, latency_svg
 from harness.results.model import RunResult, ScenarioResult, TrialResult
-from harness.spec.verdict import Verdict
+from harness.spec.verdict import InvariantResult, Verdict
 
 HATCH = (
     '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
@@ -101,11 +101,9 @@ def _summary_table(run: RunResult) -> str:
     )
 
 
-def _invariants(trial: TrialResult) -> str:
-    if not trial.invariants:
-        return ""
+def _invariant_rows(trial: TrialResult, invariants: Sequence[InvariantResult]) -> str:
     rows = []
-    for inv in trial.invariants:
+    for inv in invariants:
         evidence = ""
         if inv.verdict is not Verdict.PASS:
             lines = evidence_summary(trial, inv, limit=EVIDENCE_LINES)
@@ -120,6 +118,23 @@ def _invariants(trial: TrialResult) -> str:
         '<table class="invariants"><thead><tr><th>invariant</th><th>verdict</th>'
         "<th>detail</th><th>expected</th><th>observed</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _invariants(trial: TrialResult) -> str:
+    """The trial's invariants; in a failed trial the failed ones, with the ones that held
+    folded below them (one line until opened)."""
+    if not trial.invariants:
+        return ""
+    failed = [i for i in trial.invariants if i.verdict is not Verdict.PASS]
+    held = [i for i in trial.invariants if i.verdict is Verdict.PASS]
+    if not failed or not held:
+        return _invariant_rows(trial, trial.invariants)
+    kinds = ", ".join(dict.fromkeys(i.kind for i in held))
+    return (
+        _invariant_rows(trial, failed)
+        + f'<details class="held"><summary class="muted">{len(held)} held: {_e(kinds)}'
+        f"</summary>{_invariant_rows(trial, held)}</details>"
     )
 
 

@@ -119,3 +119,11 @@ def test_requests_are_capped_keeping_every_error() -> None:
     assert len(sample) == MAX_POINTS
     assert sum(not r.ok for r in sample) == 1000
     assert [r.t for r in sample] == sorted(r.t for r in sample)
+
+
+def test_in_a_failed_trial_the_invariants_that_held_are_folded_below_the_failed() -> None:
+    document = to_html(realistic_run())
+    start = document.index('id="backend-sigkill-trial-2"')
+    trial = document[start : document.index("</details>", document.index('class="held"', start))]
+    assert trial.index(">recovers<") < trial.index('<details class="held">')
+    assert '<summary class="muted">1 held: availability</summary>' in trial
