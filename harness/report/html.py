@@ -31,7 +31,8 @@ from harness.report.excerpt import (
     steps_line,
 )
 from harness.report.output import block_title, line_text, output_excerpt
-from harness.report.svg import LEGEND, Axis, Chart, distribution_svg, draw_timeline, latency_svg
+from harness.report.svg import Axis, distribution_svg, latency_svg
+from harness.report.timeline import LEGEND, Chart, draw_timeline
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import InvariantResult, Verdict
 

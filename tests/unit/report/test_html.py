@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 from harness.observe.events import Request
 from harness.report.html import to_html
-from harness.report.svg import MAX_POINTS, Axis, sample_requests, timeline_svg
+from harness.report.svg import MAX_POINTS, Axis, sample_requests
+from harness.report.timeline import timeline_svg
 
 from .fixtures import backend_kill_trial, realistic_run
 

@@ -18,7 +18,8 @@ from harness.observe.events import (
 )
 from harness.report.colours import MEANINGS, OTHER, ROLE_PALETTE, distance, role_colours
 from harness.report.html import to_html
-from harness.report.svg import Axis, draw_timeline, signals_sent
+from harness.report.svg import Axis
+from harness.report.timeline import draw_timeline, signals_sent
 from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.effects import Effect
 from harness.spec.verdict import Verdict
