@@ -26,7 +26,7 @@ import typer
 from rich.console import Console
 from typer._click import Context as ClickContext
 from typer._click.parser import _Option, _OptionParser, _ParsingState
-from typer.core import TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from harness.errors import HostError, JournalError, ScenarioError, UsageError
 from harness.report import escape
@@ -50,9 +50,22 @@ class ExitCode(IntEnum):
     HARNESS = 3
 
 
+class _HelpGroup(TyperGroup):
+    """The ``chaos`` group: its ``--help`` flag shown without a type, like every command's."""
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if isinstance(option, TyperOption) and option.metavar is None:
+            option.metavar = ""
+        return option
+
+
 app = typer.Typer(
     name="chaos",
+    cls=_HelpGroup,
     help="Run a managed-process system under real faults and judge its recovery.",
+    epilog="\b\nExamples:\n  chaos run scenarios/\n  chaos report reports/journal.json --html"
+    "\n  chaos compare base.json head.json\n  chaos COMMAND --help",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -144,6 +157,52 @@ def _terminate_as_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+# --------------------------------------------------------------------------- help
+#
+# Typer shows an argument's Python type (``<list[Path]>``) and wraps its name in braces in
+# the usage line (``{paths}...``), and gives a flag the type ``<bool>``. A person writes
+# ``PATH...`` and nothing for a flag: each command's parameters name their metavar, and this
+# class shows it as written.
+
+
+class _MetavarArgument(TyperArgument):
+    """An argument shown by its metavar alone, in the usage line and in the help."""
+
+    def display_type_rich(self, ctx: ClickContext) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.metavar or self.display_name_raw
+        return name if self.required else f"[{name}]"
+
+
+class _HelpCommand(TyperCommand):
+    """A command whose help reads as written: metavars as given, no type for a flag."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for param in self.params:
+            _plain_help(param)
+
+    def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _plain_help(option)
+        return option
+
+
+def _plain_help(param: object) -> None:
+    if isinstance(param, TyperArgument) and param.metavar:
+        param.__class__ = _MetavarArgument
+    elif isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+        param.metavar = ""
+
+
+def _examples(*lines: str) -> str:
+    """A command's epilog: example command lines, kept as written (``\b``)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 # --------------------------------------------------------------------------- report flags
 #
 # One ``--FLAG [FILE]`` option of ``run`` and ``report`` per registered reporter. Typer
@@ -223,7 +282,7 @@ class _ReportFlagParser(_OptionParser):
         return super()._get_value_from_state(option_name, option, state)
 
 
-class _ReportsCommand(TyperCommand):
+class _ReportsCommand(_HelpCommand):
     """A command with report flags (see ``_with_report_flags``)."""
 
     def make_parser(self, ctx: ClickContext) -> _OptionParser:
@@ -246,21 +305,41 @@ def _asked(values: Mapping[str, str | None], out: Path) -> dict[str, Path]:
 # --------------------------------------------------------------------------- commands
 
 
-@app.command(cls=_ReportsCommand)
+_PATHS = typer.Argument(metavar="PATH...", help="Scenario files, or folders to search.")
+_VAR = typer.Option("--var", metavar="K=V", help="Set a var of every scenario (repeatable).")
+_SELECT = typer.Option(
+    "--select", "-k", metavar="EXPR", help="Only scenarios whose name or tags match EXPR."
+)
+
+
+@app.command(
+    cls=_ReportsCommand,
+    epilog=_examples(
+        "chaos run scenarios/",
+        "chaos run scenarios/ --repeat 5 --jobs 2 -k 'sigkill and not module'",
+        "chaos run backend-sigkill.yaml --var bugs=slow-restart --html out/report.html",
+    ),
+)
 @_with_report_flags
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
-    repeat: Annotated[int | None, typer.Option(min=1, help="Trials per scenario.")] = None,
-    var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
-    select: Annotated[str | None, typer.Option("-k", help="Select by name or tag.")] = None,
-    out: Annotated[Path, typer.Option(help="Folder for the journal and reports.")] = Path(
-        "reports"
-    ),
-    seed: Annotated[int | None, typer.Option(help="Seed for random choices.")] = None,
-    fail_fast: Annotated[bool, typer.Option(help="Stop after the first failure.")] = False,
-    jobs: Annotated[int, typer.Option(min=1, help="Trials in parallel.")] = 1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the exit code.")] = False,
-    keep: Annotated[bool, typer.Option(help="Keep each trial's run folder.")] = False,
+    paths: Annotated[list[Path], _PATHS],
+    repeat: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Trials per scenario.")
+    ] = None,
+    var: Annotated[list[str], _VAR] = [],  # noqa: B006
+    select: Annotated[str | None, _SELECT] = None,
+    out: Annotated[
+        Path, typer.Option(metavar="DIR", help="Folder for the journal and reports.")
+    ] = Path("reports"),
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed for random choices.")] = None,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Start no trial after the first failure.")
+    ] = False,
+    jobs: Annotated[int, typer.Option(min=1, metavar="N", help="Trials in parallel.")] = 1,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the result line.")
+    ] = False,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep each trial's run folder.")] = False,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -277,11 +356,11 @@ def run(
     ] = False,
     **reports: str | None,
 ) -> None:
-    """Run every scenario found in PATHS and judge each trial.
+    """Run every scenario found in the PATHs and judge each trial.
 
     Every report is written, into --out unless its flag gives another FILE.
     """
-    from harness.report.console import RunProgress, render_summary
+    from harness.report.console import RunProgress, render_result_line, render_summary
     from harness.run.runner import Run, RunOptions
 
     with _errors():
@@ -314,8 +393,11 @@ def run(
                 observer=progress,
             )
             result = runner.execute()
-        render_summary(result, console)
-        _print_reruns(result, journal_path, console)
+        if quiet:
+            render_result_line(result, _console())
+        else:
+            render_summary(result, console)
+            _print_reruns(result, journal_path, console)
         if runner.journal_failure is None:  # already current: the runner wrote it last
             del targets[JOURNAL]
         written, failures = _write(result, targets)
@@ -407,10 +489,13 @@ def _exit_after_reports(run: RunResult, failures: Sequence[WriteFailure]) -> Exi
     return ExitCode.HARNESS
 
 
-@app.command()
+@app.command(
+    cls=_HelpCommand,
+    epilog=_examples("chaos validate scenarios/", "chaos validate mine.yaml --var port=8080"),
+)
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
-    var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
+    paths: Annotated[list[Path], _PATHS],
+    var: Annotated[list[str], _VAR] = [],  # noqa: B006
 ) -> None:
     """Check scenario files without running anything, as run would before it starts.
 
@@ -432,10 +517,14 @@ def validate(
             raise typer.Exit(int(ExitCode.USAGE))
 
 
-@app.command("list")
+@app.command(
+    "list",
+    cls=_HelpCommand,
+    epilog=_examples("chaos list scenarios/", "chaos list scenarios/ -k kill"),
+)
 def list_(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
-    select: Annotated[str | None, typer.Option("-k", help="Select by name or tag.")] = None,
+    paths: Annotated[list[Path], _PATHS],
+    select: Annotated[str | None, _SELECT] = None,
 ) -> None:
     """List scenarios: name, tags, trials, faults and invariants."""
     from rich.table import Table
@@ -467,7 +556,14 @@ def _counted(kinds: Iterable[str]) -> str:
     return ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items()) or "-"
 
 
-@app.command(cls=_ReportsCommand)
+@app.command(
+    cls=_ReportsCommand,
+    epilog=_examples(
+        "chaos report reports/journal.json --html",
+        "chaos report reports/journal.json --md summary.md --junit junit.xml",
+        "chaos report reports/journal.json --scenario stricter.yaml --html rejudged.html",
+    ),
+)
 @_with_report_flags
 def report(
     journal_files: Annotated[
@@ -479,14 +575,19 @@ def report(
     ],
     scenario: Annotated[
         list[Path],
-        typer.Option("--scenario", help="Re-judge trials with this scenario file's invariants."),
+        typer.Option(
+            "--scenario",
+            metavar="FILE",
+            help="Re-judge trials with this scenario file's invariants.",
+        ),
     ] = [],  # noqa: B006
-    var: Annotated[list[str], typer.Option("--var", help="Override a var: K=V.")] = [],  # noqa: B006
+    var: Annotated[list[str], _VAR] = [],  # noqa: B006
     out: Annotated[
         Path | None,
         typer.Option(
+            metavar="DIR",
             help="Folder for bare report flags (default: the journal's folder; for several, "
-            "reports)."
+            "reports).",
         ),
     ] = None,
     allow_mixed: Annotated[
@@ -500,7 +601,7 @@ def report(
     Several journals are merged into one (the same trial in two: the journal that started
     last wins). Only the reports asked for are written.
     """
-    from harness.report.console import render_summary
+    from harness.report.console import render_summary, render_trial_lines
     from harness.report.writers import rejudge
 
     with _errors():
@@ -513,10 +614,13 @@ def report(
             result = _read_merged(journal_files, allow_mixed)
         except JournalError as exc:
             raise UsageError(str(exc)) from None
+        title = "chaos report " + " ".join(map(str, journal_files))
         if scenario:
             scenarios = _load(scenario, _parse_vars(var), None)
             result = rejudge(result, scenarios)
-        render_summary(result, _console())
+            title += " (re-judged with " + ", ".join(map(str, scenario)) + ")"
+        render_trial_lines(result, _console())
+        render_summary(result, _console(), title=title)
         written, failures = _write(result, targets)
         for path in written:
             _console().print(escape.console(f"wrote {path}", style="dim"))
@@ -558,31 +662,46 @@ def _refuse_overwriting(journal_file: Path, targets: Mapping[str, Path]) -> None
             )
 
 
-@app.command()
+_THRESHOLD = typer.Option(metavar="PCT", help="Slowdown that counts, e.g. 10%.")
+_ALPHA = typer.Option(metavar="P", help="Significance level.")
+_MIN_DELTA = typer.Option(metavar="TIME", help="Smallest shift that counts, for time metrics.")
+
+
+@app.command(
+    cls=_HelpCommand,
+    epilog=_examples(
+        "chaos compare base/journal.json head/journal.json",
+        "chaos compare base.json head.json --threshold 20% --md compare.md",
+        "chaos compare base.json head.json --metric availability",
+    ),
+)
 def compare(
-    base: Annotated[Path, typer.Argument(help="Journal of the baseline version.")],
-    head: Annotated[Path, typer.Argument(help="Journal of the version under review.")],
-    threshold: Annotated[str, typer.Option(help="Slowdown that counts, e.g. 10%.")] = "10%",
+    base: Annotated[Path, typer.Argument(metavar="BASE", help="Journal of the baseline version.")],
+    head: Annotated[
+        Path, typer.Argument(metavar="HEAD", help="Journal of the version under review.")
+    ],
+    threshold: Annotated[str, _THRESHOLD] = "10%",
     metric: Annotated[
         str,
         typer.Option(
-            help="Metric to compare: 'recovery' (every recovery phase), or one metric such as "
-            "recovery_ready_s, recovery_s, availability."
+            metavar="NAME",
+            help="'recovery' (every recovery phase), or one metric such as "
+            "recovery_ready_s, recovery_s, availability.",
         ),
     ] = "recovery",
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
-    min_delta: Annotated[
-        str, typer.Option(help="Smallest shift that counts, for time metrics.")
-    ] = "25ms",
-    md: Annotated[Path | None, typer.Option(help="Also write Markdown here.")] = None,
+    alpha: Annotated[float, _ALPHA] = 0.05,
+    min_delta: Annotated[str, _MIN_DELTA] = "25ms",
+    md: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Also write the table as Markdown.")
+    ] = None,
 ) -> None:
     """Compare recovery times of two runs, phase by phase; exit 1 on a significant regression.
 
     Each trial is one value (the median of its faults). A regression is a shift
     (Hodges-Lehmann, shown with its confidence interval) worse by more than --threshold of
     the base median and by more than --min-delta (time metrics only: scheduling jitter of a
-    few ms is not a regression), with p < alpha (Mann-Whitney U, Holm-corrected over the
-    phases). Too few trials to tell is said, with how many would.
+    few ms is not one), with p < alpha (Mann-Whitney U, Holm-corrected over the phases).
+    When the runs are too few to tell, it says so, and how many trials would.
     """
     from harness.report.compare import RECOVERY
     from harness.report.compare import compare as do_compare
@@ -612,21 +731,95 @@ def compare(
     raise typer.Exit(int(ExitCode.FAILED if comparison.regressed else ExitCode.OK))
 
 
-@app.command()
+@app.command(
+    cls=_HelpCommand,
+    epilog=_examples(
+        "chaos trend v1/journal.json v2/journal.json v3/journal.json --html trend.html",
+        "chaos trend nightly/*/journal.json --order date --md trend.md",
+    ),
+)
+def trend(
+    journals: Annotated[
+        list[Path], typer.Argument(metavar="JOURNAL...", help="Journals of the runs, two or more.")
+    ],
+    html: Annotated[
+        Path | None, typer.Option("--html", metavar="FILE", help="Write the trend chart (HTML).")
+    ] = None,
+    md: Annotated[
+        Path | None, typer.Option("--md", metavar="FILE", help="Write the trend table (Markdown).")
+    ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            metavar="BY",
+            help="auto (version if every journal has its own, else date), version, date, or "
+            "files (as given).",
+        ),
+    ] = "auto",
+    threshold: Annotated[str, _THRESHOLD] = "10%",
+    alpha: Annotated[float, _ALPHA] = 0.05,
+    min_delta: Annotated[str, _MIN_DELTA] = "25ms",
+) -> None:
+    """Recovery per phase and availability over many runs, in order.
+
+    One point per journal (per scenario, the median over its trials); a point is marked
+    where compare, run on it and the point before with the same options, would flag a
+    regression. Exit 0 whatever the trend: compare is the gate.
+    """
+    from harness.report.trend import Order, read_point
+    from harness.report.trend import trend as make_trend
+    from harness.report.trend_view import render_trend, trend_to_html, trend_to_markdown
+    from harness.report.writers import write_text
+    from harness.spec.units import parse_duration, parse_fraction
+
+    with _errors():
+        if len(journals) < 2:
+            raise UsageError("a trend needs two journals or more")
+        try:
+            chosen = Order(order)
+        except ValueError:
+            known = ", ".join(o.value for o in Order)
+            raise UsageError(f"--order {order!r}: expected one of {known}") from None
+        try:
+            limit, floor = parse_fraction(threshold), parse_duration(min_delta)
+        except ValueError as exc:
+            raise UsageError(f"--threshold/--min-delta: {exc}") from None
+        try:
+            points = [read_point(path) for path in journals]
+        except JournalError as exc:
+            raise UsageError(str(exc)) from None
+        result = make_trend(points, order=chosen, threshold=limit, alpha=alpha, min_delta=floor)
+        render_trend(result, _console())
+        for path, text in ((html, trend_to_html), (md, trend_to_markdown)):
+            if path is not None:
+                write_text(path, text(result))
+                _console().print(escape.console(f"wrote {path}", style="dim"))
+
+
+@app.command(
+    cls=_HelpCommand,
+    epilog=_examples(
+        "chaos matrix scenarios/ --axis bugs=,no-restart,slow-restart --jobs 2",
+        "chaos matrix mine.yaml --axis version=1.2,1.3 --md matrix.md",
+    ),
+)
 def matrix(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")],
+    paths: Annotated[list[Path], _PATHS],
     axis: Annotated[
         str,
         typer.Option(
-            help="VAR=BASE,V1,V2...: the first value is the baseline that must pass; every other "
-            "value must be caught by a failed invariant. 'bugs=,no-restart' starts with ''."
+            metavar="VAR=BASE,V1,...",
+            help="The first value is the baseline that must pass; every other value must be "
+            "caught by a failed invariant. 'bugs=,no-restart' starts with ''.",
         ),
     ],
-    select: Annotated[str | None, typer.Option("-k", help="Select by name or tag.")] = None,
-    jobs: Annotated[int, typer.Option(min=1, help="Trials in parallel.")] = 1,
-    seed: Annotated[int | None, typer.Option(help="Seed for random choices.")] = None,
-    md: Annotated[Path | None, typer.Option(help="Write the matrix as Markdown here.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the matrix.")] = False,
+    select: Annotated[str | None, _SELECT] = None,
+    jobs: Annotated[int, typer.Option(min=1, metavar="N", help="Trials in parallel.")] = 1,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed for random choices.")] = None,
+    md: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write the matrix as Markdown.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the matrix.")] = False,
 ) -> None:
     """Run the scenarios once per value of a var and show which scenario catches which."""
     from harness.report.console import RunProgress
@@ -932,7 +1125,7 @@ def testbed(ctx: typer.Context) -> None:
     raise typer.Exit(testbed_main(list(ctx.args)))
 
 
-@app.command()
+@app.command(cls=_HelpCommand, epilog=_examples("chaos version"))
 def version() -> None:
     """Print the harness version."""
     _console().print(f"chaos {__version__}")

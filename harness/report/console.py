@@ -20,7 +20,7 @@ from rich.text import Text
 
 from harness.report import escape
 from harness.report.excerpt import (
-    evidence_lines,
+    evidence_summary,
     expected_observed,
     failed_invariants,
     figures,
@@ -30,6 +30,7 @@ from harness.report.excerpt import (
     step_figures,
     steps_line,
 )
+from harness.report.output import block_title, line_text, output_excerpt
 from harness.results.model import HostUse, RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import Verdict
 
@@ -39,8 +40,10 @@ VERDICT_STYLE = {
     Verdict.ERROR: "bold magenta",
     Verdict.SKIP: "yellow",
 }
-OUTPUT_TAIL = 12
-"""Lines of a failed trial's output shown (all of them with ``verbose``)."""
+OUTPUT_LINES = 6
+"""Lines of a failed trial's output shown, after folding (``OUTPUT_VERBOSE`` with ``verbose``)."""
+OUTPUT_VERBOSE = 60
+RUN_TITLE = "chaos run"
 
 
 def verdict_text(verdict: Verdict) -> Text:
@@ -61,7 +64,8 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
     if trial.verdict is not Verdict.PASS:
         failed = failed_invariants(trial)
         reason = f"{failed[0].kind}: {failed[0].detail}" if failed else trial.error or ""
-        line.append_text(escape.console((f" — {reason}", "dim")))
+        # the first clause: one line per trial; the summary's block has the rest
+        line.append_text(escape.console((f" — {reason.split('; ', 1)[0]}", "dim")))
     return line
 
 
@@ -71,8 +75,6 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
 def _summary_table(run: RunResult) -> Table:
     # Light borders and no-wrap names: it must read well at 80 columns (CI logs).
     table = Table(
-        title="chaos run",
-        title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -121,6 +123,8 @@ def _totals(run: RunResult) -> Text:
 
 
 def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> RenderableType:
+    """A compact block: the failed invariants with expected/observed and their evidence,
+    then the output that matters (stderr first, repeats folded, nearest the failure)."""
     parts: list[RenderableType] = [
         escape.console(
             verdict_text(trial.verdict),
@@ -134,17 +138,33 @@ def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> Ren
         parts.append(escape.console("  ✗ ", (inv.kind, "bold"), f": {inv.detail}"))
         for label, value in expected_observed(inv):
             parts.append(escape.console((f"    {label}: ", "dim"), value))
-        for line in evidence_lines(trial, inv):
-            parts.append(escape.console("      " + line, style="dim"))
-    tail = trial.output_tail if verbose else trial.output_tail[-OUTPUT_TAIL:]
-    if tail:
-        parts.append(Text(f"  output (last {len(tail)} lines):", style="dim"))
-        parts.extend(escape.console("    │ " + escape.without_ansi(line)) for line in tail)
+        for i, line in enumerate(evidence_summary(trial, inv)):
+            lead = "    evidence: " if i == 0 else "              "
+            parts.append(escape.console((lead, "dim"), (line, "dim")))
+    for block in output_excerpt(trial, OUTPUT_VERBOSE if verbose else OUTPUT_LINES):
+        parts.append(escape.console((f"  {block_title(block)}", "dim")))
+        parts.extend(escape.console(("    │ ", "dim"), line_text(line)) for line in block.lines)
     return Group(*parts)
 
 
-def render_summary(run: RunResult, console: Console, *, verbose: bool = False) -> None:
-    """Print the per-scenario table, then every failed or errored trial with its evidence."""
+def render_result_line(run: RunResult, console: Console) -> None:
+    """The one line ``-q`` prints: how many trials passed, failed, errored."""
+    console.print(_totals(run))
+
+
+def render_trial_lines(run: RunResult, console: Console) -> None:
+    """One line per trial, as the live progress prints them (for a journal read back)."""
+    for scenario in run.scenarios:
+        for trial in scenario.trials:
+            console.print(_trial_line(scenario.name, trial, len(scenario.trials)))
+
+
+def render_summary(
+    run: RunResult, console: Console, *, verbose: bool = False, title: str = RUN_TITLE
+) -> None:
+    """Print the per-scenario table (titled with what ran), then every failed or errored
+    trial as a compact block with its evidence."""
+    console.print(escape.console(title, style="italic"), soft_wrap=True)  # a path: never cut
     console.print(_summary_table(run))
     for scenario in run.scenarios:
         steps = step_figures(scenario.trials)

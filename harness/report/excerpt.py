@@ -255,6 +255,97 @@ def format_event(event: Event) -> str:
     return " ".join(parts)
 
 
+EXACT_S = 0.0015
+"""How close an event must be to an evidence time to be that evidence (times are rounded)."""
+EVIDENCE_LIMIT = 6
+"""Lines of evidence the console shows per failed invariant."""
+
+
+def _rank(event: Event) -> int:
+    """Which events at one instant explain it best: what processes and faults did, then
+    what the system wrote, then traffic."""
+    return 2 if _is_traffic(event) else 1 if isinstance(event, LogLine) else 0
+
+
+def evidence_events(events: Sequence[Event], times: Sequence[float]) -> list[Event]:
+    """The events that are the evidence: at each evidence time, the events recorded then
+    of the best rank (a fault or a process exit before a log line, a log line before
+    traffic: the first failed request is evidence when nothing else happened), else the
+    nearest non-traffic event. Merged, in time order."""
+    candidates = [e for e in events if not _is_traffic(e)]
+    chosen: dict[int, Event] = {}
+    index = {id(e): i for i, e in enumerate(events)}
+    for t in times:
+        at = [e for e in events if abs(e.t - t) <= EXACT_S]
+        best = min((_rank(e) for e in at), default=2)
+        picked = [e for e in at if _rank(e) == best][: 1 if best == 2 else None]
+        if not picked and candidates:
+            picked = [min(candidates, key=lambda e: abs(e.t - t))]
+        for e in picked:
+            chosen[index[id(e)]] = e
+    return [chosen[i] for i in sorted(chosen, key=lambda i: (chosen[i].t, i))]
+
+
+def _traffic_key(event: Event) -> str | None:
+    """What alike traffic shares (``api requests failed``), ``None`` for other events."""
+    if isinstance(event, Request):
+        return f"{event.workload} requests {'ok' if event.ok else 'failed'}"
+    if isinstance(event, ProbeResult):
+        return f"probe {event.name} readings {'ok' if event.ok else 'failed'}"
+    return None
+
+
+def evidence_summary(
+    trial: TrialResult, invariant: InvariantResult, limit: int = EVIDENCE_LIMIT
+) -> list[str]:
+    """The evidence of one failed invariant in at most ``limit`` lines (``evidence_events``;
+    a run of alike requests or probe readings as one line), then how many were left out."""
+    groups: list[list[Event]] = []
+    for e in evidence_events(trial.events, invariant.evidence):
+        key = _traffic_key(e)
+        if groups and key is not None and key == _traffic_key(groups[-1][-1]):
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    lines = [
+        brief_event(g[0])
+        if len(g) == 1
+        else f"t={g[0].t:.3f}..{g[-1].t:.3f} {len(g)} {_traffic_key(g[0])}"
+        for g in groups
+    ]
+    if len(lines) > limit:
+        return [*lines[:limit], f"… and {len(lines) - limit} more"]
+    return lines
+
+
+_BRIEF_SKIP = frozenset({"effect", "cmdline", "ppid", "recorded", "body", "output_tail", "value"})
+"""Fields a one-line piece of evidence leaves out (the journal and the HTML have them)."""
+
+
+def brief_event(event: Event) -> str:
+    """``t=2.000 fault fault=0 kind=kill phase=instant role=backend pids=1001
+    signal=SIGKILL``: ``format_event`` without what rarely explains a failure (a command
+    line, a response body, instance 0), a fault's detail spread out, latency in ms."""
+    parts = [f"t={event.t:.3f}", event.type]
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if f.name in ("t", "line") or f.name in _BRIEF_SKIP:
+            continue
+        if value is None or value == [] or value == {} or value == "":
+            continue
+        if f.name == "instance" and value == 0:
+            continue
+        if f.name == "latency_s" and isinstance(value, int | float):
+            parts.append(f"latency={value * 1000:.0f}ms")
+        elif f.name == "detail" and isinstance(value, dict):
+            parts += [f"{k}={_compact(v)}" for k, v in value.items()]
+        else:
+            parts.append(f"{f.name}={_compact(value)}")
+    if isinstance(event, LogLine):
+        parts.append(_compact(event.line))
+    return " ".join(parts)
+
+
 def evidence_lines(trial: TrialResult, invariant: InvariantResult) -> list[str]:
     """The formatted events around an invariant's evidence, then the failed traffic in
     that span (empty if the invariant gave no evidence)."""

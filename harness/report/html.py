@@ -1,17 +1,25 @@
 """The HTML report: one self-contained file a person opens in any browser, offline.
 
-Inline CSS and inline SVG only: no script, no font, no URL, so it can be attached to a CI
-run and still read years later. Every recorded string is escaped. Trials that failed are
-open; passing ones are folded (``<details>`` needs no JavaScript) except a scenario's first.
+Inline CSS, inline SVG and one small inline script: no font, no URL, nothing loaded, so it
+can be attached to a CI run and still read years later. Every recorded string is escaped.
+Failures come first: failed scenarios before passing ones, a scenario's failed trials
+before its passing ones, open, while passing trials are folded to one line (``<details>``
+needs no JavaScript). "Only failures" / "all" is two radio buttons and CSS (no script);
+the text search is the script, which the page works without. A role has one colour in
+every trial (``colours``). Charts keep their size and scroll on a narrow screen, so their
+labels stay readable at 800 px.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from importlib.resources import files
 
+from harness.observe.events import FaultAction, FaultPhase, Request
 from harness.report import escape
+from harness.report.colours import MEANINGS, run_role_colours
 from harness.report.excerpt import (
-    evidence_lines,
+    evidence_summary,
     figures,
     judged_phases,
     metric_values,
@@ -22,9 +30,11 @@ from harness.report.excerpt import (
     step_figures,
     steps_line,
 )
-from harness.report.svg import Axis, distribution_svg, latency_svg, timeline_svg
+from harness.report.output import block_title, line_text, output_excerpt
+from harness.report.svg import Axis, distribution_svg, latency_svg
+from harness.report.timeline import LEGEND, Chart, draw_timeline
 from harness.results.model import RunResult, ScenarioResult, TrialResult
-from harness.spec.verdict import Verdict
+from harness.spec.verdict import InvariantResult, Verdict
 
 HATCH = (
     '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
@@ -92,14 +102,12 @@ def _summary_table(run: RunResult) -> str:
     )
 
 
-def _invariants(trial: TrialResult) -> str:
-    if not trial.invariants:
-        return ""
+def _invariant_rows(trial: TrialResult, invariants: Sequence[InvariantResult]) -> str:
     rows = []
-    for inv in trial.invariants:
+    for inv in invariants:
         evidence = ""
         if inv.verdict is not Verdict.PASS:
-            lines = evidence_lines(trial, inv)
+            lines = evidence_summary(trial, inv, limit=EVIDENCE_LINES)
             if lines:
                 evidence = f'<pre class="evidence">{_e(chr(10).join(lines))}</pre>'
         rows.append(
@@ -114,14 +122,70 @@ def _invariants(trial: TrialResult) -> str:
     )
 
 
-LEGEND_TIMELINE = (
-    '<div class="legend"><span><i style="background:#4e79a7"></i>process lifetime '
-    '(colour: role)</span><span><i style="background:#ffb000;opacity:.35"></i>fault '
-    'window</span><span><i style="background:#ddf4ff;border:1px solid #0550ae"></i>frozen '
-    '(SIGSTOP)</span><span style="color:#d62728">✕ SIGKILL</span><span><i style='
-    '"background:#4ac26b"></i>probe ok</span><span><i style="background:#cf222e"></i>probe '
-    "failed</span></div>"
-)
+def _invariants(trial: TrialResult) -> str:
+    """The trial's invariants; in a failed trial the failed ones, with the ones that held
+    folded below them (one line until opened)."""
+    if not trial.invariants:
+        return ""
+    failed = [i for i in trial.invariants if i.verdict is not Verdict.PASS]
+    held = [i for i in trial.invariants if i.verdict is Verdict.PASS]
+    if not failed or not held:
+        return _invariant_rows(trial, trial.invariants)
+    kinds = ", ".join(dict.fromkeys(i.kind for i in held))
+    return (
+        _invariant_rows(trial, failed)
+        + f'<details class="held"><summary class="muted">{len(held)} held: {_e(kinds)}'
+        f"</summary>{_invariant_rows(trial, held)}</details>"
+    )
+
+
+OUTPUT_LINES = 12
+"""Lines of a failed trial's output shown, after folding (the journal has them all)."""
+EVIDENCE_LINES = 8
+"""Events shown as a failed invariant's evidence (the timeline below shows the rest)."""
+
+_SWATCH = {
+    "fault": f'<i style="background:{MEANINGS["fault window"]};opacity:.35"></i>',
+    "instant": f'<i class="dash" style="border-color:{MEANINGS["killed"]}"></i>',
+    "frozen": f'<i style="background:#ddf4ff;border:1px solid {MEANINGS["frozen"]}"></i>',
+    "signal": f'<b style="color:{MEANINGS["signal"]}">▼</b>',
+    "exit-signal": f'<b style="color:{MEANINGS["killed"]}">✕</b>',
+    "exit-ok": f'<i class="tick" style="background:{MEANINGS["signal"]}"></i>',
+    "exit-code": f'<i class="tick" style="background:{MEANINGS["probe failed"]}"></i>',
+    "exit-parent": f'<b style="color:{MEANINGS["signal"]}">○</b>',
+    "ready": f'<b style="color:{MEANINGS["ready"]}">◆</b>',
+    "not-ready": f'<b style="color:{MEANINGS["probe failed"]}">◆</b>',
+    "probe-ok": f'<i style="background:{MEANINGS["probe ok"]}"></i>',
+    "probe-fail": f'<i style="background:{MEANINGS["probe failed"]}"></i>',
+    "request-ok": f'<b style="color:{MEANINGS["request ok"]}">●</b>',
+    "request-error": f'<b style="color:{MEANINGS["killed"]}">✕</b>',
+    "failed-trial": f'<b style="color:{MEANINGS["probe failed"]}">●</b>',
+}
+
+
+def legend(marks: Sequence[str], roles: Mapping[str, str] | None = None) -> str:
+    """A legend of exactly the roles and marks a chart drew."""
+    items = [
+        f'<span class="role"><i style="background:{colour}"></i>{_e(role)}</span>'
+        for role, colour in (roles or {}).items()
+    ]
+    items += [f"<span>{_SWATCH[key]}{_e(LEGEND[key])}</span>" for key in marks]
+    return f'<div class="legend">{"".join(items)}</div>' if items else ""
+
+
+def _latency_marks(trial: TrialResult) -> list[str]:
+    requests = [e for e in trial.events if isinstance(e, Request)]
+    faults = [e for e in trial.events if isinstance(e, FaultAction)]
+    marks = []
+    if any(r.ok for r in requests):
+        marks.append("request-ok")
+    if any(not r.ok for r in requests):
+        marks.append("request-error")
+    if any(f.phase is FaultPhase.START for f in faults):
+        marks.append("fault")
+    if any(f.phase is FaultPhase.INSTANT for f in faults):
+        marks.append("instant")
+    return marks
 
 
 STEP_COLOURS = {
@@ -174,7 +238,22 @@ def _recovery_bars(trial: TrialResult) -> str:
     )
 
 
-def _trial(scenario: ScenarioResult, trial: TrialResult, open_: bool) -> str:
+def _output(trial: TrialResult) -> str:
+    blocks = output_excerpt(trial, OUTPUT_LINES)
+    if not blocks:
+        return ""
+    parts = ['<div class="figure-title">output (stderr first, repeats folded)</div>']
+    for block in blocks:
+        text = "\n".join(line_text(line) for line in block.lines)
+        parts.append(
+            f'<div class="muted">{_e(block_title(block))}</div>'
+            f'<pre class="evidence">{_e(text)}</pre>'
+        )
+    return "".join(parts)
+
+
+def _trial(scenario: ScenarioResult, trial: TrialResult, colours: Mapping[str, str]) -> str:
+    passed = trial.verdict is Verdict.PASS
     end = max([trial.duration_s, *(e.t for e in trial.events)], default=1.0)
     axis = Axis(end=end)
     recovery = trial.metrics.get("recovery_s")
@@ -183,9 +262,13 @@ def _trial(scenario: ScenarioResult, trial: TrialResult, open_: bool) -> str:
         until = "/".join(judged_phases(trial))
         label = f"recovery ({until}) " if until else "recovery "
         facts.append(label + ", ".join(ms(v) for v in recovery))
+    if not passed:
+        failed = [i.kind for i in trial.invariants if i.verdict is not Verdict.PASS]
+        facts.append("failed: " + ", ".join(failed) if failed else str(trial.error or ""))
+    css = "trial passing" if passed else "trial failing"
     parts = [
-        f'<details class="trial" id="{_e(scenario.name)}-trial-{trial.index}"'
-        f"{' open' if open_ else ''}><summary>{_badge(trial.verdict)} <h3>trial "
+        f'<details class="{css}" id="{_e(scenario.name)}-trial-{trial.index}"'
+        f"{'' if passed else ' open'}><summary>{_badge(trial.verdict)} <h3>trial "
         f'{trial.index + 1}</h3><span class="muted">{_e(" · ".join(facts))}</span></summary>'
     ]
     if trial.error:
@@ -193,33 +276,45 @@ def _trial(scenario: ScenarioResult, trial: TrialResult, open_: bool) -> str:
     parts.append(_invariants(trial))
     parts.append(_recovery_bars(trial))
     if trial.events:
+        chart: Chart = draw_timeline(trial.events, axis, colours)
         parts.append('<div class="figure-title">timeline</div>')
-        parts.append(timeline_svg(trial.events, axis))
-        parts.append(LEGEND_TIMELINE)
+        parts.append(f'<div class="chart">{chart.svg}</div>')
+        parts.append(legend(chart.marks, chart.roles))
         latency = latency_svg(trial.events, axis)
         if latency:
-            parts.append('<div class="figure-title">workload latency</div>' + latency)
-            parts.append(
-                '<div class="legend"><span style="color:#3b73b9">● ok</span>'
-                '<span style="color:#d62728">✕ error</span><span><i style='
-                '"background:#ffb000;opacity:.35"></i>fault window</span></div>'
-            )
-    if trial.output_tail:
-        parts.append(
-            '<div class="figure-title">output (tail)</div>'
-            f'<pre class="evidence">{_e(chr(10).join(trial.output_tail))}</pre>'
-        )
+            parts.append('<div class="figure-title">workload latency</div>')
+            parts.append(f'<div class="chart">{latency}</div>')
+            parts.append(legend(_latency_marks(trial)))
+    if not passed:
+        parts.append(_output(trial))
     parts.append("</details>")
     return "".join(parts)
 
 
-def _scenario(s: ScenarioResult) -> str:
+_SEVERITY = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.PASS: 2, Verdict.SKIP: 3}
+
+
+def _verdict_of(s: ScenarioResult) -> Verdict:
+    return Verdict.SKIP if s.skipped is not None else s.verdict
+
+
+def failures_first(scenarios: Sequence[ScenarioResult]) -> list[ScenarioResult]:
+    """Errors, then failures, then passes, then skips; the run's order within each."""
+    return sorted(scenarios, key=lambda s: _SEVERITY[_verdict_of(s)])
+
+
+def _scenario(s: ScenarioResult, colours: Mapping[str, str]) -> str:
     tags = "".join(f'<span class="tag">{_e(t)}</span>' for t in s.tags)
-    verdict = Verdict.SKIP if s.skipped is not None else s.verdict
+    verdict = _verdict_of(s)
+    css = "scenario passing" if verdict in (Verdict.PASS, Verdict.SKIP) else "scenario failing"
+    counts = ""
+    if s.trials:
+        bad = sum(t.verdict is not Verdict.PASS for t in s.trials)
+        counts = f"{bad} of {len(s.trials)} trials failed" if bad else f"{len(s.trials)} passed"
     head = (
-        f'<section class="scenario" id="{_e(s.name)}"><div class="scenario-head">'
+        f'<section class="{css}" id="{_e(s.name)}"><div class="scenario-head">'
         f"<h2>{_e(s.name)}</h2>{_badge(verdict)}{tags}"
-        f'<span class="muted">{_e(s.file)}</span></div>'
+        f'<span class="muted">{_e(counts)}</span><span class="muted">{_e(s.file)}</span></div>'
     )
     body = [f'<p class="muted">{_e(s.description)}</p>' if s.description else ""]
     if s.skipped is not None:
@@ -229,34 +324,77 @@ def _scenario(s: ScenarioResult) -> str:
     ]
     if values:
         f = figures(s)
+        failed_dot = legend(["failed-trial"]) if not all(ok for _, ok in values) else ""
         body.append(
             '<div class="figure-title">recovery time per fault, all trials</div>'
             f'<div class="dist">{distribution_svg(values)}<div class="muted">'
             f"n={f.recoveries} · median {ms(f.recovery_p50)} · p95 {ms(f.recovery_p95)} · "
-            f'max {ms(f.recovery_max)}<br><span style="color:#d62728">●</span> from a failed '
-            "trial</div></div>"
+            f"max {ms(f.recovery_max)}{failed_dot}</div></div>"
         )
     steps = step_figures(s.trials)
     if steps:
         body.append(f'<p class="muted">recovery p50 by phase: {_e(steps_line(steps))}</p>')
-    for i, trial in enumerate(s.trials):
-        body.append(_trial(s, trial, open_=i == 0 or trial.verdict is not Verdict.PASS))
+    trials = sorted(s.trials, key=lambda t: t.verdict is Verdict.PASS)
+    body.extend(_trial(s, trial, colours) for trial in trials)
     return head + "".join(body) + "</section>"
+
+
+_SCRIPT = """(function () {
+  var box = document.getElementById("search"), said = document.getElementById("matches");
+  var sections = [].slice.call(document.querySelectorAll("section.scenario"));
+  function apply() {
+    var q = box.value.trim().toLowerCase(), shown = 0, all = 0;
+    sections.forEach(function (s) {
+      var head = s.querySelector(".scenario-head").textContent.toLowerCase();
+      var whole = !q || head.indexOf(q) >= 0, any = false;
+      [].slice.call(s.querySelectorAll("details.trial")).forEach(function (t) {
+        var hit = whole || t.textContent.toLowerCase().indexOf(q) >= 0;
+        t.classList.toggle("unmatched", !hit);
+        all += 1; shown += hit ? 1 : 0; any = any || hit;
+      });
+      s.classList.toggle("unmatched", !whole && !any);
+    });
+    said.textContent = q ? shown + " of " + all + " trials match" : "";
+  }
+  var asked = new URLSearchParams(window.location.search);
+  if (asked.get("q")) { box.value = asked.get("q"); }
+  if (asked.get("only") === "failures") { document.getElementById("show-failures").checked = true; }
+  box.hidden = false;
+  box.addEventListener("input", apply);
+  apply();
+})();"""
+"""The search: hide the trials (and scenarios) whose text does not hold the query. It
+reads ``?q=TEXT`` and ``?only=failures`` too, so a link can open the page filtered."""
+
+
+def _controls(run: RunResult) -> str:
+    s = run.summary()
+    bad = s["failed"] + s["errors"]
+    return (
+        '<div class="controls">show <label for="show-failures">only failures'
+        f' ({bad})</label><label for="show-all">all ({s["trials"]})</label>'
+        '<input type="search" id="search" placeholder="search trials: text, pid, role…" '
+        'aria-label="search trials" hidden><span id="matches" class="muted"></span></div>'
+    )
 
 
 def to_html(run: RunResult) -> str:
     """The whole report as one HTML document."""
     argv = " ".join(run.argv)
+    colours = run_role_colours(run)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>chaos report · {_e(run.started)}</title><style>{_css()}</style></head>"
-        f"<body>{HATCH}<main><h1>chaos run report</h1>"
+        f'<body>{HATCH}<input type="radio" name="show" id="show-all" class="show" checked>'
+        '<input type="radio" name="show" id="show-failures" class="show">'
+        "<main><h1>chaos run report</h1>"
         f'<div class="meta">started {_e(run.started)} · finished {_e(run.finished or "-")} · '
         f"chaos {_e(run.harness_version)} · seed {_e(run.seed)}"
         f"{f' · <code>chaos {_e(argv)}</code>' if argv else ''}</div>"
-        f"{_cards(run)}{_summary_table(run)}"
-        + "".join(_scenario(s) for s in run.scenarios)
+        f"{_cards(run)}{_summary_table(run)}{_controls(run)}"
+        + "".join(_scenario(s, colours) for s in failures_first(run.scenarios))
         + "<footer>Generated by chaos from the run's journal; re-render with "
-        "<code>chaos report JOURNAL --html FILE</code>.</footer></main></body></html>\n"
+        "<code>chaos report JOURNAL --html FILE</code>.</footer></main>"
+        f"<script>{_SCRIPT}</script></body></html>\n"
     )

@@ -1,12 +1,16 @@
 """Markdown: the compact summary for ``$GITHUB_STEP_SUMMARY`` and pull-request comments.
 
-GitHub renders it on the run's page, so it is a table plus the list of failures, nothing
-that needs the full timeline (that is what the HTML report is for).
+GitHub renders it on the run's page, so it is a table plus one line per failing scenario,
+nothing that needs the full timeline (that is what the HTML report is for). Thirty trials
+that failed the same way are one line ("15 of 30 trials failed: recovers x15"), with the
+first failure's expected/observed; each trial's own line is folded under it in a
+``<details>`` block, which GitHub shows closed.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 from harness.report import escape
@@ -19,7 +23,7 @@ from harness.report.excerpt import (
     percent,
     step_figures,
 )
-from harness.results.model import RunResult
+from harness.results.model import RunResult, ScenarioResult, TrialResult
 from harness.spec.verdict import Verdict
 
 ICON = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.ERROR: "💥", Verdict.SKIP: "⏭️"}
@@ -58,26 +62,55 @@ def to_markdown(run: RunResult) -> str:
             f"{ms(f.recovery_max)} | {percent(f.availability)} |"
         )
     lines += _phases(run)
-    failures = [
-        (scenario, trial)
+    failing = [
+        scenario
         for scenario in run.scenarios
-        for trial in scenario.trials
-        if trial.verdict in (Verdict.FAIL, Verdict.ERROR)
+        if any(t.verdict in (Verdict.FAIL, Verdict.ERROR) for t in scenario.trials)
     ]
-    if failures:
+    if failing:
         lines += ["", "### Failures", ""]
-    for scenario, trial in failures:
-        lines.append(
-            f"- **{cell(scenario.name)}** trial {trial.index + 1} "
-            f"(seed {trial.seed}): {cell(failure_message(trial))}"
-        )
-        for inv in failed_invariants(trial):
-            if inv.expected is not None or inv.observed is not None:
-                lines.append(
-                    f"  - `{inv.kind}` expected {cell(inv.expected or '-')}, "
-                    f"observed {cell(inv.observed or '-')}"
-                )
+    for scenario in failing:
+        lines += _failing_scenario(scenario)
     return "\n".join(lines) + "\n"
+
+
+def _reason(trial: TrialResult) -> str:
+    """What failed in a trial, in a word or two: the failed invariants' kinds, else why."""
+    kinds = [i.kind for i in failed_invariants(trial)]
+    if kinds:
+        return ", ".join(dict.fromkeys(kinds))
+    if trial.verdict is Verdict.ERROR:
+        return "harness error"
+    return "not ready" if (trial.error or "").startswith("not ready") else "failed"
+
+
+def _failing_scenario(scenario: ScenarioResult) -> list[str]:
+    """One line for the scenario (how many trials failed and how, the first failure's
+    message and expected/observed), then every failed trial folded in ``<details>``."""
+    bad = [t for t in scenario.trials if t.verdict in (Verdict.FAIL, Verdict.ERROR)]
+    reasons = Counter(_reason(t) for t in bad)
+    how = ", ".join(f"{cell(r)} x{n}" if n > 1 else cell(r) for r, n in reasons.items())
+    first = bad[0]
+    line = (
+        f"- {ICON[scenario.verdict]} **{cell(scenario.name)}**: {len(bad)} of"
+        f" {len(scenario.trials)} trials failed ({how}); first, trial {first.index + 1}:"
+        f" {cell(failure_message(first))}"
+    )
+    failed = failed_invariants(first)
+    if failed and (failed[0].expected is not None or failed[0].observed is not None):
+        line += (
+            f"; expected {cell(failed[0].expected or '-')},"
+            f" observed {cell(failed[0].observed or '-')}"
+        )
+    folded = [f"trial {t.index + 1} (seed {t.seed}): {cell(failure_message(t))}<br>" for t in bad]
+    return [
+        line,
+        "  <details><summary>the failed trials</summary>",
+        "",
+        *(f"  {entry}" for entry in folded),
+        "",
+        "  </details>",
+    ]
 
 
 def _phases(run: RunResult) -> list[str]:

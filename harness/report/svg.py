@@ -1,4 +1,5 @@
-"""Inline SVG drawings of one trial: process lanes, workload latency, recovery spread.
+"""Inline SVG drawings of one trial: the shared time axis and fault marks, workload latency,
+recovery spread (the process lanes are ``timeline``).
 
 Plain strings, no plotting library, no script: the HTML report must open anywhere, offline,
 years later. Every drawing of a trial shares one time axis so they line up on the page.
@@ -15,12 +16,6 @@ from harness.observe.events import (
     Event,
     FaultAction,
     FaultPhase,
-    NotReady,
-    Phase,
-    ProbeResult,
-    ProcessExit,
-    ProcessStart,
-    Ready,
     Request,
 )
 from harness.report import escape
@@ -32,8 +27,6 @@ RIGHT = 24
 LANE = 20
 MAX_LANES = 40
 MAX_POINTS = 2000
-PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f")
-OK, BAD, FAULT = "#3b73b9", "#d62728", "#d62728"
 
 
 def _e(text: object) -> str:
@@ -120,7 +113,7 @@ def fault_marks(events: Sequence[Event], end: float) -> tuple[list[FaultWindow],
     return windows, instants
 
 
-def _shade(axis: Axis, windows: Sequence[FaultWindow], top: float, bottom: float) -> str:
+def shade(axis: Axis, windows: Sequence[FaultWindow], top: float, bottom: float) -> str:
     parts = []
     for w in windows:
         x0, x1 = axis.x(w.start), axis.x(w.end)
@@ -132,7 +125,7 @@ def _shade(axis: Axis, windows: Sequence[FaultWindow], top: float, bottom: float
     return "".join(parts)
 
 
-def _instant_lines(axis: Axis, instants: Sequence[FaultAction], top: float, bottom: float) -> str:
+def instant_lines(axis: Axis, instants: Sequence[FaultAction], top: float, bottom: float) -> str:
     parts = []
     for e in instants:
         x = axis.x(e.t)
@@ -142,167 +135,12 @@ def _instant_lines(axis: Axis, instants: Sequence[FaultAction], top: float, bott
     return "".join(parts)
 
 
-def _cross(x: float, y: float, size: float = 5.0, title: str = "") -> str:
+def cross(x: float, y: float, size: float = 5.0, title: str = "") -> str:
     tip = f"<title>{_e(title)}</title>" if title else ""
     return (
         f'<g class="cross"><path d="M{x - size:.1f},{y - size:.1f}L{x + size:.1f},'
         f'{y + size:.1f}M{x - size:.1f},{y + size:.1f}L{x + size:.1f},{y - size:.1f}"/>'
         f"{tip}</g>"
-    )
-
-
-# --------------------------------------------------------------------------- timeline
-
-
-@dataclass
-class _Lane:
-    pid: int
-    role: str
-    instance: int
-    start: float
-    end: float | None = None
-    signal: str | None = None
-    code: int | None = None
-
-
-def _lanes(events: Sequence[Event]) -> list[_Lane]:
-    lanes: dict[int, _Lane] = {}
-    for e in events:
-        if isinstance(e, ProcessStart) and e.pid not in lanes:
-            lanes[e.pid] = _Lane(e.pid, e.role or "other", e.instance, e.t)
-        elif isinstance(e, ProcessExit) and e.pid in lanes:
-            lane = lanes[e.pid]
-            lane.end, lane.signal, lane.code = e.t, e.signal, e.code
-    roles: list[str] = []
-    for lane in lanes.values():
-        if lane.role not in roles:
-            roles.append(lane.role)
-    return sorted(lanes.values(), key=lambda ln: (ln.instance, roles.index(ln.role), ln.start))
-
-
-def timeline_svg(events: Sequence[Event], axis: Axis) -> str:
-    """Lanes of processes by role, faults across them, readiness and probes on top."""
-    probes = sorted({e.name for e in events if isinstance(e, ProbeResult)})
-    lanes = _lanes(events)
-    hidden = max(0, len(lanes) - MAX_LANES)
-    lanes = lanes[:MAX_LANES]
-    roles = list(dict.fromkeys(ln.role for ln in lanes))
-    color = {role: PALETTE[i % len(PALETTE)] for i, role in enumerate(roles)}
-    instances = len({ln.instance for ln in lanes}) > 1
-    windows, instants = fault_marks(events, axis.end)
-
-    y = 24.0  # faults label row at 0..24
-    rows: list[str] = []
-    # readiness row
-    rows.append(
-        f'<text x="{GUTTER - 8}" y="{y + 12}" class="lane-label" text-anchor="end">readiness</text>'
-    )
-    for e in events:
-        if isinstance(e, Ready | NotReady):
-            x = axis.x(e.t)
-            cls, label = ("ready", "ready") if isinstance(e, Ready) else ("not-ready", "not ready")
-            rows.append(
-                f'<path d="M{x:.1f},{y + 3}l6,6l-6,6l-6,-6z" class="{cls}">'
-                f"<title>{label} t={e.t:.3f}s</title></path>"
-                f'<text x="{x + 9:.1f}" y="{y + 13}" class="mark-label">{label}</text>'
-            )
-    y += LANE
-    for name in probes:
-        rows.append(
-            f'<text x="{GUTTER - 8}" y="{y + 12}" class="lane-label" '
-            f'text-anchor="end">probe {_e(name)}</text>'
-        )
-        for e in events:
-            if isinstance(e, ProbeResult) and e.name == name:
-                x = axis.x(e.t)
-                cls = "probe-ok" if e.ok else "probe-fail"
-                rows.append(
-                    f'<rect x="{x - 1:.1f}" y="{y + 3}" width="2.5" height="12" class="{cls}"/>'
-                )
-        y += LANE
-    lanes_top = y + 4
-    y = lanes_top
-    for lane in lanes:
-        c = color[lane.role]
-        who = f"{lane.role}{f' #{lane.instance}' if instances else ''}"
-        rows.append(
-            f'<circle cx="12" cy="{y + 10}" r="4" fill="{c}"/>'
-            f'<text x="{GUTTER - 8}" y="{y + 14}" class="lane-label" text-anchor="end">'
-            f'{_e(who)} <tspan class="pid">{lane.pid}</tspan></text>'
-        )
-        x0 = axis.x(lane.start)
-        x1 = axis.x(lane.end if lane.end is not None else axis.end)
-        how = f"exit {lane.signal or lane.code}" if lane.end is not None else "alive at end"
-        rows.append(
-            f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 2):.1f}" height="10" '
-            f'rx="2" fill="{c}" class="life"><title>{_e(who)} pid {lane.pid}: '
-            f"t={lane.start:.3f}s → {_e(how)}</title></rect>"
-        )
-        for w in windows:
-            if lane.pid in w.pids:
-                fx0, fx1 = axis.x(w.start), axis.x(w.end)
-                rows.append(
-                    f'<rect x="{fx0:.1f}" y="{y + 3}" width="{max(fx1 - fx0, 2):.1f}" '
-                    f'height="14" class="frozen"><title>{_e(w.label)} pid {lane.pid} '
-                    f"t={w.start:.3f}-{w.end:.3f}s</title></rect>"
-                )
-        if lane.signal == "SIGKILL" and lane.end is not None:
-            rows.append(_cross(x1, y + 10, title=f"pid {lane.pid} SIGKILL t={lane.end:.3f}s"))
-        elif lane.end is not None and lane.code not in (0, None):
-            rows.append(
-                f'<text x="{x1 + 4:.1f}" y="{y + 14}" class="exit-label">'
-                f"exit {_e(lane.code)}</text>"
-            )
-        y += LANE
-    if hidden:
-        rows.append(
-            f'<text x="{GUTTER - 8}" y="{y + 12}" class="lane-label" '
-            f'text-anchor="end">+{hidden} more processes</text>'
-        )
-        y += LANE
-    bottom = y + 2
-    # phases strip
-    phases = [e for e in events if isinstance(e, Phase)]
-    strip = [
-        f'<text x="{GUTTER - 8}" y="{bottom + 13}" class="lane-label" '
-        f'text-anchor="end">phase</text>'
-    ]
-    for i, p in enumerate(phases):
-        nxt = phases[i + 1].t if i + 1 < len(phases) else axis.end
-        px0, px1 = axis.x(p.t), axis.x(nxt)
-        strip.append(
-            f'<rect x="{px0:.1f}" y="{bottom + 2}" width="{max(px1 - px0, 0.5):.1f}" '
-            f'height="16" class="phase phase-{i % 2}"><title>{_e(p.name)} '
-            f"t={p.t:.3f}s</title></rect>"
-        )
-        if px1 - px0 > 6 * len(p.name) + 6:
-            strip.append(
-                f'<text x="{(px0 + px1) / 2:.1f}" y="{bottom + 14}" class="phase-label" '
-                f'text-anchor="middle">{_e(p.name)}</text>'
-            )
-    axis_y = bottom + 24
-    labels = []
-    for w in windows:
-        labels.append(
-            f'<text x="{axis.x(w.start) + 3:.1f}" y="14" class="fault-label">{_e(w.label)}</text>'
-        )
-    for e in instants:
-        label = f"{e.kind} {e.role or ''}".strip()
-        labels.append(
-            f'<text x="{axis.x(e.t) + 4:.1f}" y="14" class="fault-label kill">{_e(label)}</text>'
-        )
-    height = axis_y + 22
-    body = (
-        time_axis(axis, axis_y, 20)
-        + _shade(axis, windows, 20, bottom)
-        + _instant_lines(axis, instants, 20, bottom)
-        + "".join(rows)
-        + "".join(strip)
-        + "".join(labels)
-    )
-    return (
-        f'<svg class="timeline" viewBox="0 0 {WIDTH} {height:.0f}" width="{WIDTH}" '
-        f'height="{height:.0f}" role="img" aria-label="process timeline">{body}</svg>'
     )
 
 
@@ -327,7 +165,7 @@ def latency_svg(events: Sequence[Event], axis: Axis) -> str:
         return ""
     points = sample_requests(requests)
     peak_ms = max(r.latency_s for r in points) * 1000 or 1.0
-    top, plot_h = 14.0, 150.0
+    top, plot_h = 14.0, 110.0
     bottom = top + plot_h
     step = nice_step(peak_ms, 5)
     y_max = step * math.ceil(peak_ms / step)
@@ -336,7 +174,7 @@ def latency_svg(events: Sequence[Event], axis: Axis) -> str:
         return bottom - plot_h * min(ms_value, y_max) / y_max
 
     windows, instants = fault_marks(events, axis.end)
-    parts = [_shade(axis, windows, top, bottom), _instant_lines(axis, instants, top, bottom)]
+    parts = [shade(axis, windows, top, bottom), instant_lines(axis, instants, top, bottom)]
     for i in range(int(y_max / step) + 1):
         value = i * step
         parts.append(
@@ -354,7 +192,7 @@ def latency_svg(events: Sequence[Event], axis: Axis) -> str:
     for r in points:
         if not r.ok:
             parts.append(
-                _cross(
+                cross(
                     axis.x(r.t),
                     y(r.latency_s * 1000),
                     2.5,

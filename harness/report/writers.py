@@ -2,8 +2,9 @@
 
 Which reports exist is ``registry.REPORTERS``; this module only writes them. Each file is
 written through a temp file, ``fsync`` and ``os.replace``, like the journal: a reader (a CI
-upload step, a browser) never sees half a report. Each is written on its own: a full disk
-under one does not cost the others, and a failed one leaves no stale file in its place.
+upload step, a browser) never sees half a report; it gets the umask's mode (0644 under
+022). Each is written on its own: a full disk under one does not cost the others, and a
+failed one leaves no stale file in its place.
 Re-judging keeps the recorded timeline and replaces only the verdicts: history first,
 judgement after.
 """
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from harness.errors import HostError
 from harness.observe.events import Event
 from harness.report.markdown import write_step_summary
 from harness.report.registry import REPORTERS
-from harness.results.files import WriteFailure, write_or_clear
+from harness.results.files import WriteFailure, write_atomic, write_or_clear
 from harness.results.model import RunResult, ScenarioResult, TrialResult, merge_metrics
 from harness.spec.verdict import InvariantResult, Verdict
 
@@ -33,18 +32,8 @@ Judge = Callable[["Scenario", Sequence[Event]], list[InvariantResult]]
 
 
 def write_text(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text`` (UTF-8)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace ``path`` atomically with ``text`` (UTF-8), with the umask's mode."""
+    write_atomic(path, text)
 
 
 class ReportsNotWritten(HostError):

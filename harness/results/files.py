@@ -10,6 +10,8 @@ not be removed either.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,3 +65,39 @@ def write_or_clear(path: Path, write: Callable[[Path], None]) -> WriteFailure | 
     except OSError as exc:
         return write_failed(path, exc)
     return None
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def umask() -> int:
+    """This process's umask, read without changing it (``/proc/self/status``; setting and
+    restoring it would race with trial threads that create files meanwhile)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)  # no /proc: the one way left
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8): a temp file beside it, ``fsync``,
+    ``os.replace``, so a reader sees the old file or the new one, never half. The file gets
+    the mode any new file gets (0644 under umask 022), not the temp file's 0600: a CI box
+    that serves the reports must be able to read them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~umask())
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -8,13 +8,12 @@ re-judging. It is rewritten after every finished trial through a temp file and
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from harness.errors import JournalError
 from harness.observe.events import event_from_dict, event_to_dict
+from harness.results.files import write_atomic
 from harness.results.model import HostUse, RunResult, ScenarioResult, Source, TrialResult
 from harness.spec.verdict import InvariantResult, Verdict
 
@@ -124,18 +123,9 @@ def to_text(run: RunResult) -> str:
 
 
 def write(run: RunResult, path: Path) -> None:
-    """Write atomically: a reader sees the old journal or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(to_text(run))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically: a reader sees the old journal or the new one, never half (with
+    the umask's mode, like every report)."""
+    write_atomic(path, to_text(run))
 
 
 # --------------------------------------------------------------------------- from JSON

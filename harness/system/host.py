@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 import functools
 import os
+import re
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,8 +49,22 @@ __all__ = [
 
 CONTAINMENT_ENV = "CHAOS_CONTAINMENT"
 EVENTS_ENV = "CHAOS_PROCESS_EVENTS"
+PARENT_ENV = "CHAOS_CGROUP_PARENT"
 PARENT_NAME = "chaos"
 """The chaos-owned parent cgroup: ``<base>/chaos/run-*/trial-*/i<N>``."""
+_PARENT_SHAPE = re.compile(r"^chaos[A-Za-z0-9_.-]{0,64}$")
+
+
+def parent_name() -> str:
+    """``chaos``, or ``$CHAOS_CGROUP_PARENT`` when it is a name starting with ``chaos``.
+
+    Runs under different parents never see each other's leftovers: the harness's own test
+    suite gives a test that kills a run on purpose a parent of its own, so that a run of a
+    test beside it does not end (and announce) the leftovers first. Anything else is
+    ignored: the variable can never point the harness at a cgroup it does not own.
+    """
+    given = os.environ.get(PARENT_ENV, "")
+    return given if _PARENT_SHAPE.match(given) else PARENT_NAME
 
 
 class Containment(enum.StrEnum):
@@ -116,11 +131,13 @@ def place(
     writable: Callable[[Path], bool] = _writable,
     uid: int | None = None,
 ) -> tuple[Path | None, str]:
-    """Where chaos's parent cgroup goes: (``<base>/chaos``, where) or (None, why not). Pure."""
+    """Where chaos's parent cgroup goes: (``<base>/chaos``, where) or (None, why not). Pure
+    but for the parent's name (``parent_name``)."""
+    name = parent_name()
     if writable(mount.point):
-        return mount.point / PARENT_NAME, f"cgroup v2 at {mount.point / PARENT_NAME}"
+        return mount.point / name, f"cgroup v2 at {mount.point / name}"
     if own is not None and own != mount.point and writable(own):
-        return own / PARENT_NAME, f"cgroup v2 at {own / PARENT_NAME} (delegated)"
+        return own / name, f"cgroup v2 at {own / name} (delegated)"
     uid = os.geteuid() if uid is None else uid
     where = f"this process's cgroup {own}" if own is not None else "this process's cgroup"
     if uid == 0:

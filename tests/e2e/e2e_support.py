@@ -151,6 +151,7 @@ class Chaos:
         parent, _ = host.place(*found)
         if parent is None:
             return []
+        parent = parent.with_name(self.extra_env.get(host.PARENT_ENV, parent.name))
         mine = []
         for child in cgroups.Cgroup(parent).children():
             name = RunName.parse(child.name)

@@ -9,6 +9,7 @@ run, which says so. A root that daemonizes fails at once unless the scenario say
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -156,9 +157,13 @@ def test_the_fallback_guardian_ends_marked_processes_of_a_killed_harness(chaos: 
 def test_what_survives_harness_and_guardian_is_ended_by_the_next_run_which_says_so(
     chaos: Chaos,
 ) -> None:
+    # A parent cgroup of this test's own: a run of a test beside it (xdist) would otherwise
+    # end these leftovers first, and say so in its own output.
+    chaos.extra_env[host.PARENT_ENV] = f"chaos-test-{os.getpid()}-{time.monotonic_ns()}"
     proc, daemon = start_hiding_run(chaos)
     (guardian,) = [c for c in psutil.Process(proc.pid).children() if _is_guardian(c)]
     (group,) = chaos.run_cgroups()
+    assert group.path.parent.name == chaos.extra_env[host.PARENT_ENV]
     guardian.kill()
     proc.kill()
     chaos.finish(proc)
@@ -178,6 +183,7 @@ def test_what_survives_harness_and_guardian_is_ended_by_the_next_run_which_says_
     assert str(daemon) in said[0]
     leftovers = read_journal(chaos.home / "next" / "journal.json")["harness"]["leftovers"]
     assert any(str(daemon) in line for line in leftovers)
+    assert not group.path.parent.exists(), "the emptied parent is removed too"
 
 
 # ---------------------------------------------------------------------- daemonizing roots

@@ -11,7 +11,9 @@ taken by mistake) is a one-line usage error before anything starts.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +104,11 @@ def test_report_rerenders_a_journal(reported: Reported, tmp_path: Path) -> None:
     result = reported.runner.run("report", reported.out / "journal.json", *args)
 
     assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("PASS tiny-reports trial 1/2"), result
+    assert lines[1].startswith("PASS tiny-reports trial 2/2"), result
+    assert f"chaos report {reported.out / 'journal.json'}" in result.stdout, result
+    assert "chaos run" not in result.stdout, result
     for path in files.values():
         assert path.stat().st_size > 0, path
     assert "<svg" in files["--html"].read_text(encoding="utf-8")
@@ -188,6 +195,7 @@ def test_report_flags_with_a_file_go_there_and_the_rest_to_out(chaos: Chaos) -> 
     )
 
     assert result.returncode == 0, result
+    assert result.stdout.splitlines() == ["1 trial(s) in 1 scenario(s): 1 passed"], result
     assert read_journal(chaos.home / "j" / "run.json")["summary"]["trials"] == 1
     cases = [c for s in JUnitXml.fromfile(str(chaos.home / "j" / "run.xml")) for c in s]
     assert [c.name for c in cases] == ["tiny-files[trial-0]"]
@@ -221,3 +229,42 @@ def test_a_report_flag_never_takes_a_path_to_run(chaos: Chaos, args: list[str], 
     assert "Traceback" not in result.stderr + result.stdout, result
     assert scenario.read_bytes() == before
     assert sorted(p.name for p in chaos.home.iterdir()) == ["journal.json", "scenarios", "tmp"]
+
+
+def test_reports_are_readable_by_others_under_the_usual_umask(reported: Reported) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for name in REPORTS:
+        mode = stat.S_IMODE((reported.out / name).stat().st_mode)
+        assert mode == 0o666 & ~mask, (name, oct(mode))
+
+
+def test_trend_over_three_journals_writes_its_chart_and_table(
+    reported: Reported, tmp_path: Path
+) -> None:
+    original = read_journal(reported.out / "journal.json")
+    paths = []
+    for version in ("0.3.0", "0.1.0", "0.2.0"):
+        copy = dict(original, harness={**original["harness"], "version": version})
+        path = tmp_path / version / "journal.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        paths.append(path)
+    html, md = tmp_path / "trend.html", tmp_path / "trend.md"
+
+    result = reported.runner.run("trend", *paths, "--html", html, "--md", md)
+
+    assert result.returncode == 0, result
+    assert "ordered by version" in result.stdout, result
+    rows = [line for line in md.read_text(encoding="utf-8").splitlines() if line[:4] == "| 1 "]
+    assert rows, md.read_text(encoding="utf-8")
+    assert rows[0].startswith("| 1 | 0.1.0 |"), rows
+    assert '<svg class="trend"' in html.read_text(encoding="utf-8")
+    assert "no point where compare would flag a regression" in result.stdout
+
+
+def test_trend_needs_two_journals(reported: Reported) -> None:
+    result = reported.runner.run("trend", reported.out / "journal.json")
+
+    assert result.returncode == 2, result
+    assert "a trend needs two journals or more" in result.stderr

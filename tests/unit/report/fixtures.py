@@ -231,6 +231,15 @@ def backend_kill_trial(index: int, recovery: float, *, seed: int = 7) -> TrialRe
         vars={"port": "40001"},
     )
     if too_slow:
+        trial.events.append(
+            LogLine(
+                t=back - 0.1,
+                instance=0,
+                stream="stderr",
+                line="\x1b[31mbackend: slow start <script>alert(1)</script> & more\x1b[0m",
+            )
+        )
+        trial.events.sort(key=lambda e: e.t)
         trial.output_tail = [
             "supervisor: backend 1001 died (SIGKILL), restarting",
             "\x1b[31mbackend: slow start <script>alert(1)</script> & more\x1b[0m",

@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 from harness.observe.events import Request
 from harness.report.html import to_html
-from harness.report.svg import MAX_POINTS, Axis, sample_requests, timeline_svg
+from harness.report.svg import MAX_POINTS, Axis, sample_requests
+from harness.report.timeline import timeline_svg
 
 from .fixtures import backend_kill_trial, realistic_run
 
@@ -30,11 +31,16 @@ def _tags(document: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def test_loads_nothing_from_anywhere() -> None:
     document = to_html(realistic_run())
-    for tag, attrs in _tags(document):
-        assert tag not in ("script", "link", "img", "iframe", "object"), tag
-        for name in ("src", "href"):
+    tags = _tags(document)
+    for tag, attrs in tags:
+        assert tag not in ("link", "img", "iframe", "object", "embed"), tag
+        for name in ("src", "href", "action", "srcset"):
             value = attrs.get(name)
             assert value is None or value.startswith("#"), (tag, name, value)
+    assert [attrs for tag, attrs in tags if tag == "script"] == [{}], "one inline script"
+    script = document[document.index("<script>") : document.index("</script>")]
+    for call in ("fetch", "XMLHttpRequest", "import", "WebSocket", "src", "eval"):
+        assert call not in script, call
     assert "@import" not in document
     assert "url(http" not in document
     assert "http" not in document.replace("http://www.w3.org", "")
@@ -71,13 +77,39 @@ def test_timeline_draws_lanes_kills_freezes_and_faults() -> None:
     assert "ready" in labels
 
 
-def test_failed_trials_are_open_and_passing_ones_after_the_first_folded() -> None:
+def test_failures_come_first_and_open_passing_trials_folded() -> None:
     document = to_html(realistic_run())
-    opened = re.findall(r'<details class="trial" id="([^"]+)"( open)?>', document)
-    state = {trial_id: bool(flag) for trial_id, flag in opened}
-    assert state["backend-sigkill-trial-0"] is True
-    assert state["backend-sigkill-trial-1"] is False
-    assert state["backend-sigkill-trial-2"] is True
+    opened = re.findall(r'<details class="trial (\w+)" id="([^"]+)"( open)?>', document)
+    assert [(trial_id, css, bool(flag)) for css, trial_id, flag in opened] == [
+        ("port-squatted-trial-0", "failing", True),  # the erroring scenario first
+        ("port-squatted-trial-1", "failing", True),
+        ("backend-sigkill-trial-2", "failing", True),  # its failed trial before its passes
+        ("backend-sigkill-trial-0", "passing", False),
+        ("backend-sigkill-trial-1", "passing", False),
+    ]
+    sections = re.findall(r'<section class="scenario (\w+)" id="([^"]+)"', document)
+    assert sections == [
+        ("failing", "port-squatted"),
+        ("failing", "backend-sigkill"),
+        ("passing", "needs-docker"),
+    ]
+
+
+def test_only_failures_is_a_radio_button_and_css_no_script_needed() -> None:
+    document = to_html(realistic_run())
+    start = document.index("<body>")
+    body = document[start : document.index("<main>", start)]
+    assert '<input type="radio" name="show" id="show-all" class="show" checked>' in body
+    assert '<input type="radio" name="show" id="show-failures" class="show">' in body
+    assert '<label for="show-failures">only failures (3)</label>' in document
+    assert "#show-failures:checked ~ main .passing { display: none; }" in document
+
+
+def test_search_box_is_hidden_until_the_script_runs() -> None:
+    document = to_html(realistic_run())
+    box = next(attrs for tag, attrs in _tags(document) if attrs.get("id") == "search")
+    assert "hidden" in box
+    assert "box.hidden = false" in document
 
 
 def test_requests_are_capped_keeping_every_error() -> None:
@@ -88,3 +120,11 @@ def test_requests_are_capped_keeping_every_error() -> None:
     assert len(sample) == MAX_POINTS
     assert sum(not r.ok for r in sample) == 1000
     assert [r.t for r in sample] == sorted(r.t for r in sample)
+
+
+def test_in_a_failed_trial_the_invariants_that_held_are_folded_below_the_failed() -> None:
+    document = to_html(realistic_run())
+    start = document.index('id="backend-sigkill-trial-2"')
+    trial = document[start : document.index("</details>", document.index('class="held"', start))]
+    assert trial.index(">recovers<") < trial.index('<details class="held">')
+    assert '<summary class="muted">1 held: availability</summary>' in trial

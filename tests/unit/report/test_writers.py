@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,3 +154,22 @@ def test_rejudge_replaces_verdicts_from_the_recorded_timeline(tmp_path: Path) ->
     # the journal read is not modified
     assert run.scenarios[0].trials[0].verdict is Verdict.PASS
     assert json.loads(path.read_text())["summary"]["passed"] == 2
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_reports_and_the_journal_get_the_mode_the_umask_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mask: int, mode: int
+) -> None:
+    """mkstemp makes its temp file 0600; a CI box serving the reports must read them."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    previous = os.umask(mask)
+    try:
+        paths = default_targets(tmp_path / "out")
+        write_reports(realistic_run(), paths)
+        journal.write(realistic_run(), tmp_path / "again" / "journal.json")
+    finally:
+        os.umask(previous)
+    written = [*paths.values(), tmp_path / "again" / "journal.json"]
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {
+        p.name: mode for p in written
+    }
