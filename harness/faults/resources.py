@@ -237,7 +237,7 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
         if watch is not None:
             watch.stop()
         end: dict[str, object] = {"early": ctx.stopping.is_set()}
-        used = {str(p.pid): g.usage() for p, g in groups if g.usage()}
+        used = {str(p.pid): u for p, g in groups if (u := g.usage())}
         if used:
             end["usage"] = used
         left: list[str] = []

@@ -269,9 +269,8 @@ class LimitGroup:
                 key, _, value = line.partition(" ")
                 if key in ("usage_usec", "nr_throttled", "throttled_usec", "throttled_time"):
                     out[key] = int(value)
-        if self.backend.controller is Controller.MEMORY and self.backend.version == 1:
-            with contextlib.suppress(ValueError):
-                out["failcnt"] = int(_read(self.group.path / "memory.failcnt") or "0")
+        if self.backend.controller is Controller.MEMORY:
+            out["oom_kill"] = self._oom_seen
         return out
 
     def release(self) -> list[str]:

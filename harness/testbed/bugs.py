@@ -30,6 +30,8 @@ BUGS: dict[str, str] = {
     "instead of failing fast with 503 recovering",
     "drop-on-write-error": "a worker whose write of a finished job fails (disk full) drops "
     "the job and moves on: it stays claimed forever",
+    "oom-clean-exit": "a worker killed by SIGKILL (what the kernel's OOM killer sends) is "
+    "taken for a clean exit and never restarted",
 }
 
 ENV_VAR = "TESTBED_BUGS"

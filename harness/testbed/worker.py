@@ -9,6 +9,9 @@ A poison job makes its worker SIGKILL itself.
 A write the queue refuses (its disk is full) is retried: a claim waits a beat, and a job
 that ran keeps its result until ``finish`` is written, however long that takes, so no job
 is lost to a full disk (``drop-on-write-error``: the job is dropped, claimed forever).
+
+With ``--job-mib N`` every job allocates and writes N MiB while it runs, so a memory limit
+on a worker meets real work (the kernel OOM-kills it on its next job).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class Worker:
         self.grace = float(flags.get("grace", "5"))
         self.graceful = flags.get("graceful", "1") == "1"
         self.drop_on_error = flags.get("drop-on-write-error") == "1"
+        self.job_mib = int(flags.get("job-mib", "0"))
         self.conn = jobs.connect(self.db)
         self.process_id = jobs.register_process(
             self.conn, os.getpid(), self.name, int(flags.get("supervisor-pid", "0"))
@@ -102,6 +106,7 @@ class Worker:
             lifeline.log(self.role, f"poison job {job['id']}: dying")
             os.kill(os.getpid(), signal.SIGKILL)
         end = time.monotonic() + float(job["seconds"])
+        held = b"\x01" * (self.job_mib << 20)  # every page written: really charged
         stop_deadline: float | None = None
         while (left := end - time.monotonic()) > 0:
             if self.stopping and stop_deadline is None:
@@ -111,6 +116,7 @@ class Worker:
                     return
             if self.wait(left) is None:
                 lifeline.parent_gone()
+        del held
         self.record_finish(job["id"])
 
     def record_finish(self, job_id: str) -> None:

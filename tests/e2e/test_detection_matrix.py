@@ -45,6 +45,7 @@ DESIGNED_FOR = {
     "no-heartbeat-check": "worker-freeze-prune",
     "no-backend-timeout": "backend-slow",
     "drop-on-write-error": "worker-disk-full",
+    "oom-clean-exit": "worker-oom",
 }
 
 
