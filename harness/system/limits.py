@@ -148,8 +148,14 @@ def _read(path: Path | str) -> str:
         return ""
 
 
-def _v2_controllers(directory: Path) -> set[str]:
-    return set(_read(directory / "cgroup.controllers").split())
+def _v2_controllers(base: Path) -> set[str]:
+    """The controllers a limit group below ``base`` (the chaos parent's parent) can get:
+    those ``base`` already hands down, or, when ``base`` is the hierarchy's root (exempt
+    from the no-internal-processes rule, and without ``cgroup.type``), those it has."""
+    given = set(_read(base / "cgroup.subtree_control").split())
+    if not (base / "cgroup.type").exists():
+        given |= set(_read(base / "cgroup.controllers").split())
+    return given
 
 
 def _v1_parents() -> dict[str, Path]:

@@ -27,9 +27,10 @@ from harness.faults.registry import FAULTS
 from harness.faults.resources import hierarchy
 from harness.observe.events import Event, FaultAction, HarnessNote
 from harness.spec.effects import Effect
-from harness.system import limits
+from harness.system import cgroups, limits
+from harness.system import leftovers as leftovers_mod
+from harness.system.containment import RunName, pid_namespace
 from harness.system.limits import Controller
-from harness.system.process import TrackedProcess
 
 from .context import RealContext
 
@@ -144,7 +145,8 @@ def test_memory_limit_is_lifted_after_for(ctx: RealContext, child: Child) -> Non
     assert start.detail["cgroup_version"] in (1, 2)
     assert v1_path(child.process.pid, Controller.MEMORY) == home
     assert child.ask("grow 64") == "grew 64"  # no limit any more: not killed
-    assert not [e for e in ctx.timeline.events() if isinstance(e, FaultAction) and e.effect == "ends"]
+    ends = [e for e in ctx.timeline.events() if isinstance(e, FaultAction) and e.effect == "ends"]
+    assert not ends
 
 
 @needs(Controller.CPU)
@@ -202,7 +204,7 @@ def test_doctor_hierarchy_names_a_version_or_a_reason() -> None:
 @needs(Controller.PIDS)
 def test_the_guardian_removes_v1_folders_of_a_killed_harness(tmp_path: Path) -> None:
     script = textwrap.dedent(
-        f"""
+        """
         import subprocess, sys, time
         from harness.system import containment
         from harness.system.limits import Controller, Limits
@@ -226,8 +228,7 @@ def test_the_guardian_removes_v1_folders_of_a_killed_harness(tmp_path: Path) -> 
         harness.kill()
         harness.wait(DEADLINE)
         wait_until(lambda: not group.parent.exists(), what="the guardian removing the run folder")
-        wait_until(lambda: not Path(f"/proc/{pid_text}").exists() or _zombie(int(pid_text)),
-                   what="the moved sleeper ended")
+        wait_until(lambda: _gone(int(pid_text)), what="the moved sleeper ended")
     finally:
         if harness.poll() is None:
             harness.kill()
@@ -236,9 +237,33 @@ def test_the_guardian_removes_v1_folders_of_a_killed_harness(tmp_path: Path) -> 
             harness.stdout.close()
 
 
-def _zombie(pid: int) -> bool:
+@needs(Controller.PIDS)
+def test_the_next_run_reaps_v1_folders_of_a_dead_harness() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    name = RunName(pid_namespace(), dead.pid, 1, 1)  # that pid's harness is gone
+    backend = limits.backend_for(Controller.PIDS, None)
+    assert not isinstance(backend, str)
+    group = cgroups.Cgroup(backend.parent / str(name) / "t-f0-p1")
+    group.create()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        group.add(sleeper.pid)
+        lines = leftovers_mod.reap_v1()
+        assert any(str(name) in line and "ended 1 process" in line for line in lines), lines
+        assert sleeper.wait(DEADLINE) == -signal.SIGKILL
+        assert not group.path.parent.exists()
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()
+        if group.path.parent.exists():
+            limits.remove_v1_run(group.path.parent)
+
+
+def _gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+            return handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except OSError:
         return True
