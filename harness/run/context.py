@@ -40,7 +40,9 @@ class TrialContext:
         limits: Limits | None = None,
     ) -> None:
         self._timeline = timeline
-        self._limits = limits or Limits("trial", "run", trial=None, v2_parent=None)
+        self._limits = limits or Limits(
+            "trial", "run", trial=None, v2_parent=None, refuse="no resource limits in this context"
+        )
         self._proxies = proxies or ProxySet()
         self._disks = disks or DiskSet()
         self._tracker = tracker

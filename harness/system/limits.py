@@ -313,15 +313,19 @@ class Limits:
         trial: cgroups.Cgroup | None,
         v2_parent: Path | None,
         leaf_of: Mapping[int, Path] | None = None,
+        refuse: str | None = None,
     ) -> None:
         self.trial_id = trial_id
         self.run_name = run_name
         self._trial = trial
         self._v2_parent = v2_parent
         self._leaf_of = dict(leaf_of or {})
+        self._refuse = refuse
         self._open: list[LimitGroup] = []
 
     def backend(self, controller: Controller) -> Backend | str:
+        if self._refuse is not None:
+            return self._refuse
         return backend_for(controller, self._v2_parent if self._trial is not None else None)
 
     def open(self, controller: Controller, name: str, pid: int, instance: int) -> LimitGroup:

@@ -16,6 +16,7 @@ on a worker meets real work (the kernel OOM-kills it on its next job).
 
 from __future__ import annotations
 
+import mmap
 import os
 import select
 import signal
@@ -106,7 +107,7 @@ class Worker:
             lifeline.log(self.role, f"poison job {job['id']}: dying")
             os.kill(os.getpid(), signal.SIGKILL)
         end = time.monotonic() + float(job["seconds"])
-        held = b"\x01" * (self.job_mib << 20)  # every page written: really charged
+        held = _ballast(self.job_mib << 20)
         stop_deadline: float | None = None
         while (left := end - time.monotonic()) > 0:
             if self.stopping and stop_deadline is None:
@@ -116,7 +117,8 @@ class Worker:
                     return
             if self.wait(left) is None:
                 lifeline.parent_gone()
-        del held
+        if held is not None:
+            held.close()
         self.record_finish(job["id"])
 
     def record_finish(self, job_id: str) -> None:
@@ -139,6 +141,17 @@ class Worker:
             if said:
                 lifeline.log(self.role, f"recorded job {job_id} after the write failed")
             return
+
+
+def _ballast(size: int) -> mmap.mmap | None:
+    """``size`` bytes of fresh anonymous memory, every page written so it is charged now
+    (an mmap of its own: never pages the allocator kept from an earlier job)."""
+    if size <= 0:
+        return None
+    held = mmap.mmap(-1, size)
+    for offset in range(0, size, mmap.PAGESIZE):
+        held[offset] = 1
+    return held
 
 
 def main(argv: list[str] | None = None) -> int:
