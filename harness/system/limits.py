@@ -312,14 +312,12 @@ class Limits:
         run_name: str,
         trial: cgroups.Cgroup | None,
         v2_parent: Path | None,
-        leaf_of: Mapping[int, Path] | None = None,
         refuse: str | None = None,
     ) -> None:
         self.trial_id = trial_id
         self.run_name = run_name
         self._trial = trial
         self._v2_parent = v2_parent
-        self._leaf_of = dict(leaf_of or {})
         self._refuse = refuse
         self._open: list[LimitGroup] = []
 
@@ -337,7 +335,7 @@ class Limits:
             assert self._trial is not None
             self._enable_v2(controller)
             group = self._trial.child(f"i{instance}-{name}")  # TrialCgroup reads the i<N>
-            home = self._leaf_of.get(instance, self._trial.path / f"i{instance}")
+            home = self._trial.path / f"i{instance}"  # the instance's leaf (containment.py)
             homes = {pid: home}
             fallback = home
         else:
