@@ -638,7 +638,9 @@ class ProcessTracker:
                     current = procfs.cmdline(event.pid)
                     if current:
                         pend.cmdline = current
-                    if not self._held(pend):
+                    # Empty while an exec replaces the image (``env -i sleep``: a second
+                    # exec right after the first): the pending pass reads it again soon.
+                    if current and not self._held(pend):
                         self._pending.pop(event.pid)
                         out.append(self._promote(pend))
                 elif event.pid not in self._live:
