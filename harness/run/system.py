@@ -168,6 +168,7 @@ class RunningSystem:
                 root=spec.root,
                 cmdline=re.compile(spec.cmdline) if spec.cmdline else None,
                 exe=spec.exe,
+                forked_from=spec.forked_from,
             )
             for name, spec in self.scenario.roles.items()
         ]
@@ -242,6 +243,7 @@ class RunningSystem:
                 tcp_port=int(resolve(ready.tcp.port, values)) if ready.tcp else None,
                 log_regex=ready.log,
                 file_path=resolve(ready.file, values) if ready.file else None,
+                roles=tuple(ready.roles.items()),
             )
             outcome = wait_ready(
                 checks,
@@ -254,6 +256,7 @@ class RunningSystem:
                 system_alive=functools.partial(self.tracker.instance_alive, instance),
                 left_behind=functools.partial(self.tracker.left_behind, instance, proc.pid),
                 roots_known=functools.partial(self._has_root, instance),
+                role_count=functools.partial(self._live_of_role, instance),
             )
             if not outcome.ok:
                 raise NotReadyError(
@@ -312,6 +315,9 @@ class RunningSystem:
                 first = first or exc
         if first is not None:
             raise first
+
+    def _live_of_role(self, instance: int, role: str) -> int:
+        return len(self.tracker.processes(role, instance))
 
     def _has_root(self, instance: int) -> bool:
         return any(p.root for p in self.tracker.processes(instance=instance))

@@ -112,6 +112,8 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         problems += _kind_refs(kinds.probes, probe.kind, probe.spec, path, known)
     for role, probe_name in parts.role_ready_probes:
         problems += _refer(("roles", role, "ready", "probe"), "probe", probe_name, known)
+    for where, role in parts.role_refs:
+        problems += _refer(where, "role", role, known)
     return problems
 
 

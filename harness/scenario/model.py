@@ -74,6 +74,8 @@ class ReadySpec(Frozen):
     tcp: TcpReady | None = None
     log: Regex | None = None
     file: str | None = None
+    roles: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Role name → how many live processes of it the instance must have (pre-fork workers)."""
     timeout: Duration = 10.0
 
 
@@ -169,6 +171,15 @@ class RoleSpec(Frozen):
     count: Annotated[int, Field(ge=0)] | None = None
     ready: RoleReadySpec | None = None
     """When one process of the role is ready (``recovers``' ``ready`` phase)."""
+    forked_from: str | None = None
+    """A child of a process of this role that has not exec'd: named the moment it is seen
+    (a pre-fork worker keeps its master's command line for good)."""
+
+    @model_validator(mode="after")
+    def _forked_not_root(self) -> RoleSpec:
+        if self.forked_from is not None and self.root:
+            raise ValueError("a root is launched, never forked: give root or forked_from")
+        return self
 
 
 # --------------------------------------------------------------------------- proxies and disks

@@ -46,6 +46,8 @@ class ReadyChecks:
     tcp_port: int | None = None
     log_regex: str | re.Pattern[str] | None = None
     file_path: str | None = None
+    roles: tuple[tuple[str, int], ...] = ()
+    """(role, count): the instance has at least ``count`` live processes of the role."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,13 @@ def check_file(path: str) -> str | None:
     return None if Path(path).exists() else f"file {path} does not exist"
 
 
+def check_roles(wanted: tuple[tuple[str, int], ...], live: Callable[[str], int]) -> str | None:
+    """None when every role has its count of live processes (``live(role)``)."""
+    short = [(role, live(role), count) for role, count in wanted]
+    missing = [f"{role} {have} of {count}" for role, have, count in short if have < count]
+    return None if not missing else "roles: " + ", ".join(missing) + " live"
+
+
 # --------------------------------------------------------------------------- the wait
 
 
@@ -121,6 +130,7 @@ def wait_ready(
     system_alive: Callable[[], bool] | None = None,
     left_behind: Callable[[], list[str]] | None = None,
     roots_known: Callable[[], bool] | None = None,
+    role_count: Callable[[str], int] = lambda _role: 0,
 ) -> ReadyOutcome:
     """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``).
 
@@ -128,7 +138,8 @@ def wait_ready(
     about a second (one check's own timeout). ``is_alive``: the root, exactly now;
     ``system_alive``: anything of the instance (with ``daemonizes``); ``roots_known``: the
     daemon's roots are decided (a fault may target them from ``Ready`` on);
-    ``left_behind``: what of the instance still runs, named when the root exits first.
+    ``left_behind``: what of the instance still runs, named when the root exits first;
+    ``role_count``: live processes of a role in the instance (``checks.roles``).
     """
 
     def root_gone() -> bool:
@@ -158,6 +169,9 @@ def wait_ready(
     if checks.file_path is not None:
         path = checks.file_path
         pending["file"] = lambda _timeout: check_file(path)
+    if checks.roles:
+        wanted = checks.roles
+        pending["roles"] = lambda _timeout: check_roles(wanted, role_count)
     groups: dict[str, str] = {}
     log_done = pattern is None
     launcher_done = False
