@@ -80,3 +80,16 @@ def test_ready_with_a_count_never_reached_says_how_many(chaos: Chaos) -> None:
 
     assert result.returncode == 1, result
     assert "roles: worker 3 of 4 live" in result.stdout, result
+
+
+def test_a_role_that_matches_nothing_lists_what_was_seen(chaos: Chaos) -> None:
+    text = PREFORK.format(name="prefork-typo", ready="{tcp: {port: '{port}'}, timeout: 20s}")
+    path = chaos.scenario(
+        "typo.yaml", text.replace("{forked_from: master, count: 3}", "{cmdline: gunicorn}")
+    )
+
+    result = chaos.run("run", path)
+
+    assert result.returncode == 1, result
+    assert "no live process of role 'worker'; seen without a role: pid " in result.stdout, result
+    assert "systems/prefork.py" in result.stdout, result
