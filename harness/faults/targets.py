@@ -62,9 +62,7 @@ def choose(
     candidates = [p for p in ctx.processes(spec.role, spec.instance) if p.alive]
     if not candidates:
         where = "" if spec.instance is None else f" in instance {spec.instance}"
-        unnamed = [
-            (p.pid, p.cmdline) for p in ctx.processes(None, spec.instance) if p.role is None
-        ]
+        unnamed = [(p.pid, p.cmdline) for p in ctx.processes(None, spec.instance) if p.role is None]
         return [], f"no live process of role {spec.role!r}{where}{unnamed_listing(unnamed)}"
     candidates.sort(key=lambda p: (p.started, p.pid))
     wanted = len(candidates) if spec.count == "all" else min(spec.count, len(candidates))

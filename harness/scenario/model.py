@@ -86,6 +86,12 @@ class StopSpec(Frozen):
     grace: Duration = 5.0
 
 
+class ExpectExitSpec(Frozen):
+    """The system must end on its own (refuse to start): its roots exit within ``within``."""
+
+    within: Duration = 10.0
+
+
 class SystemSpec(Frozen):
     command: list[str]
     env: dict[str, str] = Field(default_factory=dict)
@@ -101,6 +107,9 @@ class SystemSpec(Frozen):
     """The command starts the system and exits (nginx without ``daemon off``): the system is
     what it leaves running, the processes at its top are the roots; by default a root that
     exits before ready fails the trial at once."""
+    expect_exit: ExpectExitSpec | None = None
+    """The system is expected to exit (its port is taken, its config is bad): no readiness,
+    the trial ends when every root has exited; the ``exit`` invariant judges how."""
 
     @field_validator("command")
     @classmethod
@@ -499,6 +508,7 @@ class Scenario(Frozen):
 
 __all__ = [
     "DiskSpec",
+    "ExpectExitSpec",
     "FaultChoice",
     "FaultEntry",
     "InvariantEntry",

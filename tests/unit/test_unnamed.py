@@ -24,8 +24,8 @@ def test_bounded_to_a_few_with_how_many_more() -> None:
 def test_long_and_hostile_command_lines_are_cut_and_inert() -> None:
     argv = ["evil\x1b[31m", "x" * 500, "[/red]\n"]
     got = unnamed_listing([(7, argv)])
-    assert "\x1b" not in got and "\n" not in got  # repr shows them as \x1b, \n
-    assert "x" * CMDLINE_SHOWN not in got.split("'evil")[0]
+    assert "\x1b" not in got  # repr shows it as \x1b
+    assert "\n" not in got
     assert len(got) < CMDLINE_SHOWN + 120
     assert got.endswith("...'")
 
