@@ -28,7 +28,13 @@ from typer._click import Context as ClickContext
 from typer._click.parser import _Option, _OptionParser, _ParsingState
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from harness.errors import HostError, JournalError, ScenarioError, UsageError
+from harness.errors import (
+    HostError,
+    JournalError,
+    ScenarioError,
+    SystemUnderTestError,
+    UsageError,
+)
 from harness.report import escape
 from harness.report.registry import JOURNAL, Reporter, default_targets, reporters
 from harness.results.files import WriteFailure
@@ -1112,6 +1118,74 @@ def shrink(
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         written = _shrink_one(target, budget, dest, journal_file, _console(quiet))
     raise typer.Exit(int(ExitCode.OK if written else ExitCode.FAILED))
+
+
+@app.command(
+    "init",
+    cls=_HelpCommand,
+    epilog=_examples(
+        "chaos init -- python -m myapp --port 8080",
+        "chaos init --out app.yaml --watch 10s -- ./server --workers 3",
+    ),
+)
+def init(
+    command: Annotated[
+        list[str], typer.Argument(metavar="-- COMMAND...", help="The system's command line.")
+    ],
+    out: Annotated[
+        str | None,
+        typer.Option(metavar="FILE", help="Where to write it; - for stdout (./NAME.yaml)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The scenario's name (the command's program).")
+    ] = None,
+    watch: Annotated[str, typer.Option(help="How long to watch it at most.")] = "5s",
+    quiet_for: Annotated[
+        str,
+        typer.Option("--quiet", help="Stop once nothing new happened this long (0: never)."),
+    ] = "1s",
+    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Start COMMAND under the harness, watch its processes and ports, and write a
+    commented starting scenario: roles, readiness, a workload, faults and invariants.
+
+    The command is stopped and cleaned up as a trial's system is. Exit 0: written.
+    """
+    from harness.run.draft import draft, program_of
+    from harness.run.survey import survey
+    from harness.spec.units import parse_duration
+
+    with _errors():
+        try:
+            watch_s, quiet_s = parse_duration(watch), parse_duration(quiet_for)
+        except ValueError as exc:
+            raise UsageError(f"--watch/--quiet: {exc}") from None
+        scenario_name = name or program_of(command)[0].replace("_", "-")
+        dest = Path(f"{scenario_name}.yaml") if out is None else None if out == "-" else Path(out)
+        if dest is not None and dest.exists() and not force:
+            raise UsageError(f"{dest} exists; give --force to overwrite it, or another --out")
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+        program = command[0]
+        if "/" in program and not os.path.isabs(program):  # it runs in a fresh run folder
+            command = [os.path.abspath(program), *command[1:]]
+        try:
+            seen = survey(command, watch=watch_s, quiet=quiet_s)
+        except SystemUnderTestError as exc:
+            raise UsageError(f"the command could not be started: {exc}") from None
+        text = draft(seen, name=scenario_name)
+        if dest is None:
+            sys.stdout.write(text)
+            return
+        dest.write_text(text, encoding="utf-8")
+        roles = len([p for p in seen.processes if not p.root])
+        _err.print(
+            escape.console(
+                f"wrote {dest}: {len(seen.processes)} process(es) seen ({roles} children),"
+                f" {len({e.port for e in seen.ports})} port(s); check it with"
+                f" `chaos validate {dest}`, then `chaos run {dest}`"
+            ),
+            soft_wrap=True,
+        )
 
 
 @app.command(

@@ -55,6 +55,8 @@ def main() -> int:
     parser.add_argument("--keep-running-on-bind-error", action="store_true")
     args = parser.parse_args()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn: a squatter
+    # still makes bind fail, a connection in TIME_WAIT does not
     try:
         listener.bind(("127.0.0.1", args.port))
     except OSError as exc:
