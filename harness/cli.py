@@ -1137,14 +1137,21 @@ def init(
         typer.Option(metavar="FILE", help="Where to write it; - for stdout (./NAME.yaml)."),
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="The scenario's name (the command's program).")
+        str | None,
+        typer.Option(metavar="NAME", help="The scenario's name (the command's program)."),
     ] = None,
-    watch: Annotated[str, typer.Option(help="How long to watch it at most.")] = "5s",
+    watch: Annotated[
+        str, typer.Option(metavar="DURATION", help="How long to watch it at most.")
+    ] = "5s",
     quiet_for: Annotated[
         str,
-        typer.Option("--quiet", help="Stop once nothing new happened this long (0: never)."),
+        typer.Option(
+            "--quiet",
+            metavar="DURATION",
+            help="Stop once it is up and nothing new happened this long (0: never).",
+        ),
     ] = "1s",
-    force: Annotated[bool, typer.Option(help="Overwrite FILE if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """Start COMMAND under the harness, watch its processes and ports, and write a
     commented starting scenario: roles, readiness, a workload, faults and invariants.

@@ -223,7 +223,7 @@ def draft(survey: Survey, *, name: str) -> str:
     add("")
     add("roles:")
     if root is not None:
-        add(f"  {root.name}: {{root: true}}")
+        add(f"  {_q(root.name)}: {{root: true}}")
     for kind in live:
         _role(add, kind)
     for kind in gone:
@@ -287,11 +287,11 @@ def _role(add: _Add, kind: Kind) -> None:
     count = f", count: {kind.alive}"
     if kind.forked_from is not None:
         add(
-            f"  {kind.name}: {{forked_from: {_q(kind.forked_from)}{count}}}"
+            f"  {_q(kind.name)}: {{forked_from: {_q(kind.forked_from)}{count}}}"
             "   # forked, never exec'd"
         )
         return
-    add(f"  {kind.name}: {{cmdline: {_q(kind.regex or '')}{count}}}")
+    add(f"  {_q(kind.name)}: {{cmdline: {_q(kind.regex or '')}{count}}}")
     if kind.ambiguous:
         add("    # this regex also matches another kind seen: make it more specific")
 
