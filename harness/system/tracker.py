@@ -652,12 +652,13 @@ class ProcessTracker:
         if proc is None:
             return
         now = procfs.cmdline(pid) or []
+        shown = " ".join([os.path.basename(now[0]), *now[1:]]) if now else ""
         self._deferred.append(
             HarnessNote(
                 t=self._timeline.now(),
                 level=NoteLevel.WARNING,
                 message=f"pid {pid} was named {proc.role!r} (forked_from) before it exec'd"
-                f" {' '.join(now)[:80]!r}; it keeps that role. A forked_from role is for"
+                f" {shown[:100]!r}; it keeps that role. A forked_from role is for"
                 " children that never exec (pre-fork workers)",
             )
         )
@@ -745,7 +746,9 @@ class ProcessTracker:
             if self._sub is not None and via is not Via.FORK and alive:
                 # A fork's child is watched by the hub already; a dead one forks no more.
                 self._sub.watch(pid, decision.instance)
-            at_once = decision.action is Action.PENDING and self._names_forked(parent)
+            # Its parent's image, no exec seen (not empty: mid-exec it is on its way out).
+            forked = bool(cmdline) and not exec_seen and cmdline in (parent_cmdline, parent_now)
+            at_once = forked and decision.action is Action.PENDING and self._names_forked(parent)
             if at_once and decision.instance not in self._launchers:
                 # A ``forked_from`` role names it now: a pre-fork worker never execs.
                 lineage = Lineage(parent_role=self._role_of(parent), forked=True)
