@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 
 # Each command module registers its commands on ``app`` when imported.
-from harness.cli import host, journals, reruns, run, suite  # noqa: F401
+from harness.cli import host, init, journals, reruns, run, suite  # noqa: F401
 from harness.cli.app import ExitCode, app
 
 __all__ = ["ExitCode", "app", "main"]

@@ -32,7 +32,7 @@ class ExitCode(IntEnum):
 
 
 COMMAND_ORDER = (
-    "run", "validate", "list", "report", "compare", "trend", "matrix", "replay", "shrink",
+    "run", "validate", "list", "init", "report", "compare", "trend", "matrix", "replay", "shrink",
     "doctor", "testbed", "version",
 )  # fmt: skip
 """How ``chaos --help`` lists the commands: by use, not by the module that defines them."""

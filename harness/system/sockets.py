@@ -140,3 +140,13 @@ def listening_ports(pids: Iterable[int]) -> dict[int, set[tuple[str, int]]]:
         if ports:
             result[pid] = ports
     return result
+
+
+def only_ours(port: int) -> bool:
+    """Whether every socket listening on TCP ``port`` is one of this process's own.
+
+    The harness listens too (a ``squat_port`` fault's squatter, a proxy): such a socket
+    answers a connect, but it is not the system, so it never makes a system ready.
+    """
+    inodes = {inode for inode, (_, bound) in listening_inodes().items() if bound == port}
+    return bool(inodes) and inodes <= socket_inodes(os.getpid())

@@ -61,7 +61,13 @@ from harness.system.pidfd import ExitStatus, has_exited, open_pidfd, reap, requi
 from harness.system.portwatch import PortWatcher
 from harness.system.process import TrackedProcess
 from harness.system.procevents import Exec, Fork, ProcEventHub, Subscription
-from harness.system.roles import RoleMatcher, resolve_role
+from harness.system.roles import (
+    UNKNOWN_LINEAGE,
+    Lineage,
+    RoleMatcher,
+    names_forked,
+    resolve_role,
+)
 
 __all__ = ["EVENTS_IDLE_SCAN_S", "EVENTS_SCAN_S", "EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
 
@@ -154,6 +160,7 @@ class ProcessTracker:
         self._daemonizing: set[int] = set()
         self._launchers: dict[int, int] = {}
         self._deferred: list[Event] = []  # notes made under the lock, recorded with the rest
+        self._named_forked: set[int] = set()  # live pids a ``forked_from`` role named
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -643,6 +650,9 @@ class ProcessTracker:
                     if current and not self._held(pend):
                         self._pending.pop(event.pid)
                         out.append(self._promote(pend))
+                elif event.pid in self._named_forked:
+                    self._named_forked.discard(event.pid)
+                    self._note_exec_after_naming(event.pid)
                 elif event.pid not in self._live:
                     now = time.monotonic()
                     self._execs[event.pid] = now
@@ -651,6 +661,24 @@ class ProcessTracker:
                             p: t for p, t in self._execs.items() if now - t < _EXEC_MEMORY_S
                         }
         return out
+
+    def _note_exec_after_naming(self, pid: int) -> None:
+        """A child a ``forked_from`` role named at once has exec'd: its role stays, say so.
+        Hold ``_lock``."""
+        proc = self._live.get(pid)
+        if proc is None:
+            return
+        now = procfs.cmdline(pid) or []
+        shown = " ".join([os.path.basename(now[0]), *now[1:]]) if now else ""
+        self._deferred.append(
+            HarnessNote(
+                t=self._timeline.now(),
+                level=NoteLevel.WARNING,
+                message=f"pid {pid} was named {proc.role!r} (forked_from) before it exec'd"
+                f" {shown[:100]!r}; it keeps that role. A forked_from role is for"
+                " children that never exec (pre-fork workers)",
+            )
+        )
 
     def _sight(
         self,
@@ -735,6 +763,16 @@ class ProcessTracker:
             if self._sub is not None and via is not Via.FORK and alive:
                 # A fork's child is watched by the hub already; a dead one forks no more.
                 self._sub.watch(pid, decision.instance)
+            # Its parent's image, no exec seen (not empty: mid-exec it is on its way out).
+            forked = bool(cmdline) and not exec_seen and cmdline in (parent_cmdline, parent_now)
+            at_once = forked and decision.action is Action.PENDING and self._names_forked(parent)
+            if at_once and decision.instance not in self._launchers:
+                # A ``forked_from`` role names it now: a pre-fork worker never execs.
+                lineage = Lineage(parent_role=self._role_of(parent), forked=True)
+                _, event = self._track(
+                    pid, parent, decision.instance, found, seen_t, fd, lineage=lineage
+                )
+                return found, [event]
             if decision.action is Action.PENDING or decision.instance in self._launchers:
                 self._pending.add(
                     Pending(
@@ -749,10 +787,30 @@ class ProcessTracker:
 
     def _promote(self, pend: Pending) -> Event:
         """A pending child's role is decided now; its start time stays the first sighting."""
+        forked = not pend.exec_seen and (
+            pend.cmdline == pend.parent_cmdline or pend.cmdline == procfs.cmdline(pend.ppid)
+        )
+        lineage = Lineage(parent_role=self._role_of(pend.ppid), forked=forked)
         _, event = self._track(
-            pend.pid, pend.ppid, pend.instance, pend.cmdline, pend.seen_t, pend.fd, watch=False
+            pend.pid,
+            pend.ppid,
+            pend.instance,
+            pend.cmdline,
+            pend.seen_t,
+            pend.fd,
+            watch=False,
+            lineage=lineage,
         )
         return event
+
+    def _role_of(self, pid: int) -> str | None:
+        """The role of a tracked process (live or exited), or None. Hold ``_lock``."""
+        proc = self._live.get(pid)
+        return proc.role if proc is not None else None
+
+    def _names_forked(self, parent: int) -> bool:
+        """Whether un-exec'd children of ``parent`` are named at once. Hold ``_lock``."""
+        return names_forked(self._roles, self._role_of(parent))
 
     def _daemon_root(self, pid: int, instance: int) -> bool:
         """In a daemonizing instance whose launcher is gone: is ``pid`` a top of what is left
@@ -781,6 +839,7 @@ class ProcessTracker:
         root: bool = False,
         watch: bool = True,
         launcher: bool = False,
+        lineage: Lineage = UNKNOWN_LINEAGE,
     ) -> tuple[TrackedProcess, Event]:
         """Register a decided process (hold ``_lock``); ``watch``: add its pidfd to epoll."""
         if not root and not launcher and self._daemon_root(pid, instance):
@@ -794,8 +853,14 @@ class ProcessTracker:
                 )
             )
         role = resolve_role(
-            self._roles, root=root, cmdline=cmdline, exe=lambda: procfs.exe_name(pid)
+            self._roles,
+            root=root,
+            cmdline=cmdline,
+            exe=lambda: procfs.exe_name(pid),
+            lineage=lineage,
         )
+        if lineage.forked and role is not None and names_forked(self._roles, lineage.parent_role):
+            self._named_forked.add(pid)
         proc = TrackedProcess(
             pid=pid,
             ppid=ppid,
@@ -862,6 +927,7 @@ class ProcessTracker:
             if pend is not None:
                 events.append(self._promote(pend))
             proc = self._live.pop(pid, None)
+            self._named_forked.discard(pid)
             self._forget_fd(fd)  # still watched: the hub unwatches it at its exit event
             if proc is None:
                 return events
