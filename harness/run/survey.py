@@ -13,8 +13,6 @@ port answers HTTP, and how teardown went. ``draft.py`` turns it into a scenario.
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +26,7 @@ from harness.observe.events import (
     Teardown,
     TeardownStep,
 )
+from harness.observe.http import http_json
 from harness.run.catalog import scenario_from_mapping
 from harness.run.system import RunningSystem
 from harness.spec.loopback import is_loopback
@@ -145,17 +144,14 @@ def _watch(system: RunningSystem, launched: float, watch: float, quiet: float) -
 
 def _http_answer(port: int) -> tuple[str, int] | None:
     """The first of ``HTTP_PATHS`` to answer 2xx, else the first answer at all."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     first: tuple[str, int] | None = None
     for path in HTTP_PATHS:
-        try:
-            with opener.open(f"http://127.0.0.1:{port}{path}", timeout=1.0) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as exc:
-            status = int(exc.code)
-            exc.close()
-        except (OSError, ValueError):
+        # Loopback only, no redirect followed: a system's 302 is its answer, never a
+        # request the harness sends elsewhere.
+        answer = http_json("GET", f"http://127.0.0.1:{port}{path}", timeout=1.0)
+        if answer.status is None:
             return first  # not HTTP (or gone): nothing more to learn here
+        status = answer.status
         if 200 <= status < 300:
             return path, status
         first = first or (path, status)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.observe.events import Event, LogLine, NotReady, ProcessExit, Ready
+from harness.observe.http import http_json
 from harness.observe.timeline import Timeline
 from harness.system.sockets import only_ours
 
@@ -92,15 +93,13 @@ def check_http(url: str, status: int, timeout: float) -> str | None:
         return f"http {url}: {exc}"
     if only_ours(port):
         return f"http {url}: {_OURS}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=timeout) as response:
-            got = int(response.status)
-    except urllib.error.HTTPError as exc:
-        got = int(exc.code)
-        exc.close()
-    except (OSError, ValueError) as exc:
+    try:  # loopback only, and no redirect followed: a 302 is the system's answer
+        answer = http_json("GET", url, timeout=timeout)
+    except ValueError as exc:
         return f"http {url}: {exc}"
+    if answer.status is None:
+        return f"http {url}: {answer.error}"
+    got = answer.status
     return None if got == status else f"http {url}: status {got}, expected {status}"
 
 
