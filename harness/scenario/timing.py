@@ -161,9 +161,19 @@ def _entry_problems(
         return []
     for number, choice in enumerate(entry.choices):
         lasting = getattr(choice.spec, "for_", None)
+        start = f"from up to {_s(latest)}" if jitter else f"at {_s(last)}"
+        spot = (*path, "mix", number, choice.kind) if entry.mix else (*path, choice.kind)
+        if lasting is None and "for_" in type(choice.spec).model_fields:
+            # A fault that can last, given no ``for``, lasts until teardown.
+            return [
+                Problem(
+                    spot,
+                    f"a {choice.kind} without `for` {start} lasts until teardown, so it would"
+                    f" still be on when the healing phase begins at {_s(window.end)}: give it"
+                    " a `for` that ends before then",
+                )
+            ]
         if isinstance(lasting, float) and latest + to_us(lasting) > window.end:
-            start = f"from up to {_s(latest)}" if jitter else f"at {_s(last)}"
-            spot = (*path, "mix", number, choice.kind) if entry.mix else (*path, choice.kind)
             return [
                 Problem(
                     (*spot, "for"),

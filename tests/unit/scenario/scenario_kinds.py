@@ -36,7 +36,9 @@ class FreezeSpec(FaultSpec):
 
 
 class SquatPortSpec(FaultSpec):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     port: str
+    for_: Duration | None = Field(default=None, alias="for")  # none: until teardown
 
 
 class RequestSpec(FaultSpec):

@@ -109,6 +109,7 @@ REQUIRED_CASES = {
     "at_in_warmup",
     "phases_no_chaos",
     "freeze_into_heal",
+    "lasting_without_for_into_heal",
     "every_too_many",
 }
 
