@@ -104,7 +104,7 @@ def run(
         if not scenarios:
             fail(f"-k {select!r} selected no scenario", ExitCode.USAGE)
         if dry_run:
-            _dry_run(scenarios, seed, make_console(quiet))
+            _dry_run(scenarios, seed, part, make_console(quiet))
             raise typer.Exit(int(ExitCode.OK))
         targets = {**default_targets(out), **asked(reports, out)}
         journal_path = targets[JOURNAL]
@@ -185,11 +185,15 @@ def _shard_line(scenarios: Sequence[Scenario], part: Shard) -> str:
 # stored, ``shrink`` (and ``run --shrink``) looks for the smallest schedule that still fails.
 
 
-def _dry_run(scenarios: Sequence[Scenario], seed: int | None, console: Console) -> None:
-    """Every trial's schedule, as the run with this seed would plan it; nothing starts."""
+def _dry_run(
+    scenarios: Sequence[Scenario], seed: int | None, part: Shard | None, console: Console
+) -> None:
+    """Every trial's schedule (the shard's, with ``--shard``), as the run with this seed
+    would plan it; nothing starts."""
     import random
 
     from harness.run.runner import trial_seed
+    from harness.run.shards import owned
     from harness.run.system import host_refusals
     from harness.scenario.loader import missing_requirements
     from harness.schedule.describe import describe
@@ -197,8 +201,13 @@ def _dry_run(scenarios: Sequence[Scenario], seed: int | None, console: Console) 
 
     base = seed if seed is not None else random.randrange(2**31)
     console.print(escape.console(f"dry run, base seed {base}: nothing is started", style="dim"))
+    if part is not None:
+        console.print(escape.console(_shard_line(scenarios, part), style="dim"))
+    mine = owned(scenarios, part)
     trials = 0
     for scenario in scenarios:
+        if not mine[scenario.name]:
+            continue
         missing = missing_requirements(scenario)
         refused = host_refusals(scenario)
         if missing or refused:
@@ -206,13 +215,15 @@ def _dry_run(scenarios: Sequence[Scenario], seed: int | None, console: Console) 
             console.print(
                 escape.console(f"{scenario.name}: would be skipped ({why})", style="yellow")
             )
-        for index in range(scenario.repeat):
+        for index in mine[scenario.name]:
             trials += 1
             lines = describe(
                 scenario.name, index, plan(scenario, trial_seed(base, scenario.name, index))
             )
             for line in lines:
                 console.print(escape.console(line), soft_wrap=True)
+    shard = f" --shard {part}" if part is not None else ""
+    count = sum(1 for s in scenarios if mine[s.name])
     console.print(
-        f"{trials} trial(s) of {len(scenarios)} scenario(s) planned; run them with --seed {base}"
+        f"{trials} trial(s) of {count} scenario(s) planned; run them with --seed {base}{shard}"
     )

@@ -84,6 +84,23 @@ def test_dry_run_prints_every_trial_of_the_suite_and_starts_nothing(chaos: Chaos
     assert other.stdout.split("\n")[1:] != first.stdout.split("\n")[1:]
 
 
+def test_dry_run_of_each_shard_prints_that_shards_trials_and_together_the_whole(
+    chaos: Chaos,
+) -> None:
+    suite = ROOT / "scenarios"
+    whole = chaos.run("run", suite, "--dry-run", "--seed", "7", "--repeat", "2")
+    parts = [
+        chaos.run("run", suite, "--dry-run", "--seed", "7", "--repeat", "2", "--shard", f"{k}/3")
+        for k in (1, 2, 3)
+    ]
+
+    heads = re.compile(r"^(\S+#\d+  seed -?\d+)", re.M)
+    each = [heads.findall(part.stdout) for part in parts]
+    assert all(each), "every shard owns trials of a suite this size"
+    assert sorted(h for shard in each for h in shard) == sorted(heads.findall(whole.stdout))
+    assert "run them with --seed 7 --shard 2/3" in parts[1].stdout
+
+
 def test_the_journal_stores_the_schedule_each_trial_ran(chaos: Chaos) -> None:
     path = chaos.scenario("jit.yaml", jittered("tiny-jitter"))
 
