@@ -95,6 +95,9 @@ class Checker(Generic[S]):
     refs: Mapping[str, str] = field(default_factory=dict)
     """Spec fields that name something in the scenario, checked at load time:
     field name → ``"role"``, ``"workload"`` or ``"probe"``."""
+    after_exit: bool = False
+    """Whether it can judge a system that was meant to exit (``system.expect_exit``: never
+    ready, no probes, no faults after start). Only such kinds may go with one."""
 
     @property
     def collects(self) -> bool:
@@ -130,6 +133,9 @@ class InvariantPlugin(Protocol):
 
     @property
     def collects(self) -> bool: ...
+
+    @property
+    def after_exit(self) -> bool: ...
 
     def judge(self, spec: InvariantSpec, history: History) -> InvariantResult: ...
 

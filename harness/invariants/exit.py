@@ -135,4 +135,4 @@ def check(spec: ExitSpec, history: History) -> InvariantResult:
     )
 
 
-CHECKER = Checker(KIND, ExitSpec, check)
+CHECKER = Checker(KIND, ExitSpec, check, after_exit=True)

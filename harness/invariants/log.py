@@ -90,4 +90,4 @@ def check(spec: LogSpec, history: History) -> InvariantResult:
     )
 
 
-CHECKER = Checker(KIND, LogSpec, check)
+CHECKER = Checker(KIND, LogSpec, check, after_exit=True)

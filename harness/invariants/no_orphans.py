@@ -156,4 +156,4 @@ def check(spec: NoOrphansSpec, history: History) -> InvariantResult:
     )
 
 
-CHECKER = Checker(KIND, NoOrphansSpec, check)
+CHECKER = Checker(KIND, NoOrphansSpec, check, after_exit=True)

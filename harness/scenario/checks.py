@@ -80,9 +80,10 @@ def duplicate_problems(parts: Parts) -> list[Problem]:
     return problems
 
 
-def expect_exit_problems(parts: Parts) -> list[Problem]:
+def expect_exit_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
     """A system expected to exit is never ready: nothing can be timed from its ``Ready``,
-    and there is nothing to send traffic to."""
+    there is nothing to send traffic to or read probes from, and only invariants that
+    judge an exited system (``after_exit``: exit, no_orphans, log) have anything to judge."""
     system = parts.system
     if system is None or system.expect_exit is None:
         return []
@@ -109,7 +110,27 @@ def expect_exit_problems(parts: Parts) -> list[Problem]:
         Problem(("workload", index), f"{why}: there is nothing to send traffic to")
         for index, _ in parts.workloads
     ]
+    problems += [
+        Problem(("probes", name), f"{why}: its probes would never be read")
+        for name in parts.probe_names
+    ]
+    usable = [n for n in kinds.invariants.names() if _after_exit(kinds.invariants, n)]
+    for invariant in parts.invariants:
+        kind = invariant.kind
+        if kind in kinds.invariants and not _after_exit(kinds.invariants, kind):
+            problems.append(
+                Problem(
+                    ("invariants", invariant.index, kind),
+                    f"{why}: {kind} would have nothing to judge (judge an exited system with"
+                    f" {', '.join(usable) or 'exit'})",
+                )
+            )
     return problems
+
+
+def _after_exit(lookup: KindLookup, kind: str) -> bool:
+    """Whether the invariant kind can judge an exited system (``Checker.after_exit``)."""
+    return bool(getattr(lookup.get(kind), "after_exit", False))
 
 
 def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
@@ -146,6 +167,30 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         problems += _refer(("roles", role, "ready", "probe"), "probe", probe_name, known)
     for where, role in parts.role_refs:
         problems += _refer(where, "role", role, known)
+    return problems + _forked_cycles(parts)
+
+
+def _forked_cycles(parts: Parts) -> list[Problem]:
+    """A role forked from itself, directly or through others, can never be named: its
+    first process would need a parent of its own role."""
+    parent = {
+        str(where[1]): role for where, role in parts.role_refs if where[2:] == ("forked_from",)
+    }
+    problems: list[Problem] = []
+    for name in parent:
+        chain, at = [name], parent[name]
+        while at in parent and at not in chain:
+            chain.append(at)
+            at = parent[at]
+        if at == name:
+            loop = " -> ".join([*chain, name])
+            problems.append(
+                Problem(
+                    ("roles", name, "forked_from"),
+                    f"roles forked from each other can never be named ({loop}): the first"
+                    " one needs a parent named another way (root, cmdline or exe)",
+                )
+            )
     return problems
 
 

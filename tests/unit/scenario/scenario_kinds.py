@@ -99,6 +99,7 @@ class Kind:
     name: str
     spec: type[BaseModel]
     refs: Mapping[str, str] = field(default_factory=dict)
+    after_exit: bool = False
 
 
 def _registry(what: str, kinds: list[Kind]) -> Registry[Kind]:
@@ -124,9 +125,9 @@ def make_kinds() -> Kinds:
         Kind("probe", ProbeCheckSpec, {"name": "probe"}),
         Kind("alive", RecoversSpec, role),
         Kind("distinct_ports", EmptySpec),
-        Kind("no_orphans", NoOrphansSpec),
+        Kind("no_orphans", NoOrphansSpec, after_exit=True),
         Kind("ledger", LedgerSpec, {"workload": "workload"}),
-        Kind("log", LogSpec),
+        Kind("log", LogSpec, after_exit=True),
     ]
     return Kinds(
         faults=_registry("fault kind", faults),

@@ -110,6 +110,8 @@ REQUIRED_CASES = {
     "phases_no_chaos",
     "freeze_into_heal",
     "lasting_without_for_into_heal",
+    "expect_exit_with_alive",
+    "forked_from_cycle",
     "every_too_many",
 }
 
