@@ -41,7 +41,8 @@ def test_a_forked_child_that_execs_later_keeps_its_role_with_a_warning(
     make_rig: Callable[..., Rig],
 ) -> None:
     rig = make_rig(ROLES, events=True)
-    rig.launch(program("fork_stay.py", "--exec-after", "0.3"))
+    # Long enough that the fork is handled before the exec even on a loaded machine.
+    rig.launch(program("fork_stay.py", "--exec-after", "2"))
     child = int(rig.line(r"^forked (\d+)$").group(1))
     assert rig.wait(ProcessStart, lambda e: e.pid == child).role == "worker"
     note = rig.wait(HarnessNote, lambda e: f"pid {child} was named" in e.message)

@@ -37,7 +37,8 @@ def test_a_dead_child_is_restarted_at_the_next_check(testbed: Factory) -> None:
     check = ready + 2 * PERIOD
     # Not at once: at the check that follows the death (ticks are at ready + k periods).
     assert spawned - killed > 0.5
-    assert check - 0.1 <= spawned <= check + 0.3, (spawned - ready, bed.log())
+    # At that check, not one later (a slow machine may wake it a little late).
+    assert check - 0.1 <= spawned <= check + 0.6 * PERIOD, (spawned - ready, bed.log())
 
 
 @pytest.mark.parametrize(("phase", "lost"), [(0.2, False), (0.75, True)])
@@ -56,6 +57,8 @@ def test_tick_drop_loses_a_death_in_the_second_half_of_a_tick(
     wait_until(lambda: "not restarted" in bed.log(), what="the check to drop the restart")
     before = re.search(r"backend died ([\d.]+)s before the check", bed.log())
     assert before, bed.log()
-    assert 0.1 < float(before.group(1)) < 0.4  # killed 0.75 into the tick: 0.25 s before it
+    # Killed 0.75 into the tick: 0.25 s before the check, less if the kill came late on a
+    # loaded machine; in the second half of the tick either way.
+    assert 0.0 < float(before.group(1)) < 0.5 * PERIOD
     entry = bed.slot("backend")
     assert (entry["state"], entry["pid"], entry["restarts"]) == ("crashed", old, 1)
