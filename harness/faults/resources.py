@@ -184,6 +184,15 @@ class _OomWatch:
         self.look(last=True)  # a kill in the last slice
 
 
+def _warn(ctx: FaultContext, kind: str, warnings: list[str]) -> None:
+    """A warning note for each thing a move could not be sure of (a pid that changed
+    hands), or for a group left behind."""
+    for warning in warnings:
+        ctx.timeline.record(
+            HarnessNote(t=ctx.timeline.now(), level=NoteLevel.WARNING, message=f"{kind}: {warning}")
+        )
+
+
 def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing: Firing) -> None:
     kind = resource.kind
     targets, reason = choose(spec, ctx, firing)
@@ -202,15 +211,18 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
     for process in targets:
         name = f"f{firing.index}-p{process.pid}"
         try:
-            group = trial.open(resource.controller, name, process.pid, process.instance)
+            group = trial.open(resource.controller, name, process)
         except OSError as exc:
             problems.append(f"pid {process.pid}: {exc.strerror or exc}")
             continue
         try:
-            group.apply(value)
+            refused = group.apply(value)
         except OSError as exc:
-            problems.append(f"pid {process.pid}: {exc.strerror or exc}")
-            group.release()
+            refused = f"pid {process.pid}: {exc.strerror or exc}"
+        _warn(ctx, kind, group.warnings())
+        if refused is not None:
+            problems.append(refused)
+            _warn(ctx, kind, group.release())
             continue
         groups.append((process, group))
     if not groups:
@@ -243,6 +255,9 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
         left: list[str] = []
         for _, group in groups:
             left += group.release()
+            warned = group.warnings()
+            _warn(ctx, kind, warned)
+            left += warned
         if left:
             end["problems"] = left
         record_action(ctx, firing.index, kind, FaultPhase.END, role, moved, end)
