@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from harness.system import cgroups, limits
-from harness.system.process import TrackedProcess
 from harness.system.cgroups import Cgroup, Mount
 from harness.system.containment import TrialCgroup
 from harness.system.limits import Controller, Limits, oom_kills, parse_v1_mounts, parse_v1_own
+from harness.system.process import TrackedProcess
 
 MOUNTINFO = """\
 31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
