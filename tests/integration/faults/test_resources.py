@@ -292,6 +292,29 @@ def test_a_process_that_exited_is_not_limited_and_nothing_is_moved(ctx: RealCont
 
 
 @needs(Controller.PIDS)
+def test_a_pid_that_changed_hands_mid_move_goes_back_where_it_was_with_a_warning(
+    ctx: RealContext,
+) -> None:
+    """What ``apply`` does when its target died during the write: here a live process of
+    the test stands for the stranger that got the pid, put in the group by that write."""
+    target = ctx.spawn("app")
+    stranger = ctx.spawn("other")
+    home = v1_path(stranger.pid, Controller.PIDS)
+    group = ctx.limits_.open(Controller.PIDS, f"f0-p{target.pid}", target)
+    point = limits.parse_v1_mounts(Path("/proc/self/mountinfo").read_text())["pids"]
+    assert home is not None
+    before = point / home.strip("/") if home.strip("/") else point
+    group.group.add(stranger.pid)  # the write that reached the wrong process
+    group._stranger(stranger.pid, before)
+    assert v1_path(stranger.pid, Controller.PIDS) == home, "not moved back where it was"
+    (warning,) = group.warnings()
+    assert f"pid {stranger.pid}" in warning
+    assert "moved back" in warning
+    assert group.release() == []
+    assert v1_path(stranger.pid, Controller.PIDS) == home
+
+
+@needs(Controller.PIDS)
 def test_a_second_limit_of_the_same_controller_is_a_miss_and_the_first_holds(
     ctx: RealContext, child: Child
 ) -> None:
