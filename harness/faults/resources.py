@@ -8,7 +8,9 @@ one ``percent`` of one core (CFS quota over a 100 ms period); ``pids_limit: {rol
 for}`` caps the tasks (processes and threads) of its group, so ``fork`` and thread starts
 fail with EAGAIN beyond it. Without ``for``, until teardown. At the end every process (and
 what it forked meanwhile) is moved back and the group removed (``harness.system.limits``:
-cgroup v2 where the controller is enabled there, else the v1 hierarchy).
+cgroup v2 where the controller is enabled there, else the v1 hierarchy). A target that has
+exited is a miss, never moved by its pid; so is a second limit on a process (v2: any kind,
+v1: the same controller).
 
 Every application and removal is a ``FaultAction`` (effect ``none``: a limit by itself
 does nothing to a process). A kill by the OOM killer is seen in the group's ``oom_kill``

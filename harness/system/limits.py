@@ -11,11 +11,16 @@ controller (``backend_for``):
   those levels holds processes, so the no-internal-processes rule is kept). The trial's
   ``cgroup.kill`` and removal cover it; ``TrialCgroup`` knows its instance.
 - **cgroup v1** where the controller is a v1 hierarchy (hybrid hosts with v1 controllers):
-  ``<hierarchy>/<our own cgroup there>/chaos/<run name>/<trial id>-f<fault>-p<pid>``.
-  Under our own cgroup, so whatever limit the harness itself runs under still holds. The
-  process stays in its v2 trial leaf (containment is untouched). The run's v1 folders are
-  removed when the fault ends, at the run's end, by the guardian when the harness dies,
-  and by the next run (``leftovers``) if both died.
+  ``<hierarchy>/<our own cgroup there>/chaos/<run name>/<trial id>-f<fault>-p<pid>``
+  (``chaos``: ``host.parent_name()``). Under our own cgroup, so whatever limit the harness
+  itself runs under still holds. The process stays in its v2 trial leaf (containment is
+  untouched). The run's v1 folders are removed when the fault ends, at the run's end, by
+  the guardian when the harness dies, and by the next run (``leftovers``, which looks
+  under every cgroup) if both died.
+
+A pid is moved only while the pidfd held for its process says the pid is still that
+process's (``LimitGroup``). One limit per process in v2 (a process is in one cgroup, a
+second would lift the first), one per controller in v1: more is a miss.
 
 Memory the process already has stays charged where it was: the limit counts what it
 allocates from then on (both versions; v1 charge moving is deprecated). Swap is limited
