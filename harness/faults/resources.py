@@ -186,6 +186,15 @@ class _OomWatch:
         self.look(last=True)  # a kill in the last slice
 
 
+def _holds(ctx: FaultContext, process: TrackedProcess) -> Callable[[], bool]:
+    """Signal 0 through the trial's tracker: true while the process holds its pid."""
+
+    def holds() -> bool:
+        return ctx.signal(process, 0)
+
+    return holds
+
+
 def _warn(ctx: FaultContext, kind: str, warnings: list[str]) -> None:
     """A warning note for each thing a move could not be sure of (a pid that changed
     hands), or for a group left behind."""
@@ -213,7 +222,7 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
     for process in targets:
         name = f"f{firing.index}-p{process.pid}"
         try:
-            group = trial.open(resource.controller, name, process)
+            group = trial.open(resource.controller, name, process, _holds(ctx, process))
         except OSError as exc:
             problems.append(f"pid {process.pid}: {exc.strerror or exc}")
             continue

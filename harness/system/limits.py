@@ -279,6 +279,19 @@ def _inside(directory: Path | None, group: Path) -> bool:
 Where = Callable[[int], Path | None]
 """The folder a pid is in now, in the backend's hierarchy; None if unknown or gone."""
 
+HoldsPid = Callable[[], bool]
+"""Does the target still hold its pid? In a trial, a signal 0 through the tracker
+(``FaultContext.signal``: its lock keeps the pidfd from being closed and its number reused
+meanwhile); by default, a signal 0 through ``TrackedProcess.pidfd``."""
+
+
+def _pidfd_holds(process: TrackedProcess) -> HoldsPid:
+    def holds() -> bool:
+        fd = process.pidfd
+        return fd is not None and _holds_pid(fd)
+
+    return holds
+
 
 @dataclass
 class _Moves:
@@ -303,6 +316,7 @@ class LimitGroup:
         backend: Backend,
         group: cgroups.Cgroup,
         process: TrackedProcess,
+        holds: HoldsPid,
         where: Where,
         fallback_home: Path,
         limited: Callable[[Path], str | None],
@@ -311,6 +325,7 @@ class LimitGroup:
         self.backend = backend
         self.group = group
         self.process = process
+        self._holds = holds
         self._where = where
         self._fallback = fallback_home
         self._limited = limited
@@ -337,9 +352,7 @@ class LimitGroup:
         """Write the limit, then move the process in; why not (a miss), or None.
 
         ``OSError`` as the kernel says for a limit it refuses."""
-        pid, fd = self.process.pid, self.process.pidfd
-        if fd is None:
-            return f"pid {pid}: no pidfd is held for it, so it is not limited"
+        pid = self.process.pid
         for name, text, required in settings(self.backend.controller, self.backend.version, value):
             try:
                 _write(self.group.path / name, text)
@@ -347,10 +360,10 @@ class LimitGroup:
                 if required:
                     raise
         with self._lock:  # one move at a time per trial: the check below stays true
-            if not _holds_pid(fd):
+            if not self._holds():
                 return f"pid {pid} had exited"
             home = self._where(pid) or self._fallback
-            if not _holds_pid(fd):
+            if not self._holds():
                 return f"pid {pid} had exited"
             refusal = self._limited(home)
             if refusal is not None:
@@ -362,7 +375,7 @@ class LimitGroup:
                 if exc.errno == errno.ESRCH:
                     return f"pid {pid} had exited"
                 raise
-            if not _holds_pid(fd):
+            if not self._holds():
                 self._stranger(pid, home)
                 return f"pid {pid} exited while it was being moved into {self.path}"
         return None
@@ -483,8 +496,15 @@ class Limits:
             return self._refuse
         return backend_for(controller, self._v2_parent if self._trial is not None else None)
 
-    def open(self, controller: Controller, name: str, process: TrackedProcess) -> LimitGroup:
-        """Make the group ``name`` for ``process`` (not yet limited nor entered)."""
+    def open(
+        self,
+        controller: Controller,
+        name: str,
+        process: TrackedProcess,
+        holds: HoldsPid | None = None,
+    ) -> LimitGroup:
+        """Make the group ``name`` for ``process`` (not yet limited nor entered);
+        ``holds``: how to ask whether it still holds its pid (``HoldsPid``)."""
         backend = self.backend(controller)
         if isinstance(backend, str):
             raise OSError(errno.ENOTSUP, backend)
@@ -518,7 +538,8 @@ class Limits:
                 return None
 
         group.create()
-        limit = LimitGroup(backend, group, process, where, fallback, limited, self._lock)
+        check = holds or _pidfd_holds(process)
+        limit = LimitGroup(backend, group, process, check, where, fallback, limited, self._lock)
         self._open.append(limit)
         return limit
 
