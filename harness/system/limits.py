@@ -33,6 +33,7 @@ import enum
 import errno
 import functools
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -60,6 +61,8 @@ __all__ = [
 
 CPU_PERIOD_US = 100_000
 _MOVE_ROUNDS = 50
+_LIMIT_GROUP = re.compile(r"^i\d+-f")
+"""A limit group's name beside the instance leaves, ``i<N>-f<fault>-p<pid>``."""
 _SCAN_DEPTH = 6
 """How deep below a v1 hierarchy's mount ``leftovers`` looks for chaos parents."""
 
@@ -596,7 +599,7 @@ def _v2_limited(trial: Path, home: Path) -> str | None:
     if not _inside(home, trial) or home == trial:
         return None
     first = home.relative_to(trial).parts[0]
-    if first.startswith("i") and "-" in first:
+    if _LIMIT_GROUP.match(first):
         return (
             f"is already under a limit ({first}): in cgroup v2 a process is in one cgroup"
             " only, so a second limit would silently lift the first; refused"
