@@ -8,7 +8,9 @@ one ``percent`` of one core (CFS quota over a 100 ms period); ``pids_limit: {rol
 for}`` caps the tasks (processes and threads) of its group, so ``fork`` and thread starts
 fail with EAGAIN beyond it. Without ``for``, until teardown. At the end every process (and
 what it forked meanwhile) is moved back and the group removed (``harness.system.limits``:
-cgroup v2 where the controller is enabled there, else the v1 hierarchy).
+cgroup v2 where the controller is enabled there, else the v1 hierarchy). A target that has
+exited is a miss, never moved by its pid; so is a second limit on a process (v2: any kind,
+v1: the same controller).
 
 Every application and removal is a ``FaultAction`` (effect ``none``: a limit by itself
 does nothing to a process). A kill by the OOM killer is seen in the group's ``oom_kill``
@@ -184,6 +186,24 @@ class _OomWatch:
         self.look(last=True)  # a kill in the last slice
 
 
+def _holds(ctx: FaultContext, process: TrackedProcess) -> Callable[[], bool]:
+    """Signal 0 through the trial's tracker: true while the process holds its pid."""
+
+    def holds() -> bool:
+        return ctx.signal(process, 0)
+
+    return holds
+
+
+def _warn(ctx: FaultContext, kind: str, warnings: list[str]) -> None:
+    """A warning note for each thing a move could not be sure of (a pid that changed
+    hands), or for a group left behind."""
+    for warning in warnings:
+        ctx.timeline.record(
+            HarnessNote(t=ctx.timeline.now(), level=NoteLevel.WARNING, message=f"{kind}: {warning}")
+        )
+
+
 def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing: Firing) -> None:
     kind = resource.kind
     targets, reason = choose(spec, ctx, firing)
@@ -202,15 +222,18 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
     for process in targets:
         name = f"f{firing.index}-p{process.pid}"
         try:
-            group = trial.open(resource.controller, name, process.pid, process.instance)
+            group = trial.open(resource.controller, name, process, _holds(ctx, process))
         except OSError as exc:
             problems.append(f"pid {process.pid}: {exc.strerror or exc}")
             continue
         try:
-            group.apply(value)
+            refused = group.apply(value)
         except OSError as exc:
-            problems.append(f"pid {process.pid}: {exc.strerror or exc}")
-            group.release()
+            refused = f"pid {process.pid}: {exc.strerror or exc}"
+        _warn(ctx, kind, group.warnings())
+        if refused is not None:
+            problems.append(refused)
+            _warn(ctx, kind, group.release())
             continue
         groups.append((process, group))
     if not groups:
@@ -243,6 +266,9 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
         left: list[str] = []
         for _, group in groups:
             left += group.release()
+            warned = group.warnings()
+            _warn(ctx, kind, warned)
+            left += warned
         if left:
             end["problems"] = left
         record_action(ctx, firing.index, kind, FaultPhase.END, role, moved, end)

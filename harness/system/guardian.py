@@ -10,9 +10,10 @@ harness's pid and start time, through pidfds; then it unmounts the harness's dis
 (tmpfs named after it, ``harness/disks/mounts.py``, itself standard library only and
 loaded from its file) and removes the trial folders whose owner file names this harness
 (``rundir.py``), and the run's folders in cgroup v1 hierarchies (``--v1-cgroup``,
-resource faults: ``limits.py``). A harness ending normally first writes
-``close``: the guardian then only removes what is left of the run's cgroup (nothing, as a
-rule), never hunts markers (another run scope of the same live harness may own them).
+resource faults: ``limits.py``; what is still in them is SIGKILLed through pidfds too). A
+harness ending normally first writes ``close``: the guardian then only removes what is
+left of the run's cgroup (nothing, as a rule), never hunts markers (another run scope of
+the same live harness may own them).
 
 Why not ``PR_SET_PDEATHSIG`` on each root instead: it fires when the *thread* that forked
 the root exits, and trials run in pool threads; and it reaches only the root, not a daemon
@@ -81,6 +82,50 @@ def end_cgroup(root: Path) -> int:
     return len(pids)
 
 
+def _in_v1_folder(pid: int, folder: Path, run: str) -> bool:
+    """``/proc/PID/cgroup`` puts ``pid`` in ``folder`` (of the run folder named ``run``):
+    a v1 line whose path ends ``folder``'s path and passes through ``run``."""
+    try:
+        text = Path(f"/proc/{pid}/cgroup").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3 or parts[0] == "0":
+            continue
+        seen = parts[2].strip()
+        if run in seen.split("/") and folder.as_posix().endswith(seen):
+            return True
+    return False
+
+
+def kill_in_v1(root: Path) -> int:
+    """SIGKILL every process in a run's v1 folder ``root`` (and its groups): each through
+    a pidfd opened first, then checked to be in that folder still, so a pid that was reused
+    meanwhile is never signalled. How many were signalled."""
+    ended = 0
+    for directory, _, _ in os.walk(root):
+        folder = Path(directory)
+        try:
+            listed = [int(p) for p in (folder / "cgroup.procs").read_bytes().split()]
+        except OSError:
+            continue
+        for pid in listed:
+            try:
+                fd = os.pidfd_open(pid)
+            except OSError:
+                continue  # gone already
+            try:
+                if _in_v1_folder(pid, folder, root.name):  # the same process: fd held
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+                    ended += 1
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    return ended
+
+
 def end_v1(run_dirs: list[Path]) -> int:
     """The run's folders in v1 hierarchies (resource faults): SIGKILL what is still in
     them (only processes a fault moved there, and their forks), then remove them."""
@@ -88,17 +133,14 @@ def end_v1(run_dirs: list[Path]) -> int:
     for root in run_dirs:
         if not root.exists():
             continue
-        for pid in _cgroup_pids(root):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                ended += 1
+        ended += kill_in_v1(root)
         deadline = time.monotonic() + _EMPTY_WAIT_S
         while root.exists() and time.monotonic() < deadline:
             _remove(root)
             if root.exists():
                 time.sleep(0.01)
         with contextlib.suppress(OSError):
-            os.rmdir(root.parent)  # the shared ``chaos`` folder of that hierarchy
+            os.rmdir(root.parent)  # the shared chaos folder of that hierarchy
     return ended
 
 

@@ -6,7 +6,8 @@ under it (the guardian killed too, a reboot-less host crash of both). Two kinds:
 - run cgroups (``chaos/run-<pidns>-<pid>-<start>-<n>``) whose harness is gone: frozen,
   listed, ``cgroup.kill``ed, removed. A run cgroup of a live harness, or of another pid
   namespace, is never touched;
-- the run folders in cgroup v1 hierarchies that resource faults made (``limits.py``);
+- the run folders in cgroup v1 hierarchies that resource faults made (``limits.py``),
+  under whichever cgroup their harness ran in (chaos folders up to 6 levels deep);
 - marked processes whose harness is gone (``subreaper.reap_leftovers``), the only trace a
   marker-fallback run leaves.
 
@@ -78,10 +79,14 @@ def reap_cgroups() -> list[str]:
 
 
 def reap_v1() -> list[str]:
-    """Remove the v1 run folders (resource faults) of dead harnesses; one line each."""
+    """Remove the v1 run folders (resource faults) of dead harnesses; one line each.
+
+    Every chaos folder of the v1 hierarchies is looked at (``limits.v1_parents_anywhere``),
+    not only the one under our own cgroup: a harness run from another cgroup or session
+    put its folders under its own."""
     lines: list[str] = []
-    for directory in limits.v1_run_dirs("_"):
-        parent = cgroups.Cgroup(directory.parent)
+    for directory in limits.v1_parents_anywhere():
+        parent = cgroups.Cgroup(directory)
         for child in parent.children():
             name = RunName.parse(child.name)
             if name is None or name.harness_alive():

@@ -27,7 +27,7 @@ from harness.faults.registry import FAULTS
 from harness.faults.resources import hierarchy
 from harness.observe.events import Event, FaultAction, HarnessNote
 from harness.spec.effects import Effect
-from harness.system import cgroups, limits
+from harness.system import cgroups, host, limits
 from harness.system import leftovers as leftovers_mod
 from harness.system.containment import RunName, pid_namespace
 from harness.system.limits import Controller
@@ -205,14 +205,18 @@ def test_doctor_hierarchy_names_a_version_or_a_reason() -> None:
 def test_the_guardian_removes_v1_folders_of_a_killed_harness(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
-        import subprocess, sys, time
+        import os, subprocess, sys, time
         from harness.system import containment
         from harness.system.limits import Controller, Limits
+        from harness.system.process import TrackedProcess
         scope = containment.acquire()
         sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        process = TrackedProcess(
+            sleeper.pid, os.getpid(), 0, "app", [], 0.0, pidfd=os.pidfd_open(sleeper.pid)
+        )
         lim = Limits("t1", str(scope.name), trial=None, v2_parent=None)
-        group = lim.open(Controller.PIDS, "f0-p1", sleeper.pid, 0)
-        group.apply(8)
+        group = lim.open(Controller.PIDS, "f0-p1", process)
+        assert group.apply(8) is None
         print(group.path, sleeper.pid, flush=True)
         time.sleep(60)
         """
@@ -238,13 +242,23 @@ def test_the_guardian_removes_v1_folders_of_a_killed_harness(tmp_path: Path) -> 
 
 
 @needs(Controller.PIDS)
-def test_the_next_run_reaps_v1_folders_of_a_dead_harness() -> None:
+@pytest.mark.parametrize("where", ["own", "foreign"])
+def test_the_next_run_reaps_v1_folders_of_a_dead_harness(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``own``: under our own cgroup; ``foreign``: under a cgroup that is not ours (a harness
+    run from another session). A chaos parent of its own keeps concurrent runs out."""
+    monkeypatch.setenv(host.PARENT_ENV, f"chaos-test-{os.getpid()}-{time.monotonic_ns()}")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     name = RunName(pid_namespace(), dead.pid, 1, 1)  # that pid's harness is gone
     backend = limits.backend_for(Controller.PIDS, None)
     assert not isinstance(backend, str)
-    group = cgroups.Cgroup(backend.parent / str(name) / "t-f0-p1")
+    assert backend.parent.name == os.environ[host.PARENT_ENV]
+    point = limits.parse_v1_mounts(Path("/proc/self/mountinfo").read_text())["pids"]
+    foreign = point / f"limits-test-{os.getpid()}-{time.monotonic_ns()}"
+    parent = backend.parent if where == "own" else foreign / "session" / backend.parent.name
+    group = cgroups.Cgroup(parent / str(name) / "t-f0-p1")
     group.create()
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -253,12 +267,70 @@ def test_the_next_run_reaps_v1_folders_of_a_dead_harness() -> None:
         assert any(str(name) in line and "ended 1 process" in line for line in lines), lines
         assert sleeper.wait(DEADLINE) == -signal.SIGKILL
         assert not group.path.parent.exists()
+        assert not parent.exists(), "the emptied chaos folder is removed too"
     finally:
         if sleeper.poll() is None:
             sleeper.kill()
             sleeper.wait()
         if group.path.parent.exists():
             limits.remove_v1_run(group.path.parent)
+        for leftover in (parent, foreign / "session", foreign):
+            if leftover.exists():
+                leftover.rmdir()
+
+
+@needs(Controller.PIDS)
+def test_a_process_that_exited_is_not_limited_and_nothing_is_moved(ctx: RealContext) -> None:
+    gone = ctx.spawn("app", code="pass")
+    ctx.wait_exit(gone, DEADLINE)  # reaped: its pid is free for anyone
+    group = ctx.limits_.open(Controller.PIDS, f"f0-p{gone.pid}", gone)
+    assert group.apply(4) == f"pid {gone.pid} had exited"
+    assert group.pids() == []
+    assert group.warnings() == []
+    assert group.release() == []
+    assert not group.path.exists()
+
+
+@needs(Controller.PIDS)
+def test_a_pid_that_changed_hands_mid_move_goes_back_where_it_was_with_a_warning(
+    ctx: RealContext,
+) -> None:
+    """What ``apply`` does when its target died during the write: here a live process of
+    the test stands for the stranger that got the pid, put in the group by that write."""
+    target = ctx.spawn("app")
+    stranger = ctx.spawn("other")
+    home = v1_path(stranger.pid, Controller.PIDS)
+    group = ctx.limits_.open(Controller.PIDS, f"f0-p{target.pid}", target)
+    point = limits.parse_v1_mounts(Path("/proc/self/mountinfo").read_text())["pids"]
+    assert home is not None
+    before = point / home.strip("/") if home.strip("/") else point
+    group.group.add(stranger.pid)  # the write that reached the wrong process
+    group._stranger(stranger.pid, before)
+    assert v1_path(stranger.pid, Controller.PIDS) == home, "not moved back where it was"
+    (warning,) = group.warnings()
+    assert f"pid {stranger.pid}" in warning
+    assert "moved back" in warning
+    assert group.release() == []
+    assert v1_path(stranger.pid, Controller.PIDS) == home
+
+
+@needs(Controller.PIDS)
+def test_a_second_limit_of_the_same_controller_is_a_miss_and_the_first_holds(
+    ctx: RealContext, child: Child
+) -> None:
+    home = v1_path(child.process.pid, Controller.PIDS)
+    fire(ctx, "pids_limit", {"max": 1, "for": "20s"}, index=0)
+    start = action(ctx, "start", index=0)
+    fire(ctx, "pids_limit", {"max": 8, "for": "20s"}, index=1)
+    miss = action(ctx, "miss", index=1)
+    assert "already under a pids limit" in str(miss.detail["reason"])
+    assert v1_path(child.process.pid, Controller.PIDS) != home
+    assert child.ask("fork") == "EAGAIN", "the first limit is still the one that holds"
+    assert start.pids == [child.process.pid]
+    ctx.run_teardown()
+    action(ctx, "end", index=0)
+    assert v1_path(child.process.pid, Controller.PIDS) == home
+    assert child.ask("fork") == "forked"
 
 
 def _gone(pid: int) -> bool:

@@ -187,3 +187,37 @@ def test_the_switches_force_the_fallback(monkeypatch: pytest.MonkeyPatch) -> Non
         containment.release(scope)
     assert not scope.guardian.alive()
     wait_until(lambda: _gone(scope.guardian.pid), what="the guardian reaped")
+
+
+def test_v1_leftovers_signal_only_pids_the_kernel_still_puts_in_that_folder(
+    tmp_path: Path,
+) -> None:
+    """A folder whose ``cgroup.procs`` lists a pid that ``/proc/PID/cgroup`` does not put
+    there (a pid reused since it was listed) is not a reason to signal that process."""
+    stranger = _sleeper()
+    try:
+        run = tmp_path / "run-1-2-3-4"
+        (run / "t-f0-p1").mkdir(parents=True)
+        (run / "t-f0-p1" / "cgroup.procs").write_text(f"{stranger.pid}\n")
+        assert guardian.kill_in_v1(run) == 0
+        assert guardian.end_v1([run]) == 0
+        assert stranger.poll() is None, "a process outside the folder was signalled"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_the_guardian_launch_line_can_load_its_v1_helpers() -> None:
+    """``python -I -S guardian.py`` sees only the standard library: the v1 helpers too."""
+    code = (
+        "import runpy, sys; g = runpy.run_path(sys.argv[1]);"
+        " print(g['kill_in_v1'](__import__('pathlib').Path('/nonexistent')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, guardian.__file__],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert out.stdout.strip() == "0"

@@ -8,6 +8,10 @@ integration tests' business; this machine's v2 has no controllers to try it live
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,7 @@ from harness.system import cgroups, limits
 from harness.system.cgroups import Cgroup, Mount
 from harness.system.containment import TrialCgroup
 from harness.system.limits import Controller, Limits, oom_kills, parse_v1_mounts, parse_v1_own
+from harness.system.process import TrackedProcess
 
 MOUNTINFO = """\
 31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -95,6 +100,31 @@ def test_the_oom_count_of_either_version() -> None:
     assert oom_kills(1, "oom_kill_disable 0\nunder_oom 0\n") is None
 
 
+@pytest.fixture
+def sleeper() -> Iterator[TrackedProcess]:
+    """A real sleeping child with a pidfd held, as the tracker would hand it over."""
+    popen = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    fd = os.pidfd_open(popen.pid)
+    try:
+        yield TrackedProcess(popen.pid, os.getpid(), 0, "app", [], 0.0, pidfd=fd)
+    finally:
+        popen.kill()
+        popen.wait()
+        os.close(fd)
+
+
+@pytest.fixture
+def exited() -> Iterator[TrackedProcess]:
+    """A child that has exited and been reaped, its pidfd still held: its pid is free."""
+    popen = subprocess.Popen([sys.executable, "-c", "pass"])
+    fd = os.pidfd_open(popen.pid)
+    popen.wait()
+    try:
+        yield TrackedProcess(popen.pid, os.getpid(), 0, "app", [], 0.0, pidfd=fd)
+    finally:
+        os.close(fd)
+
+
 def _fake_v2(root: Path, controllers: str = "cpu memory pids") -> tuple[Path, Cgroup]:
     """A folder laid out as a pure-v2 host with a run and a trial: root, chaos, run, trial."""
     (root / "cgroup.controllers").write_text(controllers)
@@ -109,7 +139,7 @@ def _fake_v2(root: Path, controllers: str = "cpu memory pids") -> tuple[Path, Cg
 
 
 def test_v2_limit_group_sits_beside_the_leaves_with_the_controller_enabled_above(
-    tmp_path: Path,
+    tmp_path: Path, sleeper: TrackedProcess
 ) -> None:
     parent, trial = _fake_v2(tmp_path)
     limits._backends.cache_clear()
@@ -117,14 +147,40 @@ def test_v2_limit_group_sits_beside_the_leaves_with_the_controller_enabled_above
     backend = trial_limits.backend(Controller.MEMORY)
     assert not isinstance(backend, str)
     assert backend.version == 2
-    group = trial_limits.open(Controller.MEMORY, "f0-p42", 42, 0)
-    assert group.path == trial.path / "i0-f0-p42"
+    group = trial_limits.open(Controller.MEMORY, f"f0-p{sleeper.pid}", sleeper)
+    assert group.path == trial.path / f"i0-f0-p{sleeper.pid}"
     for level in (tmp_path, parent, parent / "run-1-2-3-4", trial.path):
         assert (level / "cgroup.subtree_control").read_text() == "+memory", level
-    group.apply(32 << 20)
+    assert group.apply(32 << 20) is None
     assert (group.path / "memory.max").read_text() == str(32 << 20)
-    assert (group.path / "cgroup.procs").read_text() == "42"
+    assert (group.path / "cgroup.procs").read_text() == str(sleeper.pid)
+    assert group.home == trial.path / "i0"  # not in this folder's trial: the instance leaf
     limits._backends.cache_clear()
+
+
+def test_a_process_that_exited_is_not_moved_its_pid_may_be_anothers(
+    tmp_path: Path, exited: TrackedProcess
+) -> None:
+    parent, trial = _fake_v2(tmp_path)
+    limits._backends.cache_clear()
+    try:
+        trial_limits = Limits("x", "run-1-2-3-4", trial=trial, v2_parent=parent)
+        group = trial_limits.open(Controller.MEMORY, f"f0-p{exited.pid}", exited)
+        reason = group.apply(32 << 20)
+        assert reason == f"pid {exited.pid} had exited"
+        assert not (group.path / "cgroup.procs").exists(), "a pid was written"
+        assert group.warnings() == []
+    finally:
+        limits._backends.cache_clear()
+
+
+def test_v2_refuses_a_second_limit_on_a_process_in_a_limit_group(tmp_path: Path) -> None:
+    trial = tmp_path / "run-1-2-3-4" / "trial-x"
+    refusal = limits._v2_limited(trial, trial / "i0-f1-p42")
+    assert refusal is not None
+    assert "one cgroup only" in refusal
+    assert limits._v2_limited(trial, trial / "i0") is None
+    assert limits._v2_limited(trial, tmp_path / "elsewhere") is None
 
 
 def test_v2_without_the_controller_says_why(tmp_path: Path) -> None:
