@@ -26,7 +26,7 @@ from harness.scenario.bounded import RefusedYAML
 from harness.scenario.entries import fault_entries, invariant_entries, probe_entries
 from harness.scenario.kinds import Kinds
 from harness.scenario.messages import describe, problems_from
-from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario
+from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario, WorkloadSpec
 from harness.scenario.parts import Parts, effective_vars, from_scenario, salvage
 from harness.scenario.preflight import preflight_problems
 from harness.scenario.requires import missing_requirements
@@ -42,6 +42,7 @@ from harness.scenario.source import (
 )
 from harness.scenario.templates import NAME, vars_resolver
 from harness.scenario.timing import timing_problems
+from harness.scenario.workloads import workload_entries
 from harness.spec.units import TEMPLATES
 
 __all__ = [
@@ -291,7 +292,7 @@ def _validate(
         scenario = scenario.model_copy(update={"vars": variables})
         parts = from_scenario(scenario, written)
     else:
-        faults, invariants, probes = entries
+        faults, invariants, probes, workloads = entries
         parts = salvage(
             data,
             variables=variables,
@@ -299,6 +300,7 @@ def _validate(
             faults=faults,
             invariants=invariants,
             probes=probes,
+            workloads=workloads,
             context=context,
         )
     found += _cross_problems(parts, kinds)
@@ -327,7 +329,12 @@ def _typed(
 ) -> tuple[
     Scenario | None,
     list[Problem],
-    tuple[list[FaultEntry], list[InvariantEntry], dict[Any, ProbeEntry]],
+    tuple[
+        list[FaultEntry],
+        list[InvariantEntry],
+        dict[Any, ProbeEntry],
+        list[tuple[int, WorkloadSpec]],
+    ],
 ]:
     found: list[Problem] = []
     fault_list, more = fault_entries(data.get("faults"), kinds.faults, lines, context)
@@ -338,8 +345,12 @@ def _typed(
     found += more
     probe_map, more = probe_entries(data.get("probes"), kinds.probes, lines, context)
     found += more
-    entries = (fault_list, invariant_list, probe_map)
+    workloads, more = workload_entries(data.get("workload"), kinds.workloads, context)
+    found += more
+    entries = (fault_list, invariant_list, probe_map, workloads or [])
     body = {**data, "faults": fault_list, "invariants": invariant_list, "probes": probe_map}
+    if workloads is not None:
+        body["workload"] = [spec for _, spec in workloads]
     try:
         scenario = Scenario.model_validate(body, context=context)
     except ValidationError as exc:

@@ -24,8 +24,7 @@ from pydantic import (
 
 from harness.scenario.source import LineMap
 from harness.spec.base import Frozen
-from harness.spec.http import HttpCall
-from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
+from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec, WorkloadKindSpec
 from harness.spec.loopback import is_loopback
 from harness.spec.regex import Regex
 from harness.spec.signals import Signal
@@ -243,15 +242,20 @@ class ProbeEntry(Frozen):
 
 
 class WorkloadSpec(Frozen):
-    not_templates: ClassVar[frozenset[str]] = frozenset({"name", "record"})
+    """One named workload: a kind with its options (``http: {url...}``, ``tcp``,
+    ``command``), sent open loop at ``rate``; the kinds are a registry
+    (``harness.workload.registry``), validated by the loader like probes."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"name", "record", "kind"})
 
     name: str
-    http: HttpCall
+    kind: str = "http"
+    spec: SerializeAsAny[WorkloadKindSpec]
     rate: Rate
     record: str | None = None
     """Dotted path of a field of every acknowledged answer to remember (ledger ids)."""
     ok_status: list[int] | None = None
-    """Statuses that count as success; default: any 2xx."""
+    """Statuses (HTTP statuses, exit codes) that count as success; default: the kind's."""
     concurrency: Annotated[int, Field(ge=1, le=512)] = 64
     instance: int | None = None
     """Which instance to send to; ``None`` spreads requests round-robin over all."""

@@ -130,6 +130,7 @@ def salvage(
     faults: list[FaultEntry],
     invariants: list[InvariantEntry],
     probes: dict[Any, ProbeEntry],
+    workloads: list[tuple[int, WorkloadSpec]],
     context: Mapping[str, Any],
 ) -> Parts:
     """The parts of a scenario that did not validate as a whole: each section alone."""
@@ -148,11 +149,7 @@ def salvage(
         disk_names=_names(data.get("disks")),
         probes={k: v for k, v in probes.items() if isinstance(k, str)},
         probe_names=_names(data.get("probes")),
-        workloads=[
-            (i, spec)
-            for i, item in items
-            if (spec := _valid(WorkloadSpec, item, context)) is not None
-        ],
+        workloads=workloads,
         workload_names=[
             (i, item["name"])
             for i, item in items
