@@ -56,7 +56,8 @@ def test_keep_alive_shows_a_frozen_worker_a_new_connection_per_request_does_not(
     frozen_from = start["t"]
     kept = _requests(trial, "kept")
     fresh = _requests(trial, "fresh")
-    assert kept and fresh
+    assert kept
+    assert fresh
     pids = {r["body"]["pid"] for r in kept if r["ok"]}
     assert len(pids) == 2, f"kept-alive connections reached workers {pids}"
     # kept-alive: the frozen worker's connections stall until the request timeout
@@ -108,11 +109,14 @@ def test_tcp_workload_judges_the_reply_by_its_pattern(chaos: Chaos) -> None:
     assert result.returncode == 0, result
     [trial] = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
     echo = _requests(trial, "echo")
-    assert len(echo) >= 10 and all(r["ok"] for r in echo)
+    assert len(echo) >= 10
+    assert all(r["ok"] for r in echo)
     assert all(isinstance(r["recorded"], str) and r["recorded"].isdigit() for r in echo)
     wrong = _requests(trial, "wrong")
-    assert wrong and not any(r["ok"] for r in wrong)
-    assert "did not match" in wrong[0]["error"] and "+PONG" in wrong[0]["error"], wrong[0]
+    assert wrong
+    assert not any(r["ok"] for r in wrong)
+    assert "did not match" in wrong[0]["error"], wrong[0]
+    assert "+PONG" in wrong[0]["error"], wrong[0]
 
 
 def _quoted(code: str) -> str:
@@ -133,15 +137,15 @@ COMMAND = """\
       - name: good
         rate: 10/s
         record: id
-        command: {argv: ["{python}", -c, "import json, os; print(json.dumps(dict(id=os.getpid())))"]}
+        command: {argv: ["{python}", "{SYSTEMS}/client.py", ok]}
       - name: bad
         rate: 10/s
-        command: {argv: ["{python}", -c, "print('nope' * 5000); raise SystemExit(3)"]}
+        command: {argv: ["{python}", "{SYSTEMS}/client.py", fail]}
       - name: hung
         rate: 5/s
         concurrency: 4
         command:
-          argv: ["{python}", -c, "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)', 'CHAOS_TEST_LEFTOVER_7f3a']); time.sleep(60)"]
+          argv: ["{python}", "{SYSTEMS}/client.py", hang, CHAOS_TEST_LEFTOVER_7f3a]
           timeout: 300ms
     duration: 1500ms
     invariants:
@@ -156,13 +160,16 @@ def test_command_workload_records_exit_status_and_output_and_kills_what_hangs(
     assert result.returncode == 0, result
     [trial] = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
     good = _requests(trial, "good")
-    assert len(good) >= 5 and all(r["ok"] and r["status"] == 0 for r in good)
+    assert len(good) >= 5
+    assert all(r["ok"] and r["status"] == 0 for r in good)
     assert all(isinstance(r["recorded"], int) for r in good)
     bad = _requests(trial, "bad")
-    assert bad and all(not r["ok"] and r["status"] == 3 for r in bad)
+    assert bad
+    assert all(not r["ok"] and r["status"] == 3 for r in bad)
     assert all(len(r["body"]) < 5000 for r in bad), "the output was not bounded"
     hung = _requests(trial, "hung")
-    assert hung and all(not r["ok"] and "timeout after 0.3s" in r["error"] for r in hung)
+    assert hung
+    assert all(not r["ok"] and "timeout after 0.3s" in r["error"] for r in hung)
     # the fixture fails the test on a leak; check the left-behind child by its name too
     assert not _alive("CHAOS_TEST_LEFTOVER_7f3a"), "a command's child outlived its request"
 

@@ -18,9 +18,7 @@ from .specs import workload as _workload
 
 
 def _spec(path: str, **options: Any) -> WorkloadSpec:
-    return _workload(
-        **{"name": "ui", "http": {"url": "http://127.0.0.1:{port}" + path}, **options}
-    )
+    return _workload(**{"name": "ui", "http": {"url": "http://127.0.0.1:{port}" + path}, **options})
 
 
 def _resolver(*ports: int) -> Callable[[str, int], str]:
