@@ -34,7 +34,7 @@ from harness.report.registry import JOURNAL, Reporter, default_targets, reporter
 from harness.results.files import WriteFailure
 from harness.results.model import RunResult, TrialResult
 from harness.scenario.model import Scenario
-from harness.spec.verdict import Verdict
+from harness.spec.verdict import Outcome, Verdict
 from harness.spec.version import __version__
 
 if TYPE_CHECKING:
@@ -145,10 +145,11 @@ def _load(
 
 
 def _exit_for(run: RunResult) -> ExitCode:
-    trials = [t for s in run.scenarios for t in s.trials]
-    if any(t.verdict is Verdict.ERROR for t in trials):
+    """3 on a harness error, 1 on a failure or an unexpected pass (``xpass``), else 0."""
+    outcomes = run.outcomes()
+    if Outcome.ERROR in outcomes:
         return ExitCode.HARNESS
-    if any(t.verdict is Verdict.FAIL for t in trials):
+    if Outcome.FAIL in outcomes or Outcome.XPASS in outcomes:
         return ExitCode.FAILED
     return ExitCode.OK
 
@@ -913,11 +914,12 @@ def _declared_vars(file: str, cache: dict[str, dict[str, str]]) -> dict[str, str
 
 
 def _print_reruns(run: RunResult, journal_path: Path, console: Console) -> None:
-    """For every failed trial: its seed, and the commands that rerun it alone."""
+    """For every failed trial (not those failing as expected): its seed, and the commands
+    that rerun it alone."""
     from harness.schedule.replay import failing, replay_command, rerun_command
 
     declared: dict[str, dict[str, str]] = {}
-    trials = failing(run)
+    trials = [(s, t) for s, t in failing(run) if s.outcome_of(t).bad]
     if trials:
         console.print()
     for scenario, trial in trials:

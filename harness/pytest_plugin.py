@@ -257,6 +257,11 @@ class ScenarioFile(pytest.File):
             elif refused:
                 reason = visible("this host cannot run it: " + "; ".join(refused))
                 item.add_marker(pytest.mark.skipif(True, reason=reason))
+            if scenario.expected_failure is not None:
+                # strict, as chaos run: a pass is XPASS and fails the session; only the
+                # system's failure is expected, a harness error stays an error
+                reason = visible(scenario.expected_failure)
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason, raises=TrialFailed))
             yield item
 
 
@@ -269,6 +274,10 @@ class ScenarioFailed(Exception):
 
         super().__init__(visible(failure_message(result)))
         self.result = result
+
+
+class TrialFailed(ScenarioFailed):
+    """A trial the system failed (verdict ``fail``): what ``expect: fail`` expects."""
 
 
 class ScenarioItem(pytest.Item):
@@ -305,11 +314,14 @@ class ScenarioItem(pytest.Item):
                     tags=list(self.scenario.tags),
                     description=self.scenario.description,
                     digest=scenario_digest(self.scenario),
+                    expected_failure=self.scenario.expected_failure,
                     trials=[result],
                 )
             ],
         )
         self.trial_json = json.dumps(run_to_dict(one)["scenarios"][0], default=str)
+        if result.verdict is Verdict.FAIL:
+            raise TrialFailed(result)
         if result.verdict is not Verdict.PASS:
             raise ScenarioFailed(result)
 

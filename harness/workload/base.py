@@ -1,4 +1,4 @@
-"""The contract of a workload kind: ``open(spec, target) -> Client``; ``client.call() -> Outcome``.
+"""The contract of a workload kind: ``open(spec, target) -> Client``; ``client.call() -> Answer``.
 
 A kind turns its options into a client of one instance, the way a real client of that
 system talks to it: a connection per request, a pool of kept-alive connections, a program
@@ -29,7 +29,7 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Answer:
     """What one request saw, before the workload's success rule.
 
     ``status`` is the kind's status (an HTTP status, an exit code) when there is one, and
@@ -51,7 +51,7 @@ class Outcome:
 class Client(Protocol):
     """A client of one instance; ``call`` is called from many threads at once."""
 
-    def call(self) -> Outcome:
+    def call(self) -> Answer:
         """One request, bounded by the kind's timeout; never raises for what the system does."""
         ...
 
@@ -70,7 +70,7 @@ class WorkloadKind(Generic[S]):
     """A client of one instance; ``ValueError`` for a target it refuses (not loopback)."""
     ok_default: Callable[[int], bool] | None
     """Which statuses count as success by default (``None``: the kind has no statuses,
-    its ``Outcome.ok`` decides and ``ok_status`` is refused at load)."""
+    its ``Answer.ok`` decides and ``ok_status`` is refused at load)."""
     refs: Mapping[str, str] = field(default_factory=dict)
     """Spec fields that name something in the scenario, checked at load time."""
 

@@ -29,7 +29,7 @@ from pydantic import Field
 from harness.observe.http import compact, decode
 from harness.spec.kinds import WorkloadKindSpec
 from harness.spec.units import Duration
-from harness.workload.base import Outcome, Target, WorkloadKind
+from harness.workload.base import Answer, Target, WorkloadKind
 
 OUTPUT_LIMIT = 4096
 """Bytes of one run's output kept; the rest is read and dropped, so the program never
@@ -60,10 +60,10 @@ class CommandClient:
         self._running: set[subprocess.Popen[bytes]] = set()
         self._closed = False
 
-    def call(self) -> Outcome:
+    def call(self) -> Answer:
         with self._lock:
             if self._closed:
-                return Outcome(error="stopped: the workload was stopped")
+                return Answer(error="stopped: the workload was stopped")
             try:
                 process = subprocess.Popen(
                     self._argv,
@@ -74,7 +74,7 @@ class CommandClient:
                     env=self._env,
                 )
             except OSError as exc:
-                return Outcome(error=f"cannot start {self._argv[0]!r}: {exc.strerror or exc}")
+                return Answer(error=f"cannot start {self._argv[0]!r}: {exc.strerror or exc}")
             self._running.add(process)
         try:
             output, timed_out = _collect(process, self._spec.timeout)
@@ -88,12 +88,12 @@ class CommandClient:
         value, structured = decode(output)
         shown = value if structured else compact(value, OUTPUT_LIMIT)
         if timed_out:
-            return Outcome(error=f"timeout after {self._spec.timeout:g}s (killed)", value=shown)
+            return Answer(error=f"timeout after {self._spec.timeout:g}s (killed)", value=shown)
         code = process.returncode
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.valid_signals() else -code
-            return Outcome(error=f"the program died of {name}", value=shown)
-        return Outcome(status=code, value=value if structured else shown, structured=structured)
+            return Answer(error=f"the program died of {name}", value=shown)
+        return Answer(status=code, value=value if structured else shown, structured=structured)
 
     def close(self) -> None:
         """Kill every run in progress (each call then reaps its own)."""

@@ -25,7 +25,7 @@ from harness.observe.events import Request
 from harness.observe.http import at_path, compact
 from harness.observe.timeline import Timeline
 from harness.scenario.model import WorkloadSpec
-from harness.workload.base import Client, Outcome, Target
+from harness.workload.base import Answer, Client, Target
 from harness.workload.registry import WORKLOADS
 
 Resolve = Callable[[str, int], str]
@@ -176,7 +176,7 @@ class Workload:
         try:
             outcome = self._clients[instance].call()
         except Exception as exc:  # our own bug: still one recorded outcome per request
-            outcome = Outcome(error=repr(exc))
+            outcome = Answer(error=repr(exc))
         latency = self._timeline.now() - sent
         with self._idle:
             claimed = self._in_flight.pop(number, None) is not None
@@ -194,7 +194,7 @@ class Workload:
         self,
         sent: float,
         instance: int,
-        answer: Outcome | None,
+        answer: Answer | None,
         *,
         error: str | None = None,
         latency: float = 0.0,
@@ -226,7 +226,7 @@ class Workload:
             )
         self._timeline.record(event)
 
-    def _is_ok(self, outcome: Outcome) -> bool:
+    def _is_ok(self, outcome: Answer) -> bool:
         if outcome.ok is not None:
             return outcome.ok
         status = outcome.status

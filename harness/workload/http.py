@@ -24,7 +24,7 @@ from harness.observe.http import (
 )
 from harness.spec.http import HttpCall
 from harness.spec.kinds import WorkloadKindSpec
-from harness.workload.base import Outcome, Target, WorkloadKind
+from harness.workload.base import Answer, Target, WorkloadKind
 from harness.workload.pool import ConnectionPool, PoolClosed
 
 
@@ -56,7 +56,7 @@ class FreshClient:
     def __init__(self, spec: HttpWorkloadSpec, target: Target) -> None:
         self._call = _Call(spec, target)
 
-    def call(self) -> Outcome:
+    def call(self) -> Answer:
         spec = self._call.spec
         answer = http_json(
             spec.method,
@@ -65,7 +65,7 @@ class FreshClient:
             headers=self._call.headers,
             timeout=spec.timeout,
         )
-        return Outcome(
+        return Answer(
             status=answer.status, error=answer.error, value=answer.value, structured=answer.is_json
         )
 
@@ -83,14 +83,14 @@ class KeepAliveClient:
         )
         self.pool = ConnectionPool(self._call.host, self._call.port, spec.connections, spec.timeout)
 
-    def call(self) -> Outcome:
+    def call(self) -> Answer:
         spec = self._call.spec
         try:
             connection = self.pool.acquire(spec.timeout)
         except PoolClosed:
-            return Outcome(error="stopped: the workload's connections were closed")
+            return Answer(error="stopped: the workload's connections were closed")
         if connection is None:
-            return Outcome(
+            return Answer(
                 error=f"timeout after {spec.timeout:g}s waiting for one of "
                 f"{spec.connections} kept-alive connections"
             )
@@ -103,9 +103,9 @@ class KeepAliveClient:
             raw = response.read()
             reusable = not response.will_close
             value, structured = decode(raw)
-            return Outcome(status=response.status, value=value, structured=structured)
+            return Answer(status=response.status, value=value, structured=structured)
         except (OSError, http.client.HTTPException) as exc:
-            return Outcome(error=describe_error(exc, spec.timeout))
+            return Answer(error=describe_error(exc, spec.timeout))
         finally:
             self.pool.release(connection, reusable=reusable)
 

@@ -21,7 +21,7 @@ from harness.spec.kinds import WorkloadKindSpec
 from harness.spec.loopback import is_loopback
 from harness.spec.regex import Regex
 from harness.spec.units import Duration
-from harness.workload.base import Outcome, Target, WorkloadKind
+from harness.workload.base import Answer, Target, WorkloadKind
 
 READ_LIMIT = 64 * 1024
 """Bytes of one reply read at most: a server that streams forever cannot hold a thread."""
@@ -64,7 +64,7 @@ class TcpClient:
         self._payload = spec.send.encode()
         self._pattern = re.compile(spec.expect)
 
-    def call(self) -> Outcome:
+    def call(self) -> Answer:
         timeout = self._spec.timeout
         deadline = time.monotonic() + timeout
         received = b""
@@ -87,11 +87,11 @@ class TcpClient:
             error = describe_error(exc, timeout)
             if received:
                 error += f" (after {_shown(received)})"
-            return Outcome(ok=False, error=error, value=compact(_text(received), _SHOWN))
+            return Answer(ok=False, error=error, value=compact(_text(received), _SHOWN))
         if (match := self._pattern.search(_text(received))) is not None:
             return _matched(match)
         why = "the server closed" if len(received) < READ_LIMIT else f"{READ_LIMIT} bytes read"
-        return Outcome(
+        return Answer(
             ok=False,
             error=f"the reply did not match {self._spec.expect!r} ({why}; got {_shown(received)})",
             value=compact(_text(received), _SHOWN),
@@ -110,11 +110,11 @@ def _shown(data: bytes) -> str:
     return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "…")
 
 
-def _matched(match: re.Match[str]) -> Outcome:
+def _matched(match: re.Match[str]) -> Answer:
     groups = match.groupdict()
     if groups:
-        return Outcome(ok=True, value=groups, structured=True)
-    return Outcome(ok=True, value=compact(match.group(0), _SHOWN))
+        return Answer(ok=True, value=groups, structured=True)
+    return Answer(ok=True, value=compact(match.group(0), _SHOWN))
 
 
 KIND = WorkloadKind("tcp", TcpWorkloadSpec, TcpClient, ok_default=None)
