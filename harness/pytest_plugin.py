@@ -183,8 +183,11 @@ def _looks_like_scenario(path: Path) -> bool:
     the collection (anything it cannot read is the loader's to report, with its line)."""
     import yaml
 
+    from harness.scenario.include import is_fragment
     from harness.scenario.source import SourceError, parse, read_source
 
+    if is_fragment(path):
+        return False
     try:
         data, _ = parse(read_source(path))
     except (OSError, SourceError, yaml.YAMLError):

@@ -59,6 +59,8 @@ class Parts:
     timeout: float | None = None
     duration: float | None = None
     phases: PhasesSpec | None = None
+    requires: list[tuple[int, str]] = field(default_factory=list)
+    """Every ``requires`` entry as written, with its index."""
     written: frozenset[str] = frozenset()
     """Top-level fields the file writes (a check names the one the author chose)."""
 
@@ -112,6 +114,7 @@ def from_scenario(scenario: Scenario, written: frozenset[str]) -> Parts:
         probes=dict(scenario.probes),
         probe_names=list(scenario.probes),
         workloads=list(enumerate(scenario.workload)),
+        requires=list(enumerate(scenario.requires)),
         workload_names=[(i, w.name) for i, w in enumerate(scenario.workload)],
         faults=list(scenario.faults),
         invariants=list(scenario.invariants),
@@ -137,6 +140,7 @@ def salvage(
     name = data.get("name")
     workload = data.get("workload")
     items = list(enumerate(workload)) if isinstance(workload, list) else []
+    requires = data.get("requires")
     return Parts(
         name=name if isinstance(name, str) else None,
         variables=variables,
@@ -150,6 +154,11 @@ def salvage(
         probes={k: v for k, v in probes.items() if isinstance(k, str)},
         probe_names=_names(data.get("probes")),
         workloads=workloads,
+        requires=[
+            (i, item)
+            for i, item in enumerate(requires if isinstance(requires, list) else [])
+            if isinstance(item, str)
+        ],
         workload_names=[
             (i, item["name"])
             for i, item in items
