@@ -256,8 +256,8 @@ class Kill:
     @property
     def attributed(self) -> bool:
         """The harness's ready is the replacement's own ready line. Not so when the tracker
-        first saw the process only after that line: the harness then ignores the line (it
-        names no live process of the role) and its ready is some later process's."""
+        first saw the process only after that line: the harness then counts its ready from
+        that sighting (``role_ready._live``), later than the line."""
         if self.ready_at is None or self.line_at is None:
             return False
         return abs(self.ready_at - self.line_at) < 1e-4

@@ -1136,6 +1136,8 @@ def version() -> None:
 @app.command()
 def doctor() -> None:
     """Print what this host allows: containment, process events, pidfds (exit 3 if unusable)."""
+    from harness.faults.families import families
+    from harness.faults.registry import FAULTS
     from harness.system import host
 
     with _errors():
@@ -1152,6 +1154,11 @@ def doctor() -> None:
     switches = ", ".join(f"{k}={v}" for k, v in found.switches.items())
     console.print(f"a run uses: {host.summary(found.containment, found.events)}", soft_wrap=True)
     console.print(f"switches: {switches} (auto, or force: cgroup|marker, netlink|scan)")
+    console.print("fault families:")
+    for family in families(FAULTS.get(name) for name in FAULTS.names()):
+        mark = ("yes", "green") if family.available else ("no ", "yellow")
+        line = escape.console(f"  {family.name:<14}", mark, f"  {family.text()}")
+        console.print(line, highlight=False, soft_wrap=True)
     if not found.runnable:
         _fail("this host cannot run trials: " + found.pidfd.detail, ExitCode.HARNESS)
 

@@ -22,6 +22,7 @@ from harness.observe.timeline import Timeline
 from harness.proxy import Proxy
 from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
+from harness.system.limits import Limits
 from harness.system.process import TrackedProcess
 
 S = TypeVar("S", bound=FaultSpec)
@@ -74,6 +75,10 @@ class FaultContext(Protocol):
 
     def on_teardown(self, action: Callable[[], None]) -> None:
         """Run ``action`` during teardown (release a squatted port, thaw a process)."""
+        ...
+
+    def limits(self) -> Limits:
+        """This trial's resource-limit groups (``harness.system.limits``)."""
         ...
 
 

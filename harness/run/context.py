@@ -19,6 +19,7 @@ from harness.observe.http import http_json
 from harness.observe.timeline import Timeline
 from harness.proxy import Proxy, ProxySet
 from harness.scenario.templates import resolve
+from harness.system.limits import Limits
 from harness.system.process import TrackedProcess
 from harness.system.tracker import ProcessTracker
 
@@ -36,8 +37,12 @@ class TrialContext:
         deadline: float,
         proxies: ProxySet | None = None,
         disks: DiskSet | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._timeline = timeline
+        self._limits = limits or Limits(
+            "trial", "run", trial=None, v2_parent=None, refuse="no resource limits in this context"
+        )
         self._proxies = proxies or ProxySet()
         self._disks = disks or DiskSet()
         self._tracker = tracker
@@ -97,6 +102,9 @@ class TrialContext:
 
     def disk(self, name: str, instance: int = 0) -> Disk:
         return self._disks.get(name, instance)
+
+    def limits(self) -> Limits:
+        return self._limits
 
     def on_teardown(self, action: Callable[[], None]) -> None:
         once = Once(self._guarded(action))

@@ -36,6 +36,7 @@ from harness.system import containment, procevents, rundir
 from harness.system.containment import RunScope, TrialCgroup
 from harness.system.host import EventSource
 from harness.system.launcher import Launched, launch
+from harness.system.limits import Limits
 from harness.system.output import OutputLimits
 from harness.system.ports import PortAllocator
 from harness.system.process import TrackedProcess
@@ -99,6 +100,12 @@ class RunningSystem:
             shutil.rmtree(self.root_dir, ignore_errors=True)
             self._give_back_host()
             raise
+        self.limits = Limits(
+            trial_id=self.trial_id,
+            run_name=str(self.scope.name),
+            trial=self.cgroup.group if self.cgroup is not None else None,
+            v2_parent=self.scope.containment.parent if self.cgroup is not None else None,
+        )
         self.ctx = TrialContext(
             timeline=self.timeline,
             tracker=self.tracker,
@@ -107,6 +114,7 @@ class RunningSystem:
             deadline=self.deadline,
             proxies=self.proxies,
             disks=self.disks,
+            limits=self.limits,
         )
         self.traffic = Traffic(scenario, self.ctx.resolve, self.timeline)
         self.launched: list[Launched] = []
@@ -293,6 +301,7 @@ class RunningSystem:
             lambda: self.phase("teardown"),
             functools.partial(self.traffic.stop, drain=1.0),
             self.ctx.run_teardown_actions,
+            self._release_limits,
             self._teardown_tree,
             self._join_traffic,
             self._close_proxies,
@@ -337,6 +346,11 @@ class RunningSystem:
             trial_id=self.trial_id,
             cgroup=self.cgroup,
         )
+
+    def _release_limits(self) -> None:
+        """Any limit group a fault left open (its own undo ran first, as a rule)."""
+        for problem in self.limits.close():
+            self.note(NoteLevel.WARNING, problem)
 
     def _remove_cgroup(self) -> None:
         """The trial's cgroup goes once it is empty (teardown emptied it)."""

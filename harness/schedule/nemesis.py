@@ -33,6 +33,7 @@ from harness.schedule.triggers import Fired, Matcher, matcher_for
 from harness.spec.effects import Effect
 from harness.spec.registry import Registry
 from harness.spec.units import MAX_DURATION_S
+from harness.system.limits import Limits
 from harness.system.process import TrackedProcess
 
 _Due = tuple[float, int, Bound]
@@ -251,3 +252,6 @@ class _StepContext:
 
     def on_teardown(self, action: Callable[[], None]) -> None:
         self._ctx.on_teardown(action)
+
+    def limits(self) -> Limits:
+        return self._ctx.limits()

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HostError
-from harness.system import cgroups, guardian, host
+from harness.system import cgroups, guardian, host, limits
 from harness.system.marker import start_time
 
 __all__ = ["RunName", "RunScope", "TrialCgroup", "acquire", "release"]
@@ -45,6 +45,13 @@ _GUARDIAN_EXIT_S = 10.0
 _FREEZE_WAIT_S = 1.0
 _EMPTY_WAIT_S = 5.0
 _RUN_NAME = re.compile(r"^run-(\d+)-(\d+)-(\d+)-(\d+)$")
+_LIMIT_GROUP = re.compile(r"^i(\d+)-.+$")
+"""A resource fault's group beside the leaves, ``i<N>-f<fault>-p<pid>`` (``limits.py``)."""
+
+
+def _limit_instance(name: str) -> int | None:
+    match = _LIMIT_GROUP.match(name)
+    return int(match.group(1)) if match else None
 
 
 def pid_namespace() -> int:
@@ -124,11 +131,20 @@ class TrialCgroup:
         for leaf_path, instance in self._paths.items():
             if path.startswith(leaf_path + "/"):
                 return instance
+        top = self.mount.path_of(self.group.path) + "/"
+        if path.startswith(top):
+            return _limit_instance(path[len(top) :].split("/", 1)[0])
         return None
 
     def listing(self) -> dict[int, int]:
-        """Every pid in the trial's cgroup, with the instance whose leaf holds it."""
-        return {pid: i for i, leaf in enumerate(self.leaves) for pid in leaf.pids()}
+        """Every pid in the trial's cgroup, with the instance whose leaf (or limit group,
+        ``harness.system.limits``) holds it."""
+        found = {pid: i for i, leaf in enumerate(self.leaves) for pid in leaf.pids()}
+        for child in self.group.children():
+            instance = _limit_instance(child.name)
+            if instance is not None:
+                found.update(dict.fromkeys(child.pids(), instance))
+        return found
 
     def pids(self) -> list[int]:
         return self.group.pids()
@@ -164,7 +180,7 @@ class TrialCgroup:
 class Guardian:
     """The run's guardian process: holds the read end of a pipe only the harness writes."""
 
-    def __init__(self, run_cgroup: Path | None) -> None:
+    def __init__(self, run_cgroup: Path | None, v1_dirs: list[Path] | None = None) -> None:
         read_end, self._write_end = os.pipe()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CHAOS_")}
         command = [
@@ -179,6 +195,8 @@ class Guardian:
         ]
         if run_cgroup is not None:
             command += ["--cgroup", str(run_cgroup)]
+        for directory in v1_dirs or []:
+            command += ["--v1-cgroup", str(directory)]
         command += ["--tmpdir", tempfile.gettempdir()]
         try:
             self._popen = subprocess.Popen(
@@ -235,12 +253,14 @@ class RunScope:
         self.containment = choice
         self.events = events
         self.run: cgroups.Cgroup | None = None
+        self.name = RunName(
+            pid_namespace(), os.getpid(), start_time(os.getpid()) or 0, next(self._seq)
+        )
+        self.v1_dirs = limits.v1_run_dirs(str(self.name))
+        """Where resource faults on v1 hierarchies put this run's groups (made on use)."""
         if choice.mode is host.Containment.CGROUP:
             assert choice.parent is not None
-            name = RunName(
-                pid_namespace(), os.getpid(), start_time(os.getpid()) or 0, next(self._seq)
-            )
-            self.run = cgroups.Cgroup(choice.parent / str(name))
+            self.run = cgroups.Cgroup(choice.parent / str(self.name))
             try:
                 self.run.create()
             except OSError as exc:
@@ -248,7 +268,7 @@ class RunScope:
                     f"cannot create the run's cgroup {self.run.path}: {exc.strerror or exc}"
                 ) from exc
         try:
-            self.guardian = Guardian(self.run.path if self.run is not None else None)
+            self.guardian = Guardian(self.run.path if self.run is not None else None, self.v1_dirs)
         except BaseException:
             if self.run is not None:
                 self.run.remove()
@@ -284,7 +304,9 @@ class RunScope:
         with self._lock:
             if not self._closed and not self.guardian.alive():
                 self.guardian.close()
-                self.guardian = Guardian(self.run.path if self.run is not None else None)
+                self.guardian = Guardian(
+                    self.run.path if self.run is not None else None, self.v1_dirs
+                )
 
     def close(self) -> None:
         """End anything left in the run's cgroup, remove it, dismiss the guardian."""
@@ -299,6 +321,9 @@ class RunScope:
                     self.run.wait_for(empty=True, timeout=_EMPTY_WAIT_S)
                 self.run.remove()
                 cgroups.Cgroup(self.run.path.parent).rmdir_if_empty()  # shared by runs
+            for directory in self.v1_dirs:
+                if directory.exists():
+                    limits.remove_v1_run(directory)
         finally:
             self.guardian.close()
 

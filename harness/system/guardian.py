@@ -9,7 +9,8 @@ empty and removes it, or, in the marker fallback, SIGKILLs every process marked 
 harness's pid and start time, through pidfds; then it unmounts the harness's disks
 (tmpfs named after it, ``harness/disks/mounts.py``, itself standard library only and
 loaded from its file) and removes the trial folders whose owner file names this harness
-(``rundir.py``). A harness ending normally first writes
+(``rundir.py``), and the run's folders in cgroup v1 hierarchies (``--v1-cgroup``,
+resource faults: ``limits.py``). A harness ending normally first writes
 ``close``: the guardian then only removes what is left of the run's cgroup (nothing, as a
 rule), never hunts markers (another run scope of the same live harness may own them).
 
@@ -78,6 +79,27 @@ def end_cgroup(root: Path) -> int:
     with contextlib.suppress(OSError):
         os.rmdir(root.parent)  # the shared ``chaos`` parent, if no other run uses it
     return len(pids)
+
+
+def end_v1(run_dirs: list[Path]) -> int:
+    """The run's folders in v1 hierarchies (resource faults): SIGKILL what is still in
+    them (only processes a fault moved there, and their forks), then remove them."""
+    ended = 0
+    for root in run_dirs:
+        if not root.exists():
+            continue
+        for pid in _cgroup_pids(root):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                ended += 1
+        deadline = time.monotonic() + _EMPTY_WAIT_S
+        while root.exists() and time.monotonic() < deadline:
+            _remove(root)
+            if root.exists():
+                time.sleep(0.01)
+        with contextlib.suppress(OSError):
+            os.rmdir(root.parent)  # the shared ``chaos`` folder of that hierarchy
+    return ended
 
 
 def _marker(pid: int) -> dict[str, str]:
@@ -181,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--harness-start", type=int, default=0)
     parser.add_argument("--cgroup", type=Path, default=None)
     parser.add_argument("--tmpdir", type=Path, default=None)
+    parser.add_argument("--v1-cgroup", type=Path, action="append", default=[])
     args = parser.parse_args(argv)
     for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(signum, signal.SIG_IGN)
@@ -193,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ended = end_cgroup(args.cgroup) if args.cgroup is not None else 0
     if not normal and args.cgroup is None:
         ended += end_marked(args.harness_pid, args.harness_start)
+    ended += end_v1(args.v1_cgroup)
     if not normal:
         with contextlib.suppress(Exception):  # the folders below must still go
             end_disks(args.harness_pid, args.harness_start)

@@ -6,6 +6,7 @@ under it (the guardian killed too, a reboot-less host crash of both). Two kinds:
 - run cgroups (``chaos/run-<pidns>-<pid>-<start>-<n>``) whose harness is gone: frozen,
   listed, ``cgroup.kill``ed, removed. A run cgroup of a live harness, or of another pid
   namespace, is never touched;
+- the run folders in cgroup v1 hierarchies that resource faults made (``limits.py``);
 - marked processes whose harness is gone (``subreaper.reap_leftovers``), the only trace a
   marker-fallback run leaves.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 
-from harness.system import cgroups, host, procfs
+from harness.system import cgroups, host, limits, procfs
 from harness.system.containment import RunName, TrialCgroup
 from harness.system.subreaper import reap_leftovers
 
@@ -76,9 +77,28 @@ def reap_cgroups() -> list[str]:
     return lines
 
 
+def reap_v1() -> list[str]:
+    """Remove the v1 run folders (resource faults) of dead harnesses; one line each."""
+    lines: list[str] = []
+    for directory in limits.v1_run_dirs("_"):
+        parent = cgroups.Cgroup(directory.parent)
+        for child in parent.children():
+            name = RunName.parse(child.name)
+            if name is None or name.harness_alive():
+                continue
+            held = child.pids()
+            removed = limits.remove_v1_run(child.path)
+            what = f"v1 cgroup {child.path} of dead harness {name.pid}"
+            what += f": ended {len(held)} process(es)" if held else ": empty, removed"
+            if not removed:
+                what += "; could not be removed (still busy)"
+            lines.append(what)
+    return lines
+
+
 def reap() -> list[str]:
     """Everything earlier, dead runs left: cgroups first, then marked processes."""
-    lines = reap_cgroups()
+    lines = reap_cgroups() + reap_v1()
     killed = reap_leftovers()
     if killed:
         lines.append(

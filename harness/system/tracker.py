@@ -67,6 +67,8 @@ __all__ = ["EVENTS_IDLE_SCAN_S", "EVENTS_SCAN_S", "EXEC_WAIT_S", "ProcessTracker
 
 _REAP_RETRY_S = 2.0
 """How long an exit seen through its pidfd may take to become reapable under load."""
+_HANDED_EVERY_S = 0.1
+"""How often dead processes left to another parent are checked for being handed to us."""
 EVENTS_SCAN_S = 0.5
 """With kernel events: the /proc safety-net scan while hot (events find processes)."""
 EVENTS_IDLE_SCAN_S = 5.0
@@ -124,6 +126,10 @@ class ProcessTracker:
         self._all: list[TrackedProcess] = []
         self._owned: dict[int, TrackedProcess] = {}  # id() -> process ever tracked here
         self._unreaped: dict[int, float] = {}  # pidfd -> give-up time (exited, not yet reapable)
+        # Exited processes another process was to reap (waitid: ECHILD): their parent may die
+        # first, handing them to the harness as subreaper; then they are ours to reap.
+        self._handed: dict[int, int] = {}  # our own dup of the pidfd -> pid
+        self._next_handed = 0.0
         # Instances of exits taken off ``_live`` whose ProcessExit is not on the timeline yet:
         # until it is, ``wait_gone`` must not report them gone (a reader would miss the exit).
         self._exits_unrecorded: list[int] = []
@@ -177,6 +183,10 @@ class ProcessTracker:
                 self._closed = True
                 for fd in list(self._fds):
                     self._forget_fd(fd)
+                self._reap_handed()
+                for fd in self._handed:
+                    os.close(fd)  # still some live parent's to reap: not ours
+                self._handed.clear()
                 # The fds are closed: their numbers may be reused by anything. No process
                 # keeps one, so a late signal() cannot go through a recycled descriptor.
                 for proc in self._all:
@@ -463,6 +473,8 @@ class ProcessTracker:
         events: list[Event] = []
         if self._sub is not None and len(self._pending):
             timeout = min(timeout, max(0.0, self._next_pending - time.monotonic()))
+        if self._handed:
+            timeout = min(timeout, _HANDED_EVERY_S)
         try:
             for fd, _ in self._epoll.poll(timeout):
                 if fd == self._wake_r:
@@ -475,6 +487,9 @@ class ProcessTracker:
             for fd, give_up in list(self._unreaped.items()):
                 events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
             now = time.monotonic()
+            if self._handed and now >= self._next_handed:
+                self._reap_handed()
+                self._next_handed = now + _HANDED_EVERY_S
             if self._rescan:
                 self._rescan = False
                 events.extend(self._scan())
@@ -825,6 +840,9 @@ class ProcessTracker:
     def _on_exit(self, fd: int, *, give_up: bool = False) -> list[Event]:
         """The process behind ``fd`` exited: reap it if ours, record it, close the pidfd."""
         status = reap(fd)
+        not_ours = status is not None and status.code is None and status.signal is None
+        if not_ours or (status is None and give_up):
+            self._keep_handed(fd)
         if status is None and not give_up:
             # Exited but not yet reapable: stop polling it, retry on the next rounds.
             with self._lock:
@@ -867,6 +885,31 @@ class ProcessTracker:
             )
             self._exits_unrecorded.append(proc.instance)
         return events
+
+    def _keep_handed(self, fd: int) -> None:
+        """Keep a process someone else is to reap in view, in case it is handed to us."""
+        pid = self._fds.get(fd)
+        if pid is None or any(p == pid for p in self._handed.values()):
+            return
+        with contextlib.suppress(OSError):
+            self._handed[os.dup(fd)] = pid
+
+    def _reap_handed(self) -> None:
+        """Reap the dead processes whose parent died before reaping them (the kernel gave
+        them to the harness); forget those their parent reaped. Poll thread, or ``stop``."""
+        for fd, _pid in list(self._handed.items()):
+            status = reap(fd)
+            gone = status is not None and (status.code is not None or status.signal is not None)
+            if not gone:
+                try:
+                    _signal.pidfd_send_signal(fd, 0)  # a zombie still takes signal 0
+                except ProcessLookupError:
+                    gone = True  # reaped by its own parent
+                except OSError:
+                    gone = True
+            if gone:
+                del self._handed[fd]
+                os.close(fd)
 
     def _note_left_by(self, root: TrackedProcess) -> None:
         """A root exited 0 leaving processes running: say so (it daemonized?). Hold _lock."""

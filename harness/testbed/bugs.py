@@ -32,6 +32,8 @@ BUGS: dict[str, str] = {
     "the job and moves on: it stays claimed forever",
     "tick-drop": "with --restart-tick, a child that died less than half a tick before the "
     "check is taken for one being stopped and never restarted",
+    "oom-clean-exit": "a worker killed by SIGKILL (what the kernel's OOM killer sends) is "
+    "taken for a clean exit and never restarted",
 }
 
 ENV_VAR = "TESTBED_BUGS"

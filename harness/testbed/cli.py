@@ -72,6 +72,9 @@ def parser() -> argparse.ArgumentParser:
         help="HOST:PORT the gateway calls the backend at (a proxy in front of it)",
     )
     p.add_argument("--grace", type=seconds, default=5.0, help="SIGTERM grace before SIGKILL")
+    p.add_argument(
+        "--job-mib", type=int, default=0, help="MiB each job holds while it runs (0: none)"
+    )
     p.add_argument("--retry-window", type=seconds, default=5.0, help="gateway retry bound")
     p.add_argument("--max-restarts", type=int, default=5)
     p.add_argument("--restart-window", type=seconds, default=30.0)
@@ -109,6 +112,7 @@ def options_from(args: argparse.Namespace) -> Options:
         threshold_s=args.threshold,
         register_timeout_s=args.register_timeout,
         grace_s=args.grace,
+        job_mib=max(0, args.job_mib),
         retry_window_s=args.retry_window,
         max_restarts=args.max_restarts,
         restart_window_s=args.restart_window,

@@ -24,6 +24,8 @@ class Options:
     threshold_s: float = 3.0
     register_timeout_s: float = 2.0
     grace_s: float = 5.0
+    job_mib: int = 0
+    """MiB every job allocates (and writes) while it runs: work whose memory a limit meets."""
     retry_window_s: float = 5.0
     max_restarts: int = 5
     restart_window_s: float = 30.0

@@ -95,6 +95,7 @@ class Supervisor:
             args += [str(o.grace_s), "--supervisor-pid", str(self.env[PARENT_ENV])]
             args += ["--graceful", "0" if o.bug("no-graceful-shutdown") else "1"]
             args += ["--drop-on-write-error", "1" if o.bug("drop-on-write-error") else "0"]
+            args += ["--job-mib", str(o.job_mib)]
         return args
 
     def _spawn_child(self, slot: Slot) -> Child:
@@ -215,8 +216,15 @@ class Supervisor:
             log(f"module {slot.name} exited ({code}); respawned silently")
             self._spawn_hidden(slot)
             return
-        log(f"{slot.name} pid {child.pid} exited with {code}")
         now = time.monotonic()
+        if slot.role == "worker" and code == -signal.SIGKILL and self.opt.bug("oom-clean-exit"):
+            # The bug: a SIGKILL is taken for "stopped on purpose", so an OOM-killed
+            # worker is never replaced (a supervisor that reads the status, not the cause).
+            log(f"{slot.name} pid {child.pid} exited cleanly (status {code}); not restarted")
+            with self.lock:
+                slot.state = decide(slot.state, Event.STOP, now).state
+            return
+        log(f"{slot.name} pid {child.pid} exited with {code}")
         with self.lock:
             decision = decide(slot.state, Event.EXITED, now)
             slot.state = decision.state

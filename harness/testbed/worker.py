@@ -9,10 +9,14 @@ A poison job makes its worker SIGKILL itself.
 A write the queue refuses (its disk is full) is retried: a claim waits a beat, and a job
 that ran keeps its result until ``finish`` is written, however long that takes, so no job
 is lost to a full disk (``drop-on-write-error``: the job is dropped, claimed forever).
+
+With ``--job-mib N`` every job allocates and writes N MiB while it runs, so a memory limit
+on a worker meets real work (the kernel OOM-kills it on its next job).
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import select
 import signal
@@ -40,6 +44,7 @@ class Worker:
         self.grace = float(flags.get("grace", "5"))
         self.graceful = flags.get("graceful", "1") == "1"
         self.drop_on_error = flags.get("drop-on-write-error") == "1"
+        self.job_mib = int(flags.get("job-mib", "0"))
         self.conn = jobs.connect(self.db)
         self.process_id = jobs.register_process(
             self.conn, os.getpid(), self.name, int(flags.get("supervisor-pid", "0"))
@@ -103,6 +108,7 @@ class Worker:
             lifeline.log(self.role, f"poison job {job['id']}: dying")
             os.kill(os.getpid(), signal.SIGKILL)
         end = time.monotonic() + float(job["seconds"])
+        held = _ballast(self.job_mib << 20)
         stop_deadline: float | None = None
         while (left := end - time.monotonic()) > 0:
             if self.stopping and stop_deadline is None:
@@ -112,6 +118,8 @@ class Worker:
                     return
             if self.wait(left) is None:
                 lifeline.parent_gone()
+        if held is not None:
+            held.close()
         self.record_finish(job["id"])
 
     def record_finish(self, job_id: str) -> None:
@@ -134,6 +142,17 @@ class Worker:
             if said:
                 lifeline.log(self.role, f"recorded job {job_id} after the write failed")
             return
+
+
+def _ballast(size: int) -> mmap.mmap | None:
+    """``size`` bytes of fresh anonymous memory, every page written so it is charged now
+    (an mmap of its own: never pages the allocator kept from an earlier job)."""
+    if size <= 0:
+        return None
+    held = mmap.mmap(-1, size)
+    for offset in range(0, size, mmap.PAGESIZE):
+        held[offset] = 1
+    return held
 
 
 def main(argv: list[str] | None = None) -> int:

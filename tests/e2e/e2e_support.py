@@ -25,7 +25,7 @@ import pytest
 from support import WaitTimeout, wait_until
 
 from harness.disks.mounts import SOURCE_PREFIX, mount_table, unmount_owned_by
-from harness.system import cgroups, host
+from harness.system import cgroups, host, limits
 from harness.system.containment import RunName
 from harness.system.marker import find_marked, read_marker, start_time
 
@@ -144,16 +144,16 @@ class Chaos:
         return found
 
     def run_cgroups(self) -> list[cgroups.Cgroup]:
-        """Run cgroups (``chaos/run-*``) made by one of this test's chaos processes."""
+        """Run cgroups (``chaos/run-*``) made by one of this test's chaos processes: the
+        v2 ones, and those resource faults make in v1 hierarchies."""
+        parents = [d.parent for d in limits.v1_run_dirs("_")]
         found = host.locate()
-        if found is None:
-            return []
-        parent, _ = host.place(*found)
-        if parent is None:
-            return []
-        parent = parent.with_name(self.extra_env.get(host.PARENT_ENV, parent.name))
+        if found is not None:
+            parent, _ = host.place(*found)
+            if parent is not None:
+                parents.append(parent.with_name(self.extra_env.get(host.PARENT_ENV, parent.name)))
         mine = []
-        for child in cgroups.Cgroup(parent).children():
+        for child in [c for p in parents for c in cgroups.Cgroup(p).children()]:
             name = RunName.parse(child.name)
             if name is not None and name.pid in self.harnesses:
                 started = self.harnesses[name.pid]
@@ -228,7 +228,11 @@ class Chaos:
             kill_if_marked(pid, lambda m: m.harness_pid in self.harnesses)
         for pid in self.harnesses:
             unmount_owned_by(pid)
+        v1 = {d.parent for d in limits.v1_run_dirs("_")}
         for group in self.run_cgroups():
+            if group.path.parent in v1:
+                limits.remove_v1_run(group.path)
+                continue
             with contextlib.suppress(OSError):
                 if group.populated():
                     group.kill()

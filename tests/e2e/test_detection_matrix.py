@@ -56,6 +56,7 @@ DESIGNED_FOR = {
     "no-backend-timeout": "backend-slow",
     "drop-on-write-error": "worker-disk-full",
     "tick-drop": "backend-kill-tick",
+    "oom-clean-exit": "worker-oom",
 }
 
 

@@ -21,6 +21,7 @@ from harness.disks import Disk, DiskSet
 from harness.observe.events import ProcessExit, ProcessStart
 from harness.observe.timeline import Timeline
 from harness.proxy import Proxy, ProxySet
+from harness.system.limits import Limits, remove_v1_run, v1_run_dirs
 from harness.system.process import TrackedProcess
 
 _LOOP = "import time\nwhile True:\n    time.sleep(0.05)\n"
@@ -36,8 +37,12 @@ class RealContext:
         values: dict[str, str] | None = None,
         proxies: ProxySet | None = None,
         disks: DiskSet | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._timeline = Timeline()
+        self.limits_ = limits or Limits(
+            trial_id=f"t{os.getpid()}", run_name=f"test-{os.getpid()}", trial=None, v2_parent=None
+        )
         self.proxies = proxies or ProxySet()
         self.disks = disks or DiskSet()
         self._rng = random.Random(seed)
@@ -127,11 +132,17 @@ class RealContext:
     def disk(self, name: str, instance: int = 0) -> Disk:
         return self.disks.get(name, instance)
 
+    def limits(self) -> Limits:
+        return self.limits_
+
     # ------------------------------------------------------------------ test helpers
 
-    def spawn(self, role: str, instance: int = 0) -> TrackedProcess:
-        """Start one sleep loop as a process of ``role``; record its ``ProcessStart``."""
-        popen = subprocess.Popen([sys.executable, "-c", _LOOP], stdin=subprocess.DEVNULL)
+    def spawn(
+        self, role: str, instance: int = 0, code: str = _LOOP, **popen_args: object
+    ) -> TrackedProcess:
+        """Start one sleep loop (or ``code``) as a process of ``role``; record its start."""
+        args: dict[str, object] = {"stdin": subprocess.DEVNULL, **popen_args}
+        popen = subprocess.Popen([sys.executable, "-c", code], **args)  # type: ignore[call-overload]
         process = TrackedProcess(
             pid=popen.pid,
             ppid=os.getpid(),
@@ -191,6 +202,10 @@ class RealContext:
                 process.exited = process.exited or self._timeline.now()
             self.proxies.close()
             self.disks.close()
+            self.limits_.close()
+            for directory in v1_run_dirs(self.limits_.run_name):
+                if directory.exists():
+                    remove_v1_run(directory)
 
 
 def proc_state(pid: int) -> str:

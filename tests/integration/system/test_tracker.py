@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 
 import pytest
+from support import wait_until
 
 from harness.observe.events import Event, LogLine, PortListen, ProcessExit, ProcessStart
 from harness.system.ports import free_port, release
@@ -241,6 +242,40 @@ def test_an_unreaped_dead_child_is_not_seen_again_as_new(make_rig: Callable[...,
     starts = [e.pid for e in rig.timeline.of(ProcessStart) if e.pid in workers]
     assert sorted(starts) == sorted(workers), "a zombie was tracked as a new process"
     assert len(rig.tracker.processes(role="worker")) == 1
+
+
+def test_dead_children_a_killed_root_never_reaped_are_reaped_once_they_are_ours(
+    make_rig: Callable[..., Rig],
+) -> None:
+    """family.py never reaps its workers: killed, they stay its zombies. When family.py is
+    SIGKILLed too, the kernel hands those zombies to the harness (the subreaper), and the
+    tracker, which found them not its own to reap at their exit, must reap them then."""
+    rig = make_rig(ROLES)
+    root = rig.launch(program("family.py", "2"))
+    rig.line("^family ready")
+    workers = {s.pid for s in _workers(rig, 2)}
+    for proc in rig.tracker.processes(role="worker"):
+        rig.tracker.signal(proc, signal.SIGKILL)
+    for pid in workers:
+        rig.wait(ProcessExit, lambda e, pid=pid: e.pid == pid)
+    assert all(_state(pid) == "Z" for pid in workers), "zombies of family.py"
+    (main,) = rig.tracker.processes(role="main")
+    rig.tracker.signal(main, signal.SIGKILL)
+    rig.wait(ProcessExit, lambda e: e.pid == root.pid)
+
+    wait_until(
+        lambda: all(_state(pid) is None for pid in workers),
+        what="the harness to reap the zombies handed to it",
+        timeout=DEADLINE_S,
+    )
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
 
 
 def test_a_root_being_launched_is_never_adopted_as_an_orphan(make_rig: Callable[..., Rig]) -> None:

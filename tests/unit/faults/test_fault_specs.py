@@ -12,7 +12,9 @@ from harness.faults.freeze import FreezeSpec
 from harness.faults.kill import KillSpec
 from harness.faults.registry import FAULTS
 from harness.faults.request import RequestSpec
+from harness.faults.resources import CpuThrottleSpec, MemoryLimitSpec, PidsLimitSpec
 from harness.faults.squat_port import SquatPortSpec
+from harness.spec.effects import Effect
 
 
 def _refused(model: Any, data: dict[str, Any], words: str) -> None:
@@ -24,12 +26,15 @@ def _refused(model: Any, data: dict[str, Any], words: str) -> None:
 def test_registry_knows_every_kind_and_their_references() -> None:
     assert FAULTS.names() == [
         "bandwidth",
+        "cpu_throttle",
         "disk_full",
         "down",
         "freeze",
         "kill",
         "latency",
         "limit_data",
+        "memory_limit",
+        "pids_limit",
         "read_only",
         "request",
         "reset_peer",
@@ -46,6 +51,8 @@ def test_registry_knows_every_kind_and_their_references() -> None:
         assert FAULTS.get(toxic).refs == {"proxy": "proxy"}
     assert FAULTS.get("limit_data").refs == FAULTS.get("down").refs == {"proxy": "proxy"}
     assert FAULTS.get("disk_full").refs == FAULTS.get("read_only").refs == {"disk": "disk"}
+    for resource in ("memory_limit", "cpu_throttle", "pids_limit"):
+        assert FAULTS.get(resource).refs == {"role": "role"}
     for name in FAULTS:
         assert FAULTS.get(name).name == name
 
@@ -56,6 +63,8 @@ def test_every_kind_names_its_family_and_says_whether_this_host_allows_it() -> N
     assert (families["squat_port"], families["request"]) == ("ports", "requests")
     assert families["latency"] == families["down"] == "network"
     assert families["disk_full"] == families["read_only"] == "disk"
+    assert families["memory_limit"] == families["cpu_throttle"] == families["pids_limit"]
+    assert families["pids_limit"] == "resources"
     for name in FAULTS:
         reason = FAULTS.get(name).available()
         assert reason is None or (isinstance(reason, str) and reason)
@@ -124,3 +133,31 @@ def test_request_options() -> None:
     _refused(RequestSpec, {"url": "u", "count": 0}, "greater than or equal to 1")
     _refused(RequestSpec, {"url": "u", "concurrency": 0}, "greater than or equal to 1")
     _refused(RequestSpec, {"url": "u", "expect_status": [42]}, "greater than or equal to 100")
+
+
+def test_resource_fault_options() -> None:
+    memory = FAULTS.get("memory_limit").spec.model_validate(
+        {"role": "worker", "limit": "16MiB", "for": "2s"}
+    )
+    assert isinstance(memory, MemoryLimitSpec)
+    assert (memory.limit, memory.for_, memory.count) == (16 << 20, 2.0, 1)
+    cpu = CpuThrottleSpec.model_validate({"role": "worker", "percent": 10, "count": "all"})
+    assert (cpu.percent, cpu.for_, cpu.count) == (10, None, "all")
+    assert PidsLimitSpec.model_validate({"role": "w", "max": 1}).max == 1
+
+
+def test_resource_fault_refusals() -> None:
+    _refused(MemoryLimitSpec, {"role": "w", "limit": 16777216}, "expected a size")
+    _refused(MemoryLimitSpec, {"role": "w", "limit": "64KiB"}, "greater than or equal")
+    _refused(MemoryLimitSpec, {"role": "w"}, "limit")
+    _refused(CpuThrottleSpec, {"role": "w", "percent": 0}, "greater than or equal to 1")
+    _refused(PidsLimitSpec, {"role": "w", "max": 0}, "greater than or equal to 1")
+    _refused(PidsLimitSpec, {"role": "w", "max": 2, "cpu": 1}, "Extra inputs")
+
+
+def test_resource_effects_say_only_memory_can_end_processes() -> None:
+    assert FAULTS.get("memory_limit").effects == {Effect.NONE, Effect.ENDS}
+    assert FAULTS.get("memory_limit").intent is Effect.ENDS
+    for name in ("cpu_throttle", "pids_limit"):
+        assert FAULTS.get(name).effects == {Effect.NONE}
+        assert FAULTS.get(name).intent is Effect.NONE

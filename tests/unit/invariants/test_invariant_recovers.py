@@ -99,6 +99,18 @@ def _phased() -> Story:
     return story.teardown(6.0)
 
 
+def test_a_ready_line_read_before_the_replacement_was_first_seen_still_recovers() -> None:
+    # The replacement says it is ready (1.020) before the tracker first sees it (1.080), as
+    # on a loaded machine: it is ready, counted from the sighting, not "never ready".
+    story = backend_system(ready=READY_LINE).served(0.8)
+    story.kill(1.0, 101).exit(1.002, 101, signal="SIGKILL")
+    story.log(1.020, "[supervisor] child pid 102 ready", "stderr")
+    story.start(1.080, 102, "backend").teardown(6.0)
+    res = check(spec(until="ready", within="1s"), story.history())
+    assert res.verdict is Verdict.PASS, res.detail
+    assert res.metrics["recovery_s"] == [pytest.approx(0.080)]
+
+
 @pytest.mark.parametrize(
     ("until", "took"),
     [("spawned", 0.005), ("listening", 0.25), ("ready", 0.031), ("serving", 0.06)],

@@ -22,6 +22,9 @@ def _modules(ready: RoleReadySpec) -> Story:
     return story.kill(1.0, 201).exit(1.01, 201).start(1.02, 203, "module")
 
 
+_PID_READY = RoleReadySpec(log=r"registered pid (?P<pid>\d+)")
+
+
 def _ready_by_pid(story: Story) -> dict[int, float]:
     history = story.history()
     lives = Lifetimes(history)
@@ -36,6 +39,16 @@ def test_a_log_line_names_its_process_with_a_pid_group() -> None:
     story.log(1.5, "module m1 registered pid 202")  # the survivor again: not the new one
     story.log(1.6, "module m0 registered pid 203").log(1.7, "registered pid 999")
     assert _ready_by_pid(story) == {202: 0.2, 201: 0.3, 203: 1.6}
+
+
+def test_a_line_read_before_the_tracker_first_saw_its_pid_counts_for_that_process() -> None:
+    # On a loaded machine the replacement's ready line (1.03) can come before the tracker's
+    # first sighting of the new pid (1.10): the process existed when it said so.
+    story = Story(roles={"module": RoleFacts(count=1, ready=_PID_READY)}).root(0.0, 200)
+    story.start(0.1, 201, "module").ready(0.5).kill(1.0, 201).exit(1.01, 201)
+    story.log(1.03, "module m0 registered pid 203").start(1.10, 203, "module")
+    story.log(9.0, "registered pid 204").start(12.0, 204, "module")  # seen 3 s later: not it
+    assert _ready_by_pid(story) == {203: 1.03}
 
 
 def test_a_line_without_a_pid_counts_for_the_oldest_process_not_yet_ready() -> None:

@@ -15,7 +15,7 @@ EXPECTED_BUGS = {
     "no-restart", "client-no-retry", "fixed-port", "shared-data", "crash-on-unknown-id",
     "exit-listener-removed", "stale-registration", "no-prune", "unbounded-requeue",
     "no-graceful-shutdown", "orphans", "no-heartbeat-check", "slow-restart",
-    "no-backend-timeout", "drop-on-write-error", "tick-drop",
+    "no-backend-timeout", "drop-on-write-error", "tick-drop", "oom-clean-exit",
 }  # fmt: skip
 
 
