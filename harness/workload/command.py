@@ -6,7 +6,8 @@ empty, stdout and stderr together in one pipe; its exit status is the request's 
 the answer (decoded JSON when it is JSON, so ``record`` can pick an id out of it).
 
 Contained: when it exits, and when ``timeout`` passes, its whole process group is
-SIGKILLed and the program is reaped, so a client that leaves a child behind, or hangs,
+SIGKILLed and the program is reaped (and what it left in its group, once re-parented to
+the harness, a child subreaper), so a client that leaves a child behind, or hangs,
 never outlives its request; ``close`` (the workload stopping) does the same to every one
 still running. The harness cannot see where a program sends its traffic: pointing it at
 the system on this machine (``127.0.0.1:{port}``) is the author's part of the loopback
@@ -81,6 +82,7 @@ class CommandClient:
         finally:
             _kill_group(process)
             process.wait()
+            _reap_group(process.pid)
             assert process.stdout is not None
             process.stdout.close()
             with self._lock:
@@ -137,6 +139,19 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the program's process group (it leads one: ``start_new_session``)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def _reap_group(pgid: int) -> None:
+    """Reap what the program left in its group and that was re-parented to the harness
+    (a child subreaper): SIGKILLed already, each is waited for as it dies. Its parent was
+    reaped first, so every such orphan is already ours; none left: ``ChildProcessError``."""
+    while True:
+        try:
+            os.waitpid(-pgid, 0)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
 
 
 def _ok(status: int) -> bool:
