@@ -37,7 +37,9 @@ NOT_IN_FRAGMENTS = ("name", "file")
 
 
 class IncludeError(Exception):
-    """An include that cannot be followed: ``file``/``line`` where, ``via`` the chain."""
+    """An include that cannot be followed, or a fragment that cannot be read: ``file`` and
+    ``line`` say where (the fragment's own, or the ``include`` line); the message ends with
+    how the fragment was included."""
 
     def __init__(self, message: str, file: str, line: int | None, field: str | None = None):
         super().__init__(message)
