@@ -128,13 +128,15 @@ def test_a_command_that_hangs_is_killed_with_its_children_and_reaped() -> None:
     )
     spec = CommandWorkloadSpec(argv=[sys.executable, "-c", code], timeout="1s")
     client = CommandClient(spec, _target(1))
+    me = psutil.Process()
+    before = {child.pid for child in me.children(recursive=True)}  # other tests' leftovers
     began = time.monotonic()
     outcome = client.call()
     assert time.monotonic() - began < 5.0
     assert outcome.error == "timeout after 1s (killed)"
     assert outcome.value == "started\n"
-    me = psutil.Process()
-    assert me.children(recursive=True) == [], "a run was left unreaped"
+    new = [child for child in me.children(recursive=True) if child.pid not in before]
+    assert new == [], "a run (or what it left) was left unreaped"
     left = [p for p in psutil.process_iter(["cmdline"]) if tag in (p.info["cmdline"] or [])]
     assert left == []
 
