@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
+from harness.system.subreaper import become_subreaper
 from harness.workload.base import Target
 from harness.workload.command import CommandClient, CommandWorkloadSpec
 from harness.workload.http import HttpWorkloadSpec, KeepAliveClient
@@ -128,6 +129,7 @@ def test_a_command_that_hangs_is_killed_with_its_children_and_reaped() -> None:
     )
     spec = CommandWorkloadSpec(argv=[sys.executable, "-c", code], timeout="1s")
     client = CommandClient(spec, _target(1))
+    assert become_subreaper()  # as the harness is in a run: the left-behind child is ours
     me = psutil.Process()
     before = {child.pid for child in me.children(recursive=True)}  # other tests' leftovers
     began = time.monotonic()
