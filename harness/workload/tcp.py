@@ -27,6 +27,8 @@ READ_LIMIT = 64 * 1024
 """Bytes of one reply read at most: a server that streams forever cannot hold a thread."""
 
 _SHOWN = 200
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
+"""A wildcard host (accepted at load, as for ports a system listens on) means this machine."""
 
 
 def _port_text(value: Any) -> Any:
@@ -54,7 +56,7 @@ class TcpClient:
 
     def __init__(self, spec: TcpWorkloadSpec, target: Target) -> None:
         self._spec = spec
-        self._host = target.resolve(spec.host)
+        self._host = _WILDCARDS.get(target.resolve(spec.host), target.resolve(spec.host))
         if not is_loopback(self._host):
             raise ValueError(f"refusing non-loopback host {self._host!r}")
         port = target.resolve(spec.port)
