@@ -1,6 +1,6 @@
 """Errors by who is at fault.
 
-The CLI maps each family to one exit code, in one place (``harness.cli``):
+The CLI maps each family to one exit code, in one place (``harness.cli.app``):
 
 - ``ScenarioError``: the scenario author (bad file, bad ``--var``): exit 2, nothing started.
 - ``SystemUnderTestError``: the system misbehaved in a way that ends a trial early

@@ -471,7 +471,8 @@ def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., Syste
     ``system = chaos_system({...})`` launches it and waits until it is ready (the probes
     and workload of the spec start too); the handle offers ``kill(role)``,
     ``freeze(role, for_="2s")``, ``check(kind, **options)``, ``timeline``,
-    ``processes(role)`` and ``wait_for_role(role, count)``. Teardown runs at the end of the
+    ``processes(role)`` and ``wait_for_role(role, count)``; a system expected to exit
+    (``system.expect_exit``) is only started: ``wait_exit()``. Teardown runs at the end of the
     test whatever happened, with the same launcher and safety as ``chaos run``.
     """
     from harness.system.subreaper import become_subreaper
@@ -499,7 +500,7 @@ def chaos_system(request: pytest.FixtureRequest) -> Iterator[Callable[..., Syste
         session = SystemSession(scenario, seed=seed)
         sessions.append(session)
         session.start()
-        if wait_ready:
+        if wait_ready and scenario.system.expect_exit is None:  # else: wait_exit()
             try:
                 session.wait_ready()
             except NotReadyError as exc:

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from harness.faults.base import FaultContext, Firing
 from harness.observe.events import FaultAction, FaultPhase
+from harness.observe.unnamed import unnamed_listing
 from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
 from harness.system.process import TrackedProcess
@@ -61,7 +62,8 @@ def choose(
     candidates = [p for p in ctx.processes(spec.role, spec.instance) if p.alive]
     if not candidates:
         where = "" if spec.instance is None else f" in instance {spec.instance}"
-        return [], f"no live process of role {spec.role!r}{where}"
+        unnamed = [(p.pid, p.cmdline) for p in ctx.processes(None, spec.instance) if p.role is None]
+        return [], f"no live process of role {spec.role!r}{where}{unnamed_listing(unnamed)}"
     candidates.sort(key=lambda p: (p.started, p.pid))
     wanted = len(candidates) if spec.count == "all" else min(spec.count, len(candidates))
     if spec.which == "oldest":

@@ -12,6 +12,8 @@ from typing import ClassVar
 from harness.invariants.base import Checker, History
 from harness.invariants.lifetimes import INF, Life, Lifetimes, ready_times, trial_end
 from harness.invariants.outcome import listing, result, secs
+from harness.observe.events import ProcessStart
+from harness.observe.unnamed import unnamed_listing
 from harness.spec.kinds import InvariantSpec
 from harness.spec.verdict import InvariantResult
 
@@ -68,7 +70,7 @@ def check(spec: AliveSpec, history: History) -> InvariantResult:
             spec,
             False,
             f"no {spec.role} process was seen in instance(s) {missing} after ready;"
-            " nothing to judge",
+            f" nothing to judge{_unnamed(history, missing)}",
             expected=expected,
             observed="no process of the role",
             metrics=metrics,
@@ -103,6 +105,16 @@ def check(spec: AliveSpec, history: History) -> InvariantResult:
         observed="same pid(s) throughout",
         metrics=metrics,
     )
+
+
+def _unnamed(history: History, instances: list[int]) -> str:
+    """The processes of those instances that no role named (what the role missed)."""
+    seen = [
+        (start.pid, start.cmdline)
+        for start in history.of(ProcessStart)
+        if start.role is None and start.instance in instances
+    ]
+    return unnamed_listing(seen)
 
 
 CHECKER = Checker(KIND, AliveSpec, check, refs={"role": "role"})

@@ -7,6 +7,7 @@ exit non-zero with a clear message, never hang or take over another instance's p
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import model_validator
 
@@ -22,9 +23,10 @@ KIND = "exit"
 
 
 class ExitSpec(InvariantSpec):
-    """``exit: {code?, codes?, stderr_matches?}``."""
+    """``exit: {code?, codes?, stderr_matches?}``; ``code: nonzero`` is any code but 0 (a
+    system refusing to start says so with a code of its own choosing)."""
 
-    code: int | None = None
+    code: int | Literal["nonzero"] | None = None
     codes: list[int] | None = None
     stderr_matches: Regex | None = None
 
@@ -37,9 +39,23 @@ class ExitSpec(InvariantSpec):
         return self
 
     def allowed(self) -> list[int] | None:
-        if self.code is not None:
+        if isinstance(self.code, int):
             return [self.code]
         return self.codes
+
+    def accepts(self, code: int | None) -> bool:
+        """Whether an exit with ``code`` (None: ended by a signal) is allowed."""
+        if self.code == "nonzero":
+            return code is not None and code != 0
+        allowed = self.allowed()
+        return allowed is None or (code is not None and code in allowed)
+
+    def wanted_code(self) -> str | None:
+        """The codes allowed, in words; None when any is."""
+        if self.code == "nonzero":
+            return "a non-zero exit code"
+        allowed = self.allowed()
+        return None if allowed is None else f"exit code {' or '.join(map(str, allowed))}"
 
 
 def check(spec: ExitSpec, history: History) -> InvariantResult:
@@ -50,10 +66,9 @@ def check(spec: ExitSpec, history: History) -> InvariantResult:
         life = lives.at(start.pid, INF)
         if start.instance not in roots and life is not None:
             roots[start.instance] = life
-    allowed = spec.allowed()
     wanted: list[str] = []
-    if allowed is not None:
-        wanted.append(f"exit code {' or '.join(map(str, allowed))}")
+    if (code_words := spec.wanted_code()) is not None:
+        wanted.append(code_words)
     if spec.stderr_matches is not None:
         wanted.append(f"stderr matching /{spec.stderr_matches}/")
     expected = "the root ends with " + " and ".join(wanted)
@@ -77,7 +92,7 @@ def check(spec: ExitSpec, history: History) -> InvariantResult:
             problems.append(f"the root{where} (pid {root.pid}) never exited")
             continue
         evidence.append(root.exit)
-        if allowed is not None and (root.code is None or root.code not in allowed):
+        if not spec.accepts(root.code):
             problems.append(f"the root{where} ended by {root.how_it_ended()} at {secs(root.exit)}")
         if spec.stderr_matches is not None:
             lines = [

@@ -14,6 +14,7 @@ from collections.abc import Collection
 from types import TracebackType
 from typing import Any
 
+from harness.errors import UsageError
 from harness.faults.base import Firing
 from harness.faults.registry import FAULTS
 from harness.invariants.judge import history_of
@@ -57,8 +58,28 @@ class SystemSession:
         self.system.start()
 
     def wait_ready(self) -> None:
-        """Wait for the scenario's readiness; ``NotReadyError`` with the system's output."""
+        """Wait for the scenario's readiness; ``NotReadyError`` with the system's output.
+
+        A system expected to exit (``system.expect_exit``) is never ready: ``wait_exit``.
+        """
+        if self.scenario.system.expect_exit is not None:
+            raise UsageError(
+                f"scenario {self.scenario.name!r} expects its system to exit"
+                " (system.expect_exit), so it never becomes ready: call wait_exit()"
+            )
         self.system.wait_ready()
+
+    def wait_exit(self) -> str | None:
+        """With ``system.expect_exit``: wait until every root exited (at most ``within``).
+
+        None when they did; else what still ran. Judge ``exit`` afterwards as usual.
+        """
+        if self.scenario.system.expect_exit is None:
+            raise UsageError(
+                f"scenario {self.scenario.name!r} does not say its system must exit: give it"
+                " system.expect_exit, or wait_ready()"
+            )
+        return self.system.wait_exit()
 
     def observe(self) -> None:
         """Start the scenario's probes and workloads."""

@@ -24,7 +24,7 @@ from harness import proxy as _proxy
 from harness.disks import DiskSet
 from harness.errors import NotReadyError
 from harness.faults.registry import FAULTS
-from harness.observe.events import HarnessNote, NoteLevel, Phase
+from harness.observe.events import HarnessNote, NoteLevel, Phase, ProcessExit
 from harness.observe.timeline import Timeline
 from harness.proxy import ProxySet
 from harness.run.context import TrialContext
@@ -177,6 +177,7 @@ class RunningSystem:
                 root=spec.root,
                 cmdline=re.compile(spec.cmdline) if spec.cmdline else None,
                 exe=spec.exe,
+                forked_from=spec.forked_from,
             )
             for name, spec in self.scenario.roles.items()
         ]
@@ -251,6 +252,7 @@ class RunningSystem:
                 tcp_port=int(resolve(ready.tcp.port, values)) if ready.tcp else None,
                 log_regex=ready.log,
                 file_path=resolve(ready.file, values) if ready.file else None,
+                roles=tuple(ready.roles.items()),
             )
             outcome = wait_ready(
                 checks,
@@ -263,6 +265,7 @@ class RunningSystem:
                 system_alive=functools.partial(self.tracker.instance_alive, instance),
                 left_behind=functools.partial(self.tracker.left_behind, instance, proc.pid),
                 roots_known=functools.partial(self._has_root, instance),
+                role_count=functools.partial(self._live_of_role, instance),
             )
             if not outcome.ok:
                 raise NotReadyError(
@@ -273,6 +276,42 @@ class RunningSystem:
             for key, value in outcome.groups.items():
                 values[f"ready.{key}"] = value
         self.ready_t = self.timeline.now()
+
+    def wait_exit(self) -> str | None:
+        """With ``system.expect_exit``: wait until every root has exited, at most ``within``
+        (and never past the trial's budget). None when they did; else what still runs.
+
+        Exits are seen through pidfds the moment they happen: the wait ends at the last
+        root's ``ProcessExit``, never later.
+        """
+        spec = self.scenario.system.expect_exit
+        assert spec is not None
+        self.phase("exit")
+        deadline = min(self.deadline - self.teardown_budget(), time.monotonic() + spec.within)
+        pids = {proc.pid for proc in self.launched}
+
+        def root_exit(event: object) -> bool:
+            return isinstance(event, ProcessExit) and event.pid in pids
+
+        while True:
+            seen = len(self.timeline)
+            exited = {
+                e.pid
+                for e in self.timeline.events()[:seen]
+                if isinstance(e, ProcessExit) and e.pid in pids
+            }
+            remaining = deadline - time.monotonic()
+            if exited == pids or remaining <= 0 or self.abort.is_set():
+                break
+            self.timeline.wait_for(root_exit, min(remaining, 0.5), since=seen)
+        running = sorted(pids - exited)
+        if not running:
+            return None
+        return (
+            f"expected the system to exit within {spec.within:g}s (system.expect_exit), but"
+            f" its root{'s' if len(running) > 1 else ''} (pid {', '.join(map(str, running))})"
+            f" still ran at {self.timeline.now():.2f}s"
+        )
 
     def observe(self) -> None:
         """Start the probes (one reading each first: the steady state) and the workload."""
@@ -322,6 +361,9 @@ class RunningSystem:
                 first = first or exc
         if first is not None:
             raise first
+
+    def _live_of_role(self, instance: int, role: str) -> int:
+        return len(self.tracker.processes(role, instance))
 
     def _has_root(self, instance: int) -> bool:
         return any(p.root for p in self.tracker.processes(instance=instance))

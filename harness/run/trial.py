@@ -79,19 +79,23 @@ def run_trial(
         nemesis.before_start()
         system.start()
         waited_from = time.monotonic()
-        system.wait_ready()
-        system.observe()
-        system.phase("faults")
-        nemesis.start(system.ready_t or 0.0)
-        window = system.remaining()
-        if stop.wait(max(0.0, min(scenario.duration, window))):
-            error = _INTERRUPTED  # straight to teardown: nothing left worth judging
-        elif scenario.duration > window:
-            error = _observation_cut(system)  # straight to teardown too: not judged
-            system.note(NoteLevel.ERROR, error)
+        if scenario.system.expect_exit is not None:  # never ready: judged once it exited
+            failure = system.wait_exit()
+            error = _INTERRUPTED if stop.is_set() else None
         else:
-            nemesis.stop()
-            settle(system)
+            system.wait_ready()
+            system.observe()
+            system.phase("faults")
+            nemesis.start(system.ready_t or 0.0)
+            window = system.remaining()
+            if stop.wait(max(0.0, min(scenario.duration, window))):
+                error = _INTERRUPTED  # straight to teardown: nothing left worth judging
+            elif scenario.duration > window:
+                error = _observation_cut(system)  # straight to teardown too: not judged
+                system.note(NoteLevel.ERROR, error)
+            else:
+                nemesis.stop()
+                settle(system)
     except NotReadyError as exc:
         if stop.is_set():
             error = _INTERRUPTED

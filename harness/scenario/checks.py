@@ -80,6 +80,38 @@ def duplicate_problems(parts: Parts) -> list[Problem]:
     return problems
 
 
+def expect_exit_problems(parts: Parts) -> list[Problem]:
+    """A system expected to exit is never ready: nothing can be timed from its ``Ready``,
+    and there is nothing to send traffic to."""
+    system = parts.system
+    if system is None or system.expect_exit is None:
+        return []
+    where = ("system", "expect_exit")
+    problems: list[Problem] = []
+    ready = {"http", "tcp", "log", "file", "roles"} & system.ready.model_fields_set
+    if ready:
+        problems.append(
+            Problem(
+                where,
+                "a system expected to exit is never waited for: remove ready's"
+                f" {', '.join(sorted(ready))} (judge its output with the exit invariant)",
+            )
+        )
+    if system.daemonizes:
+        problems.append(Problem(where, "not with daemonizes (its launcher exits anyway)"))
+    why = "the system is expected to exit (system.expect_exit), so it is never ready"
+    problems += [
+        Problem(("faults", fault.index), f"{why}: only `before: start` faults can fire")
+        for fault in parts.faults
+        if fault.before is None
+    ]
+    problems += [
+        Problem(("workload", index), f"{why}: there is nothing to send traffic to")
+        for index, _ in parts.workloads
+    ]
+    return problems
+
+
 def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
     """Every role, workload and probe a fault or invariant names must exist."""
     known = {
@@ -112,6 +144,8 @@ def reference_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         problems += _kind_refs(kinds.probes, probe.kind, probe.spec, path, known)
     for role, probe_name in parts.role_ready_probes:
         problems += _refer(("roles", role, "ready", "probe"), "probe", probe_name, known)
+    for where, role in parts.role_refs:
+        problems += _refer(where, "role", role, known)
     return problems
 
 

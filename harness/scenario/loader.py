@@ -326,6 +326,7 @@ def _cross_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         *checks.name_problems(parts),
         *checks.var_problems(parts),
         *checks.duplicate_problems(parts),
+        *checks.expect_exit_problems(parts),
         *checks.reference_problems(parts, kinds),
         *checks.template_problems(parts),
         *preflight_problems(parts),

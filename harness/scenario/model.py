@@ -73,6 +73,8 @@ class ReadySpec(Frozen):
     tcp: TcpReady | None = None
     log: Regex | None = None
     file: str | None = None
+    roles: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Role name → how many live processes of it the instance must have (pre-fork workers)."""
     timeout: Duration = 10.0
 
 
@@ -81,6 +83,12 @@ class StopSpec(Frozen):
 
     signal: Signal = int(_signal.SIGTERM)
     grace: Duration = 5.0
+
+
+class ExpectExitSpec(Frozen):
+    """The system must end on its own (refuse to start): its roots exit within ``within``."""
+
+    within: Duration = 10.0
 
 
 class SystemSpec(Frozen):
@@ -98,6 +106,9 @@ class SystemSpec(Frozen):
     """The command starts the system and exits (nginx without ``daemon off``): the system is
     what it leaves running, the processes at its top are the roots; by default a root that
     exits before ready fails the trial at once."""
+    expect_exit: ExpectExitSpec | None = None
+    """The system is expected to exit (its port is taken, its config is bad): no readiness,
+    the trial ends when every root has exited; the ``exit`` invariant judges how."""
 
     @field_validator("command")
     @classmethod
@@ -168,6 +179,15 @@ class RoleSpec(Frozen):
     count: Annotated[int, Field(ge=0)] | None = None
     ready: RoleReadySpec | None = None
     """When one process of the role is ready (``recovers``' ``ready`` phase)."""
+    forked_from: str | None = None
+    """A child of a process of this role that has not exec'd: named the moment it is seen
+    (a pre-fork worker keeps its master's command line for good)."""
+
+    @model_validator(mode="after")
+    def _forked_not_root(self) -> RoleSpec:
+        if self.forked_from is not None and self.root:
+            raise ValueError("a root is launched, never forked: give root or forked_from")
+        return self
 
 
 # --------------------------------------------------------------------------- proxies and disks
@@ -512,6 +532,7 @@ class Scenario(Frozen):
 
 __all__ = [
     "DiskSpec",
+    "ExpectExitSpec",
     "FaultChoice",
     "FaultEntry",
     "InvariantEntry",

@@ -47,6 +47,8 @@ class Parts:
     roles: list[str] = field(default_factory=list)
     role_ready_probes: list[tuple[str, str]] = field(default_factory=list)
     """(role, probe) for every role whose readiness is a probe reading."""
+    role_refs: list[tuple[Path_, str]] = field(default_factory=list)
+    """Where a role names another (``forked_from``, ``system.ready.roles``), and the name."""
     proxies: dict[str, ProxySpec] = field(default_factory=dict)
     proxy_names: list[str] = field(default_factory=list)
     disk_names: list[str] = field(default_factory=list)
@@ -108,6 +110,7 @@ def from_scenario(scenario: Scenario, written: frozenset[str]) -> Parts:
             for name, role in scenario.roles.items()
             if role.ready is not None and role.ready.probe is not None
         ],
+        role_refs=_role_refs(scenario.model_dump(include={"roles", "system"}, by_alias=True)),
         proxies=dict(scenario.proxies),
         proxy_names=list(scenario.proxies),
         disk_names=list(scenario.disks),
@@ -148,6 +151,7 @@ def salvage(
         system=_valid(SystemSpec, data.get("system"), context),
         roles=_names(data.get("roles")),
         role_ready_probes=_ready_probes(data.get("roles")),
+        role_refs=_role_refs(data),
         proxies=_valid_each(ProxySpec, data.get("proxies"), context),
         proxy_names=_names(data.get("proxies")),
         disk_names=_names(data.get("disks")),
@@ -215,4 +219,21 @@ def _ready_probes(raw: Any) -> list[tuple[str, str]]:
         probe = ready.get("probe") if isinstance(ready, dict) else None
         if isinstance(name, str) and isinstance(probe, str):
             found.append((name, probe))
+    return found
+
+
+def _role_refs(data: Mapping[Any, Any]) -> list[tuple[Path_, str]]:
+    """Every role name that ``roles.*.forked_from`` and ``system.ready.roles`` use."""
+    found: list[tuple[Path_, str]] = []
+    roles = data.get("roles")
+    for name, role in roles.items() if isinstance(roles, dict) else []:
+        parent = role.get("forked_from") if isinstance(role, dict) else None
+        if isinstance(name, str) and isinstance(parent, str):
+            found.append((("roles", name, "forked_from"), parent))
+    system = data.get("system")
+    ready = system.get("ready") if isinstance(system, dict) else None
+    counts = ready.get("roles") if isinstance(ready, dict) else None
+    for name in counts if isinstance(counts, dict) else []:
+        if isinstance(name, str):
+            found.append((("system", "ready", "roles", name), name))
     return found

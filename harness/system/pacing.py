@@ -53,6 +53,9 @@ class ScanPacer:
         """Go fast for ``hot_for``; True if the next scan had to be brought forward."""
         now = self._clock()
         self._hot_until = max(self._hot_until, now + self._hot_for)
+        # The port scan too: a process that starts while the ports are on their idle
+        # schedule (2 s) could listen, and die, before its socket was ever read.
+        self._next_ports = min(self._next_ports, now + self._port_interval)
         sooner = now + self.scan_interval
         if sooner >= self._next_scan:
             return False

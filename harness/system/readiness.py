@@ -22,6 +22,7 @@ import signal
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,10 +31,12 @@ from typing import Protocol
 
 from harness.observe.events import Event, LogLine, NotReady, ProcessExit, Ready
 from harness.observe.timeline import Timeline
+from harness.system.sockets import only_ours
 
 _POLL_S = 0.05
 _PROBE_TIMEOUT_S = 1.0
 _EXIT_CODE_WAIT_S = 2.0
+_OURS = "only the harness itself listens there (a squatted port or a proxy), not the system"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class ReadyChecks:
     tcp_port: int | None = None
     log_regex: str | re.Pattern[str] | None = None
     file_path: str | None = None
+    roles: tuple[tuple[str, int], ...] = ()
+    """(role, count): the instance has at least ``count`` live processes of the role."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,13 @@ class LaunchedRoot(Protocol):
 
 def check_http(url: str, status: int, timeout: float) -> str | None:
     """None when ``url`` answers ``status``; else what it did instead."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        return f"http {url}: {exc}"
+    if only_ours(port):
+        return f"http {url}: {_OURS}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as response:
@@ -93,7 +105,9 @@ def check_http(url: str, status: int, timeout: float) -> str | None:
 
 
 def check_tcp(host: str, port: int, timeout: float) -> str | None:
-    """None when a TCP connection to ``host:port`` is accepted."""
+    """None when a TCP connection to ``host:port`` is accepted (by the system)."""
+    if only_ours(port):
+        return f"tcp {host}:{port}: {_OURS}"
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return None
@@ -104,6 +118,13 @@ def check_tcp(host: str, port: int, timeout: float) -> str | None:
 def check_file(path: str) -> str | None:
     """None when ``path`` exists."""
     return None if Path(path).exists() else f"file {path} does not exist"
+
+
+def check_roles(wanted: tuple[tuple[str, int], ...], live: Callable[[str], int]) -> str | None:
+    """None when every role has its count of live processes (``live(role)``)."""
+    short = [(role, live(role), count) for role, count in wanted]
+    missing = [f"{role} {have} of {count}" for role, have, count in short if have < count]
+    return None if not missing else "roles: " + ", ".join(missing) + " live"
 
 
 # --------------------------------------------------------------------------- the wait
@@ -121,6 +142,7 @@ def wait_ready(
     system_alive: Callable[[], bool] | None = None,
     left_behind: Callable[[], list[str]] | None = None,
     roots_known: Callable[[], bool] | None = None,
+    role_count: Callable[[str], int] = lambda _role: 0,
 ) -> ReadyOutcome:
     """Wait until every check passes (``Ready``) or the deadline/root exit (``NotReady``).
 
@@ -128,7 +150,8 @@ def wait_ready(
     about a second (one check's own timeout). ``is_alive``: the root, exactly now;
     ``system_alive``: anything of the instance (with ``daemonizes``); ``roots_known``: the
     daemon's roots are decided (a fault may target them from ``Ready`` on);
-    ``left_behind``: what of the instance still runs, named when the root exits first.
+    ``left_behind``: what of the instance still runs, named when the root exits first;
+    ``role_count``: live processes of a role in the instance (``checks.roles``).
     """
 
     def root_gone() -> bool:
@@ -158,6 +181,9 @@ def wait_ready(
     if checks.file_path is not None:
         path = checks.file_path
         pending["file"] = lambda _timeout: check_file(path)
+    if checks.roles:
+        wanted = checks.roles
+        pending["roles"] = lambda _timeout: check_roles(wanted, role_count)
     groups: dict[str, str] = {}
     log_done = pattern is None
     launcher_done = False
@@ -203,7 +229,7 @@ def wait_ready(
                     " (system.daemonizes: true)",
                 )
         elif root_gone():
-            return _not_ready(timeline, launched, gone_reason())
+            return _not_ready(timeline, launched, gone_reason(), at=_exit_t(timeline, launched))
         for name in list(pending):
             remaining = deadline - time.monotonic()
             problem = pending[name](max(0.05, min(_PROBE_TIMEOUT_S, remaining)))
@@ -213,7 +239,8 @@ def wait_ready(
                 last_problem[name] = problem
         if log_done and not pending:
             if not daemonizes and root_gone():  # it died while the checks ran
-                return _not_ready(timeline, launched, gone_reason())
+                reason = gone_reason()
+                return _not_ready(timeline, launched, reason, at=_exit_t(timeline, launched))
             if not daemonizes or (launcher_done and (roots_known is None or roots_known())):
                 return _ready(timeline, launched, groups)
         remaining = deadline - time.monotonic()
@@ -257,10 +284,23 @@ def _ready(timeline: Timeline, launched: LaunchedRoot, groups: dict[str, str]) -
     return ReadyOutcome(ok=True, groups=groups)
 
 
-def _not_ready(timeline: Timeline, launched: LaunchedRoot, reason: str) -> ReadyOutcome:
+def _exit_t(timeline: Timeline, launched: LaunchedRoot) -> float | None:
+    """When the root's exit was seen (its ``ProcessExit``), if it is on the timeline."""
+    for event in reversed(timeline.events()):
+        if isinstance(event, ProcessExit) and event.pid == launched.pid:
+            return event.t
+    return None
+
+
+def _not_ready(
+    timeline: Timeline, launched: LaunchedRoot, reason: str, *, at: float | None = None
+) -> ReadyOutcome:
+    """Record ``NotReady``: ``at`` the root's exit when that is why (the reason's wait for
+    its exit code and last output must not make the record late), else now."""
+    now = timeline.now()
     timeline.record(
         NotReady(
-            t=timeline.now(),
+            t=now if at is None else min(at, now),
             instance=launched.instance,
             reason=reason,
             output_tail=launched.output_tail(),

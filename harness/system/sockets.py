@@ -10,6 +10,7 @@ parsed as before. Linux only; elsewhere nothing is found.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import struct
@@ -46,6 +47,17 @@ def _format(raw: bytes) -> str:
         v4 = bytes.fromhex(joined[24:])
         return "::ffff:" + ".".join(str(b) for b in v4)
     return ":".join(joined[i : i + 4] for i in range(0, 32, 4))
+
+
+@functools.cache
+def diag_available() -> bool:
+    """Whether listening sockets come from sock_diag here (cheap: the kernel filters for
+    LISTEN) rather than from ``/proc/net/tcp`` (every socket of the machine, parsed)."""
+    try:
+        _diag_listening()
+    except OSError:
+        return False
+    return True
 
 
 def listening_inodes() -> dict[int, tuple[str, int]]:
@@ -140,3 +152,13 @@ def listening_ports(pids: Iterable[int]) -> dict[int, set[tuple[str, int]]]:
         if ports:
             result[pid] = ports
     return result
+
+
+def only_ours(port: int) -> bool:
+    """Whether every socket listening on TCP ``port`` is one of this process's own.
+
+    The harness listens too (a ``squat_port`` fault's squatter, a proxy): such a socket
+    answers a connect, but it is not the system, so it never makes a system ready.
+    """
+    inodes = {inode for inode, (_, bound) in listening_inodes().items() if bound == port}
+    return bool(inodes) and inodes <= socket_inodes(os.getpid())

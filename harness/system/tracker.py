@@ -19,7 +19,7 @@ trial's marker), never by the current parent; this module gathers its inputs and
 out its ruling. A child not yet exec'd waits in ``pending`` before its role is decided; an
 exec event settles it at once. Exits are reaped with ``waitid(P_PIDFD)`` when the process is
 ours to reap (own child, or orphan given to us as subreaper), which yields its exit code or
-signal. Listening ports are read every ``port_interval`` (``portwatch``).
+signal. Listening ports are read every ``port_interval`` while hot (``portwatch``).
 
 A daemonizing system (``add_root(..., daemonizes=True)``): its launcher is recorded as a
 plain process, and everything it starts is held undecided until the launcher exits; then
@@ -44,6 +44,7 @@ from harness.observe.events import Event, HarnessNote, NoteLevel, ProcessExit, P
 from harness.observe.timeline import Timeline
 from harness.system import procfs
 from harness.system.containment import TrialCgroup
+from harness.system.handed import CHECK_EVERY_S, HandedZombies
 from harness.system.marker import read_marker, require_proc
 from harness.system.membership import (
     DEAD_STATES,
@@ -61,14 +62,26 @@ from harness.system.pidfd import ExitStatus, has_exited, open_pidfd, reap, requi
 from harness.system.portwatch import PortWatcher
 from harness.system.process import TrackedProcess
 from harness.system.procevents import Exec, Fork, ProcEventHub, Subscription
-from harness.system.roles import RoleMatcher, resolve_role
+from harness.system.roles import (
+    UNKNOWN_LINEAGE,
+    Lineage,
+    RoleMatcher,
+    names_forked,
+    resolve_role,
+)
+from harness.system.sockets import diag_available
 
 __all__ = ["EVENTS_IDLE_SCAN_S", "EVENTS_SCAN_S", "EXEC_WAIT_S", "ProcessTracker", "RoleMatcher"]
 
 _REAP_RETRY_S = 2.0
 """How long an exit seen through its pidfd may take to become reapable under load."""
-_HANDED_EVERY_S = 0.1
-"""How often dead processes left to another parent are checked for being handed to us."""
+HOT_PORTS_S = 0.02
+"""The port scan's period while hot, with sock_diag: a replacement's ``listen`` is timed to
+about 20 ms (``recovers``' listening phase), for one netlink dump per round when nothing
+changed."""
+HOT_PORTS_PROC_S = 0.25
+"""The same without sock_diag: each round parses ``/proc/net/tcp{,6}``, every socket of
+the machine (22 ms for 3,000 sockets)."""
 EVENTS_SCAN_S = 0.5
 """With kernel events: the /proc safety-net scan while hot (events find processes)."""
 EVENTS_IDLE_SCAN_S = 5.0
@@ -90,13 +103,17 @@ class ProcessTracker:
         scan_interval: float = 0.005,
         idle_scan_interval: float = 0.025,
         hot_for: float = 2.0,
-        port_interval: float = 0.25,
+        port_interval: float | None = None,
         idle_port_interval: float = 2.0,
         cgroup: TrialCgroup | None = None,
         events: ProcEventHub | None = None,
     ) -> None:
         """``cgroup``: the trial's (membership and scans from it); ``events``: the process's
-        kernel event hub (discovery from it, /proc scans become a rare safety net)."""
+        kernel event hub (discovery from it, /proc scans become a rare safety net).
+        ``port_interval``: the port scan's period while hot; by default ``HOT_PORTS_S``
+        where sock_diag reads the listening sockets, else ``HOT_PORTS_PROC_S``."""
+        if port_interval is None:
+            port_interval = HOT_PORTS_S if diag_available() else HOT_PORTS_PROC_S
         require_proc()
         require_pidfd()
         self._timeline = timeline
@@ -128,8 +145,7 @@ class ProcessTracker:
         self._unreaped: dict[int, float] = {}  # pidfd -> give-up time (exited, not yet reapable)
         # Exited processes another process was to reap (waitid: ECHILD): their parent may die
         # first, handing them to the harness as subreaper; then they are ours to reap.
-        self._handed: dict[int, int] = {}  # our own dup of the pidfd -> pid
-        self._next_handed = 0.0
+        self._handed = HandedZombies()
         # Instances of exits taken off ``_live`` whose ProcessExit is not on the timeline yet:
         # until it is, ``wait_gone`` must not report them gone (a reader would miss the exit).
         self._exits_unrecorded: list[int] = []
@@ -154,6 +170,7 @@ class ProcessTracker:
         self._daemonizing: set[int] = set()
         self._launchers: dict[int, int] = {}
         self._deferred: list[Event] = []  # notes made under the lock, recorded with the rest
+        self._named_forked: set[int] = set()  # live pids a ``forked_from`` role named
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -183,10 +200,7 @@ class ProcessTracker:
                 self._closed = True
                 for fd in list(self._fds):
                     self._forget_fd(fd)
-                self._reap_handed()
-                for fd in self._handed:
-                    os.close(fd)  # still some live parent's to reap: not ours
-                self._handed.clear()
+                self._handed.close()
                 # The fds are closed: their numbers may be reused by anything. No process
                 # keeps one, so a late signal() cannot go through a recycled descriptor.
                 for proc in self._all:
@@ -474,7 +488,7 @@ class ProcessTracker:
         if self._sub is not None and len(self._pending):
             timeout = min(timeout, max(0.0, self._next_pending - time.monotonic()))
         if self._handed:
-            timeout = min(timeout, _HANDED_EVERY_S)
+            timeout = min(timeout, CHECK_EVERY_S)
         try:
             for fd, _ in self._epoll.poll(timeout):
                 if fd == self._wake_r:
@@ -487,9 +501,8 @@ class ProcessTracker:
             for fd, give_up in list(self._unreaped.items()):
                 events.extend(self._on_exit(fd, give_up=time.monotonic() >= give_up))
             now = time.monotonic()
-            if self._handed and now >= self._next_handed:
-                self._reap_handed()
-                self._next_handed = now + _HANDED_EVERY_S
+            if self._handed.due(now):
+                self._handed.check()
             if self._rescan:
                 self._rescan = False
                 events.extend(self._scan())
@@ -638,9 +651,14 @@ class ProcessTracker:
                     current = procfs.cmdline(event.pid)
                     if current:
                         pend.cmdline = current
-                    if not self._held(pend):
+                    # Empty while an exec replaces the image (``env -i sleep``: a second
+                    # exec right after the first): the pending pass reads it again soon.
+                    if current and not self._held(pend):
                         self._pending.pop(event.pid)
                         out.append(self._promote(pend))
+                elif event.pid in self._named_forked:
+                    self._named_forked.discard(event.pid)
+                    self._note_exec_after_naming(event.pid)
                 elif event.pid not in self._live:
                     now = time.monotonic()
                     self._execs[event.pid] = now
@@ -649,6 +667,24 @@ class ProcessTracker:
                             p: t for p, t in self._execs.items() if now - t < _EXEC_MEMORY_S
                         }
         return out
+
+    def _note_exec_after_naming(self, pid: int) -> None:
+        """A child a ``forked_from`` role named at once has exec'd: its role stays, say so.
+        Hold ``_lock``."""
+        proc = self._live.get(pid)
+        if proc is None:
+            return
+        now = procfs.cmdline(pid) or []
+        shown = " ".join([os.path.basename(now[0]), *now[1:]]) if now else ""
+        self._deferred.append(
+            HarnessNote(
+                t=self._timeline.now(),
+                level=NoteLevel.WARNING,
+                message=f"pid {pid} was named {proc.role!r} (forked_from) before it exec'd"
+                f" {shown[:100]!r}; it keeps that role. A forked_from role is for"
+                " children that never exec (pre-fork workers)",
+            )
+        )
 
     def _sight(
         self,
@@ -733,6 +769,16 @@ class ProcessTracker:
             if self._sub is not None and via is not Via.FORK and alive:
                 # A fork's child is watched by the hub already; a dead one forks no more.
                 self._sub.watch(pid, decision.instance)
+            # Its parent's image, no exec seen (not empty: mid-exec it is on its way out).
+            forked = bool(cmdline) and not exec_seen and cmdline in (parent_cmdline, parent_now)
+            at_once = forked and decision.action is Action.PENDING and self._names_forked(parent)
+            if at_once and decision.instance not in self._launchers:
+                # A ``forked_from`` role names it now: a pre-fork worker never execs.
+                lineage = Lineage(parent_role=self._role_of(parent), forked=True)
+                _, event = self._track(
+                    pid, parent, decision.instance, found, seen_t, fd, lineage=lineage
+                )
+                return found, [event]
             if decision.action is Action.PENDING or decision.instance in self._launchers:
                 self._pending.add(
                     Pending(
@@ -747,10 +793,30 @@ class ProcessTracker:
 
     def _promote(self, pend: Pending) -> Event:
         """A pending child's role is decided now; its start time stays the first sighting."""
+        forked = not pend.exec_seen and (
+            pend.cmdline == pend.parent_cmdline or pend.cmdline == procfs.cmdline(pend.ppid)
+        )
+        lineage = Lineage(parent_role=self._role_of(pend.ppid), forked=forked)
         _, event = self._track(
-            pend.pid, pend.ppid, pend.instance, pend.cmdline, pend.seen_t, pend.fd, watch=False
+            pend.pid,
+            pend.ppid,
+            pend.instance,
+            pend.cmdline,
+            pend.seen_t,
+            pend.fd,
+            watch=False,
+            lineage=lineage,
         )
         return event
+
+    def _role_of(self, pid: int) -> str | None:
+        """The role of a tracked process (live or exited), or None. Hold ``_lock``."""
+        proc = self._live.get(pid)
+        return proc.role if proc is not None else None
+
+    def _names_forked(self, parent: int) -> bool:
+        """Whether un-exec'd children of ``parent`` are named at once. Hold ``_lock``."""
+        return names_forked(self._roles, self._role_of(parent))
 
     def _daemon_root(self, pid: int, instance: int) -> bool:
         """In a daemonizing instance whose launcher is gone: is ``pid`` a top of what is left
@@ -779,6 +845,7 @@ class ProcessTracker:
         root: bool = False,
         watch: bool = True,
         launcher: bool = False,
+        lineage: Lineage = UNKNOWN_LINEAGE,
     ) -> tuple[TrackedProcess, Event]:
         """Register a decided process (hold ``_lock``); ``watch``: add its pidfd to epoll."""
         if not root and not launcher and self._daemon_root(pid, instance):
@@ -792,8 +859,14 @@ class ProcessTracker:
                 )
             )
         role = resolve_role(
-            self._roles, root=root, cmdline=cmdline, exe=lambda: procfs.exe_name(pid)
+            self._roles,
+            root=root,
+            cmdline=cmdline,
+            exe=lambda: procfs.exe_name(pid),
+            lineage=lineage,
         )
+        if lineage.forked and role is not None and names_forked(self._roles, lineage.parent_role):
+            self._named_forked.add(pid)
         proc = TrackedProcess(
             pid=pid,
             ppid=ppid,
@@ -842,7 +915,9 @@ class ProcessTracker:
         status = reap(fd)
         not_ours = status is not None and status.code is None and status.signal is None
         if not_ours or (status is None and give_up):
-            self._keep_handed(fd)
+            pid = self._fds.get(fd)
+            if pid is not None:
+                self._handed.keep(fd, pid)
         if status is None and not give_up:
             # Exited but not yet reapable: stop polling it, retry on the next rounds.
             with self._lock:
@@ -860,6 +935,7 @@ class ProcessTracker:
             if pend is not None:
                 events.append(self._promote(pend))
             proc = self._live.pop(pid, None)
+            self._named_forked.discard(pid)
             self._forget_fd(fd)  # still watched: the hub unwatches it at its exit event
             if proc is None:
                 return events
@@ -885,31 +961,6 @@ class ProcessTracker:
             )
             self._exits_unrecorded.append(proc.instance)
         return events
-
-    def _keep_handed(self, fd: int) -> None:
-        """Keep a process someone else is to reap in view, in case it is handed to us."""
-        pid = self._fds.get(fd)
-        if pid is None or any(p == pid for p in self._handed.values()):
-            return
-        with contextlib.suppress(OSError):
-            self._handed[os.dup(fd)] = pid
-
-    def _reap_handed(self) -> None:
-        """Reap the dead processes whose parent died before reaping them (the kernel gave
-        them to the harness); forget those their parent reaped. Poll thread, or ``stop``."""
-        for fd, _pid in list(self._handed.items()):
-            status = reap(fd)
-            gone = status is not None and (status.code is not None or status.signal is not None)
-            if not gone:
-                try:
-                    _signal.pidfd_send_signal(fd, 0)  # a zombie still takes signal 0
-                except ProcessLookupError:
-                    gone = True  # reaped by its own parent
-                except OSError:
-                    gone = True
-            if gone:
-                del self._handed[fd]
-                os.close(fd)
 
     def _note_left_by(self, root: TrackedProcess) -> None:
         """A root exited 0 leaving processes running: say so (it daemonized?). Hold _lock."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from harness import SystemSession, Verdict
+from harness.errors import UsageError
 from harness.faults.base import FaultContext, FaultKind, FaultPlugin, Firing
 from harness.faults.targets import TargetSpec, choose, record_action, record_miss
 from harness.observe.events import Event, FaultPhase, LogLine, ProcessExit, ProcessStart
@@ -188,3 +189,35 @@ def test_a_new_fault_kind_is_judged_by_its_effect(
     assert 0 < recovery_s < 10
     assert restarts.verdict is Verdict.PASS, restarts.detail
     assert restarts.metrics == {"restarts": 1, "kills": 1}
+
+
+def _must_exit(command: list[str], within: str) -> dict[str, Any]:
+    return {
+        "name": "api-must-exit",
+        "timeout": "30s",
+        "system": {"command": command, "expect_exit": {"within": within}},
+        "roles": {"root": {"root": True}},
+    }
+
+
+def test_a_system_expected_to_exit_is_waited_for_not_made_ready(
+    chaos_system: Callable[..., SystemSession],
+) -> None:
+    system = chaos_system(_must_exit(["{python}", "-c", "import sys; sys.exit(3)"], "10s"))
+
+    assert system.wait_exit() is None
+    assert system.check("exit", code=3).verdict is Verdict.PASS
+    assert system.check("exit", code=0).verdict is Verdict.FAIL
+    with pytest.raises(UsageError, match="expects its system to exit"):
+        system.wait_ready()
+
+
+def test_a_system_expected_to_exit_that_stays_up_is_said_so(
+    chaos_system: Callable[..., SystemSession],
+) -> None:
+    system = chaos_system(_must_exit(["sleep", "60"], "500ms"))
+
+    still = system.wait_exit()
+
+    assert still is not None
+    assert "expected the system to exit within 0.5s (system.expect_exit)" in still

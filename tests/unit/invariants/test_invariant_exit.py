@@ -41,3 +41,16 @@ def test_spec_rules() -> None:
         ExitSpec()
     with pytest.raises(ValidationError, match="not both"):
         ExitSpec(code=1, codes=[2])
+
+
+def test_nonzero_takes_any_code_but_zero_and_never_a_signal() -> None:
+    spec = ExitSpec.model_validate({"code": "nonzero"})
+    for code, verdict in ((1, Verdict.PASS), (3, Verdict.PASS), (0, Verdict.FAIL)):
+        story = backend_system().exit(0.3, 100, code=code)
+        assert check(spec, story.history()).verdict is verdict, code
+    story = backend_system().exit(0.3, 100, signal="SIGKILL")
+    res = check(spec, story.history())
+    assert res.verdict is Verdict.FAIL
+    assert "expected a non-zero exit code" in res.detail
+    with pytest.raises(ValidationError):
+        ExitSpec.model_validate({"code": "sometimes"})

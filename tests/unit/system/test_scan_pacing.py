@@ -57,3 +57,17 @@ def test_a_due_scan_is_skipped_while_no_pid_was_handed_out() -> None:
     later = clock.now + 0.03 + FULL_SCAN_EVERY_S
     assert pace.worth_scanning(later, last_pid=501, pending=False), "the periodic backstop"
     assert pace.worth_scanning(later, last_pid=None, pending=False), "no loadavg: always scan"
+
+
+def test_heat_brings_an_idle_port_scan_forward_too() -> None:
+    """A process that starts while the ports are on their idle schedule must have its
+    socket read within the hot port interval, not up to 2 s later (a supervisord
+    replacement listened and was killed again before its port was ever read)."""
+    clock = Clock()
+    pace = _pacer(clock)
+    clock.now += 3.0  # idle
+    pace.ports_scanned()
+    assert not pace.ports_due(clock.now + 1.0)
+    pace.heat()  # a process started
+    assert not pace.ports_due(clock.now + 0.2)
+    assert pace.ports_due(clock.now + 0.25)
