@@ -183,8 +183,11 @@ def _looks_like_scenario(path: Path) -> bool:
     the collection (anything it cannot read is the loader's to report, with its line)."""
     import yaml
 
+    from harness.scenario.include import is_fragment
     from harness.scenario.source import SourceError, parse, read_source
 
+    if is_fragment(path):
+        return False
     try:
         data, _ = parse(read_source(path))
     except (OSError, SourceError, yaml.YAMLError):
@@ -257,6 +260,11 @@ class ScenarioFile(pytest.File):
             elif refused:
                 reason = visible("this host cannot run it: " + "; ".join(refused))
                 item.add_marker(pytest.mark.skipif(True, reason=reason))
+            if scenario.expected_failure is not None:
+                # strict, as chaos run: a pass is XPASS and fails the session; only the
+                # system's failure is expected, a harness error stays an error
+                reason = visible(scenario.expected_failure)
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason, raises=TrialFailed))
             yield item
 
 
@@ -269,6 +277,10 @@ class ScenarioFailed(Exception):
 
         super().__init__(visible(failure_message(result)))
         self.result = result
+
+
+class TrialFailed(ScenarioFailed):
+    """A trial the system failed (verdict ``fail``): what ``expect: fail`` expects."""
 
 
 class ScenarioItem(pytest.Item):
@@ -305,11 +317,14 @@ class ScenarioItem(pytest.Item):
                     tags=list(self.scenario.tags),
                     description=self.scenario.description,
                     digest=scenario_digest(self.scenario),
+                    expected_failure=self.scenario.expected_failure,
                     trials=[result],
                 )
             ],
         )
         self.trial_json = json.dumps(run_to_dict(one)["scenarios"][0], default=str)
+        if result.verdict is Verdict.FAIL:
+            raise TrialFailed(result)
         if result.verdict is not Verdict.PASS:
             raise ScenarioFailed(result)
 

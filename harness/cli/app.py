@@ -21,7 +21,7 @@ from harness.errors import HostError, ScenarioError, UsageError
 from harness.report import escape
 from harness.results.model import RunResult
 from harness.scenario.model import Scenario
-from harness.spec.verdict import Verdict
+from harness.spec.verdict import Outcome
 
 
 class ExitCode(IntEnum):
@@ -138,10 +138,11 @@ def load_scenarios(
 
 
 def exit_for(run: RunResult) -> ExitCode:
-    trials = [t for s in run.scenarios for t in s.trials]
-    if any(t.verdict is Verdict.ERROR for t in trials):
+    """3 on a harness error, 1 on a failure or an unexpected pass (``xpass``), else 0."""
+    outcomes = run.outcomes()
+    if Outcome.ERROR in outcomes:
         return ExitCode.HARNESS
-    if any(t.verdict is Verdict.FAIL for t in trials):
+    if Outcome.FAIL in outcomes or Outcome.XPASS in outcomes:
         return ExitCode.FAILED
     return ExitCode.OK
 

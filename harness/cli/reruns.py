@@ -39,11 +39,12 @@ def _declared_vars(file: str, cache: dict[str, dict[str, str]]) -> dict[str, str
 
 
 def print_reruns(run: RunResult, journal_path: Path, console: Console) -> None:
-    """For every failed trial: its seed, and the commands that rerun it alone."""
+    """For every failed trial (not those failing as expected): its seed, and the commands
+    that rerun it alone."""
     from harness.schedule.replay import failing, replay_command, rerun_command
 
     declared: dict[str, dict[str, str]] = {}
-    trials = failing(run)
+    trials = [(s, t) for s, t in failing(run) if s.outcome_of(t).bad]
     if trials:
         console.print()
     for scenario, trial in trials:

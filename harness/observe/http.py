@@ -1,9 +1,10 @@
 """A tiny JSON-over-HTTP client for probes, workloads, the ``request`` fault and the ledger.
 
 Stdlib only (``http.client``), one connection per call, so a killed server shows up as a
-plain transport error on the next call instead of a stale pooled socket. Loopback only: the
-harness breaks a system on this machine and must never send traffic anywhere else, so a
-non-loopback host is refused with ``ValueError`` before anything is sent.
+plain transport error on the next call instead of a stale pooled socket (the keep-alive
+workload keeps its own pool, ``harness.workload.pool``, with the same encoding and errors).
+Loopback only: the harness breaks a system on this machine and must never send traffic
+anywhere else, so a non-loopback host is refused with ``ValueError`` before anything is sent.
 """
 
 from __future__ import annotations
@@ -54,6 +55,29 @@ def http_json(
 
     Raises ``ValueError`` for a URL that is not ``http://`` to a loopback host.
     """
+    host, port, path = loopback_target(url)
+    body, send_headers = encode_request(json_body, headers, keep_alive=False)
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request(method.upper(), path, body=body, headers=send_headers)
+        response = connection.getresponse()
+        raw = response.read()
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        return HttpAnswer(None, None, describe_error(exc, timeout), time.monotonic() - started)
+    finally:
+        connection.close()
+    latency = time.monotonic() - started
+    value, parsed = decode(raw)
+    return HttpAnswer(status, value, None, latency, parsed)
+
+
+def loopback_target(url: str) -> tuple[str, int, str]:
+    """``(host, port, path with query)`` of an ``http://`` URL to a loopback host.
+
+    Raises ``ValueError`` for any other URL, before anything is sent.
+    """
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise ValueError(f"expected an http:// URL to a loopback host, got {url!r}")
@@ -65,27 +89,24 @@ def http_json(
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    send_headers = {"Accept": "application/json", "Connection": "close"}
+    return parts.hostname, parts.port or 80, path
+
+
+def encode_request(
+    json_body: Any, headers: dict[str, str] | None, *, keep_alive: bool
+) -> tuple[bytes | None, dict[str, str]]:
+    """The body and headers of one request: JSON when there is a body; ``Connection:
+    close`` unless the connection is kept alive (HTTP/1.1's default); the scenario's own
+    headers last, so they win."""
+    send_headers = {"Accept": "application/json"}
+    if not keep_alive:
+        send_headers["Connection"] = "close"
     body: bytes | None = None
     if json_body is not None:
         body = json.dumps(json_body).encode()
         send_headers["Content-Type"] = "application/json"
     send_headers.update(headers or {})
-
-    started = time.monotonic()
-    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
-    try:
-        connection.request(method.upper(), path, body=body, headers=send_headers)
-        response = connection.getresponse()
-        raw = response.read()
-        status = response.status
-    except (OSError, http.client.HTTPException) as exc:
-        return HttpAnswer(None, None, describe_error(exc, timeout), time.monotonic() - started)
-    finally:
-        connection.close()
-    latency = time.monotonic() - started
-    value, parsed = _decode(raw)
-    return HttpAnswer(status, value, None, latency, parsed)
+    return body, send_headers
 
 
 def describe_error(exc: BaseException, timeout: float) -> str:
@@ -138,7 +159,8 @@ def at_path(value: Any, path: str, default: Any = None) -> Any:
     return current
 
 
-def _decode(raw: bytes) -> tuple[Any, bool]:
+def decode(raw: bytes) -> tuple[Any, bool]:
+    """The body as JSON when it is JSON (and whether it was), else as text."""
     if not raw:
         return None, False
     text = raw.decode("utf-8", errors="replace")

@@ -32,13 +32,15 @@ from harness.report.excerpt import (
 )
 from harness.report.output import block_title, line_text, output_excerpt
 from harness.results.model import HostUse, RunResult, ScenarioResult, TrialResult
-from harness.spec.verdict import Verdict
+from harness.spec.verdict import Outcome, Verdict, outcome
 
 VERDICT_STYLE = {
-    Verdict.PASS: "bold green",
-    Verdict.FAIL: "bold red",
-    Verdict.ERROR: "bold magenta",
-    Verdict.SKIP: "yellow",
+    Outcome.PASS: "bold green",
+    Outcome.FAIL: "bold red",
+    Outcome.ERROR: "bold magenta",
+    Outcome.SKIP: "yellow",
+    Outcome.XFAIL: "yellow",
+    Outcome.XPASS: "bold red",
 }
 OUTPUT_LINES = 6
 """Lines of a failed trial's output shown, after folding (``OUTPUT_VERBOSE`` with ``verbose``)."""
@@ -46,15 +48,19 @@ OUTPUT_VERBOSE = 60
 RUN_TITLE = "chaos run"
 
 
-def verdict_text(verdict: Verdict) -> Text:
-    """The verdict in upper case, coloured by severity."""
-    return Text(str(verdict).upper(), style=VERDICT_STYLE[verdict])
+def verdict_text(verdict: Verdict | Outcome) -> Text:
+    """The verdict (or outcome: ``XFAIL``, ``XPASS``) in upper case, coloured by severity."""
+    shown = Outcome(str(verdict))
+    return Text(str(shown).upper(), style=VERDICT_STYLE[shown])
 
 
-def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> Text:
+def _trial_line(
+    scenario: str, trial: TrialResult, total: int | None = None, expected: str | None = None
+) -> Text:
     count = f"{trial.index + 1}/{total}" if total else str(trial.index + 1)
+    shown = outcome(trial.verdict, expected)
     line = escape.console(
-        verdict_text(trial.verdict), f" {scenario} trial {count} ({trial.duration_s:.1f}s)"
+        verdict_text(shown), f" {scenario} trial {count} ({trial.duration_s:.1f}s)"
     )
     recovery = trial.metrics.get("recovery_s")
     if isinstance(recovery, list) and recovery:
@@ -66,6 +72,10 @@ def _trial_line(scenario: str, trial: TrialResult, total: int | None = None) -> 
         reason = f"{failed[0].kind}: {failed[0].detail}" if failed else trial.error or ""
         # the first clause: one line per trial; the summary's block has the rest
         line.append_text(escape.console((f" — {reason.split('; ', 1)[0]}", "dim")))
+    if shown is Outcome.XPASS:
+        line.append_text(escape.console((f" — passed, but expected to fail: {expected}", "dim")))
+    elif shown is Outcome.XFAIL:
+        line.append_text(escape.console((f" (expected: {expected})", "dim")))
     return line
 
 
@@ -102,7 +112,7 @@ def _summary_table(run: RunResult) -> Table:
         f = figures(scenario)
         table.add_row(
             escape.console(scenario.name),
-            verdict_text(scenario.verdict),
+            verdict_text(scenario.outcome),
             f"{f.passed}/{f.total}",
             ms(f.recovery_p50),
             ms(f.recovery_p95),
@@ -116,22 +126,39 @@ def _totals(run: RunResult) -> Text:
     s = run.summary()
     text = Text(f"{s['trials']} trial(s) in {s['scenarios']} scenario(s): ")
     text.append(f"{s['passed']} passed", style="green")
-    for key, style in (("failed", "red"), ("errors", "magenta"), ("skipped", "yellow")):
+    keys = (
+        ("failed", "failed", "red"),
+        ("errors", "errors", "magenta"),
+        ("skipped", "skipped", "yellow"),
+        ("xfailed", "failed as expected", "yellow"),
+        ("xpassed", "passed unexpectedly", "red"),
+    )
+    for key, label, style in keys:
         if s[key]:
-            text.append(f", {s[key]} {key}", style=style)
+            text.append(f", {s[key]} {label}", style=style)
     return text
 
 
 def _failure(scenario: ScenarioResult, trial: TrialResult, verbose: bool) -> RenderableType:
     """A compact block: the failed invariants with expected/observed and their evidence,
     then the output that matters (stderr first, repeats folded, nearest the failure)."""
+    shown = scenario.outcome_of(trial)
     parts: list[RenderableType] = [
         escape.console(
-            verdict_text(trial.verdict),
+            verdict_text(shown),
             (f" {scenario.name} trial {trial.index + 1}", "bold"),
             (f"  seed={trial.seed}  {scenario.file}", "dim"),
         )
     ]
+    if shown is Outcome.XPASS:
+        parts.append(escape.console(f"  passed, but expected to fail: {scenario.expected_failure}"))
+        parts.append(
+            escape.console(
+                "  (the weakness is gone, or the scenario no longer finds it: ",
+                "remove expect: fail, or fix the scenario)",
+                style="dim",
+            )
+        )
     if trial.error:
         parts.append(escape.console(f"  {trial.error}"))
     for inv in failed_invariants(trial):
@@ -156,7 +183,9 @@ def render_trial_lines(run: RunResult, console: Console) -> None:
     """One line per trial, as the live progress prints them (for a journal read back)."""
     for scenario in run.scenarios:
         for trial in scenario.trials:
-            console.print(_trial_line(scenario.name, trial, len(scenario.trials)))
+            console.print(
+                _trial_line(scenario.name, trial, len(scenario.trials), scenario.expected_failure)
+            )
 
 
 def render_summary(
@@ -178,7 +207,7 @@ def render_summary(
             )
     for scenario in run.scenarios:
         for trial in scenario.trials:
-            if trial.verdict in (Verdict.FAIL, Verdict.ERROR):
+            if scenario.outcome_of(trial).bad:  # an expected failure is on its line only
                 console.print()
                 console.print(_failure(scenario, trial, verbose))
 
@@ -258,10 +287,12 @@ class RunProgress:
                 total, _, started = self._running[(scenario, index)]
                 self._running[(scenario, index)] = (total, name, started)
 
-    def trial_finished(self, scenario: str, result: TrialResult) -> None:
+    def trial_finished(
+        self, scenario: str, result: TrialResult, expected_failure: str | None = None
+    ) -> None:
         with self._lock:
             self._running.pop((scenario, result.index), None)
             self._finished += 1
             total = self._totals.get(scenario)
         if not self.console.quiet:
-            self.console.print(_trial_line(scenario, result, total))
+            self.console.print(_trial_line(scenario, result, total, expected_failure))

@@ -34,7 +34,7 @@ from harness.report.output import block_title, line_text, output_excerpt
 from harness.report.svg import Axis, distribution_svg, latency_svg
 from harness.report.timeline import LEGEND, Chart, draw_timeline
 from harness.results.model import RunResult, ScenarioResult, TrialResult
-from harness.spec.verdict import InvariantResult, Verdict
+from harness.spec.verdict import InvariantResult, Outcome, Verdict
 
 HATCH = (
     '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
@@ -53,7 +53,7 @@ def _css() -> str:
     return files("harness.report").joinpath("report.css").read_text(encoding="utf-8")
 
 
-def _badge(verdict: Verdict) -> str:
+def _badge(verdict: Verdict | Outcome) -> str:
     return f'<span class="badge {verdict}">{verdict}</span>'
 
 
@@ -66,6 +66,14 @@ def _cards(run: RunResult) -> str:
         ("failed", s["failed"], "fail"),
         ("errors", s["errors"], "error"),
         ("skipped", s["skipped"], "skip"),
+    ]
+    cards += [
+        (label, s[key], cls)
+        for key, label, cls in (
+            ("xfailed", "failed as expected", "skip"),
+            ("xpassed", "passed unexpectedly", "fail"),
+        )
+        if s[key]
     ]
     return (
         '<div class="cards">'
@@ -89,7 +97,7 @@ def _summary_table(run: RunResult) -> str:
             continue
         f = figures(s)
         rows.append(
-            f'<tr><td><a href="#{_e(s.name)}">{_e(s.name)}</a></td><td>{_badge(s.verdict)}</td>'
+            f'<tr><td><a href="#{_e(s.name)}">{_e(s.name)}</a></td><td>{_badge(s.outcome)}</td>'
             f'<td class="num">{f.passed}/{f.total}</td><td class="num">{ms(f.recovery_p50)}</td>'
             f'<td class="num">{ms(f.recovery_p95)}</td><td class="num">{ms(f.recovery_max)}</td>'
             f'<td class="num">{percent(f.availability)}</td></tr>'
@@ -253,6 +261,7 @@ def _output(trial: TrialResult) -> str:
 
 
 def _trial(scenario: ScenarioResult, trial: TrialResult, colours: Mapping[str, str]) -> str:
+    shown = scenario.outcome_of(trial)
     passed = trial.verdict is Verdict.PASS
     end = max([trial.duration_s, *(e.t for e in trial.events)], default=1.0)
     axis = Axis(end=end)
@@ -265,10 +274,15 @@ def _trial(scenario: ScenarioResult, trial: TrialResult, colours: Mapping[str, s
     if not passed:
         failed = [i.kind for i in trial.invariants if i.verdict is not Verdict.PASS]
         facts.append("failed: " + ", ".join(failed) if failed else str(trial.error or ""))
-    css = "trial passing" if passed else "trial failing"
+    if shown is Outcome.XFAIL:
+        facts.append(f"expected to fail: {scenario.expected_failure}")
+    elif shown is Outcome.XPASS:
+        facts.append(f"passed, but expected to fail: {scenario.expected_failure}")
+    opened = shown.bad
+    css = "trial failing" if opened else "trial passing"
     parts = [
         f'<details class="{css}" id="{_e(scenario.name)}-trial-{trial.index}"'
-        f"{'' if passed else ' open'}><summary>{_badge(trial.verdict)} <h3>trial "
+        f"{' open' if opened else ''}><summary>{_badge(shown)} <h3>trial "
         f'{trial.index + 1}</h3><span class="muted">{_e(" · ".join(facts))}</span></summary>'
     ]
     if trial.error:
@@ -291,26 +305,36 @@ def _trial(scenario: ScenarioResult, trial: TrialResult, colours: Mapping[str, s
     return "".join(parts)
 
 
-_SEVERITY = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.PASS: 2, Verdict.SKIP: 3}
+_SEVERITY = {
+    Outcome.ERROR: 0,
+    Outcome.FAIL: 1,
+    Outcome.XPASS: 1,
+    Outcome.PASS: 2,
+    Outcome.XFAIL: 3,
+    Outcome.SKIP: 4,
+}
 
 
-def _verdict_of(s: ScenarioResult) -> Verdict:
-    return Verdict.SKIP if s.skipped is not None else s.verdict
+def _verdict_of(s: ScenarioResult) -> Outcome:
+    return Outcome.SKIP if s.skipped is not None else s.outcome
 
 
 def failures_first(scenarios: Sequence[ScenarioResult]) -> list[ScenarioResult]:
-    """Errors, then failures, then passes, then skips; the run's order within each."""
+    """Errors, then failures (unexpected passes too), then passes, then expected failures,
+    then skips; the run's order within each."""
     return sorted(scenarios, key=lambda s: _SEVERITY[_verdict_of(s)])
 
 
 def _scenario(s: ScenarioResult, colours: Mapping[str, str]) -> str:
     tags = "".join(f'<span class="tag">{_e(t)}</span>' for t in s.tags)
     verdict = _verdict_of(s)
-    css = "scenario passing" if verdict in (Verdict.PASS, Verdict.SKIP) else "scenario failing"
+    css = "scenario failing" if verdict.bad else "scenario passing"
     counts = ""
     if s.trials:
         bad = sum(t.verdict is not Verdict.PASS for t in s.trials)
         counts = f"{bad} of {len(s.trials)} trials failed" if bad else f"{len(s.trials)} passed"
+        if s.expected_failure is not None:
+            counts += f" · expected to fail: {s.expected_failure}"
     head = (
         f'<section class="{css}" id="{_e(s.name)}"><div class="scenario-head">'
         f"<h2>{_e(s.name)}</h2>{_badge(verdict)}{tags}"
@@ -369,7 +393,7 @@ reads ``?q=TEXT`` and ``?only=failures`` too, so a link can open the page filter
 
 def _controls(run: RunResult) -> str:
     s = run.summary()
-    bad = s["failed"] + s["errors"]
+    bad = s["failed"] + s["errors"] + s["xpassed"]
     return (
         '<div class="controls">show <label for="show-failures">only failures'
         f' ({bad})</label><label for="show-all">all ({s["trials"]})</label>'

@@ -5,6 +5,12 @@ per scenario > one ``testcase`` per trial named ``scenario[trial-i]``. A failed 
 a ``failure`` (message: its detail; text: every failed invariant with the events around
 it), a harness problem an ``error``, a skipped scenario one ``skipped`` case. The trial's
 metrics and output tail go to ``system-out``.
+
+Expected failures are written as pytest's junitxml writes them, which CI viewers already
+show: a trial of an ``expect: fail`` scenario that failed is ``skipped`` with
+``type="chaos.xfail"`` and the reason as its message (the failure's detail in its text);
+one that passed is a ``failure`` with ``type="chaos.xpass"`` and the message
+``[XPASS(strict)] REASON``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from harness.report.excerpt import (
     failure_message,
 )
 from harness.results.model import RunResult, ScenarioResult, TrialResult
-from harness.spec.verdict import Verdict
+from harness.spec.verdict import Outcome, Verdict
 
 
 def clean(text: str) -> str:
@@ -66,7 +72,23 @@ def _testcase(suite: ET.Element, scenario: ScenarioResult, trial: TrialResult) -
         name=clean(f"{scenario.name}[trial-{trial.index}]"),
         time=_seconds(trial.duration_s),
     )
-    if trial.verdict is Verdict.FAIL:
+    shown = scenario.outcome_of(trial)
+    if shown is Outcome.XFAIL:
+        node = ET.SubElement(
+            case,
+            "skipped",
+            message=clean(f"expected failure: {scenario.expected_failure}"),
+            type="chaos.xfail",
+        )
+        node.text = clean(_failure_text(trial))
+    elif shown is Outcome.XPASS:
+        ET.SubElement(
+            case,
+            "failure",
+            message=clean(f"[XPASS(strict)] {scenario.expected_failure}"),
+            type="chaos.xpass",
+        ).text = clean("every invariant held, but the scenario is expected to fail")
+    elif trial.verdict is Verdict.FAIL:
         failed = failed_invariants(trial)
         node = ET.SubElement(
             case,
@@ -87,13 +109,14 @@ def _testcase(suite: ET.Element, scenario: ScenarioResult, trial: TrialResult) -
 
 def _suite(root: ET.Element, scenario: ScenarioResult, timestamp: str) -> dict[str, int]:
     trials = scenario.trials
+    shown = [scenario.outcome_of(t) for t in trials]
     counts = {
         "tests": len(trials) if scenario.skipped is None else 1,
-        "failures": sum(t.verdict is Verdict.FAIL for t in trials),
-        "errors": sum(t.verdict is Verdict.ERROR for t in trials),
+        "failures": shown.count(Outcome.FAIL) + shown.count(Outcome.XPASS),
+        "errors": shown.count(Outcome.ERROR),
         "skipped": 1
         if scenario.skipped is not None
-        else sum(t.verdict is Verdict.SKIP for t in trials),
+        else shown.count(Outcome.SKIP) + shown.count(Outcome.XFAIL),
     }
     time = sum(t.duration_s for t in trials)
     attributes = {"name": clean(scenario.name), "timestamp": timestamp[:19], "time": _seconds(time)}

@@ -95,7 +95,8 @@ def _rejudge_trial(scenario: Scenario, trial: TrialResult, judge: Judge) -> Tria
 
 def rejudge(run: RunResult, scenarios: Sequence[Scenario], judge: Judge | None = None) -> RunResult:
     """A copy of ``run`` whose trials of the given scenarios (matched by name) are judged
-    again on their recorded events; scenarios not given are kept as they were."""
+    again on their recorded events, and read against the file's ``expect`` now; scenarios
+    not given are kept as they were."""
     if judge is None:
         from harness.invariants.judge import judge as default_judge
 
@@ -108,5 +109,7 @@ def rejudge(run: RunResult, scenarios: Sequence[Scenario], judge: Judge | None =
             rejudged.append(sresult)
             continue
         trials = [_rejudge_trial(scenario, t, judge) for t in sresult.trials]
-        rejudged.append(dataclasses.replace(sresult, trials=trials))
+        rejudged.append(
+            dataclasses.replace(sresult, trials=trials, expected_failure=scenario.expected_failure)
+        )
     return dataclasses.replace(run, scenarios=rejudged)

@@ -108,6 +108,8 @@ def run_to_dict(run: RunResult) -> dict[str, Any]:
                 "tags": s.tags,
                 "description": s.description,
                 "verdict": str(s.verdict),
+                "outcome": str(s.outcome),
+                "expected_failure": s.expected_failure,
                 "skipped": s.skipped,
                 "trials": [_trial_to_dict(t) for t in s.trials],
             }
@@ -195,6 +197,7 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
                     description=s.get("description", ""),
                     skipped=s.get("skipped"),
                     digest=s.get("digest"),
+                    expected_failure=s.get("expected_failure"),
                     trials=[_trial_from_dict(t) for t in s.get("trials", [])],
                 )
                 for s in data["scenarios"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.observe.events import Event
-from harness.spec.verdict import InvariantResult, Verdict
+from harness.spec.verdict import InvariantResult, Outcome, Verdict, outcome
 
 
 def merge_metrics(invariants: list[InvariantResult]) -> dict[str, Any]:
@@ -60,6 +60,25 @@ class ScenarioResult:
     digest: str | None = None
     """The scenario file's version: ``sha256:`` of its YAML content in canonical JSON
     (``harness.run.fingerprint``); ``None`` without a file, or in an older journal."""
+    expected_failure: str | None = None
+    """The reason of the scenario's ``expect: fail`` (``None``: expected to pass, or an
+    older journal): its failed trials are ``xfail``, its passed ones ``xpass``."""
+
+    def outcome_of(self, trial: TrialResult) -> Outcome:
+        """One trial's verdict read against the scenario's expectation."""
+        return outcome(trial.verdict, self.expected_failure)
+
+    @property
+    def outcome(self) -> Outcome:
+        """The scenario's verdict read against its expectation (``xpass`` if any trial
+        passed an ``expect: fail``, as one unexpected pass is enough to say so)."""
+        if self.expected_failure is None or self.skipped is not None or not self.trials:
+            return outcome(self.verdict, None)
+        outcomes = {self.outcome_of(t) for t in self.trials}
+        for worst in (Outcome.ERROR, Outcome.XPASS):
+            if worst in outcomes:
+                return worst
+        return Outcome.XFAIL
 
     @property
     def verdict(self) -> Verdict:
@@ -120,13 +139,21 @@ class RunResult:
     host: HostUse | None = None
     """None in a journal written before containment was recorded."""
 
+    def outcomes(self) -> list[Outcome]:
+        """Every trial's outcome, in order."""
+        return [s.outcome_of(t) for s in self.scenarios for t in s.trials]
+
     def summary(self) -> dict[str, int]:
-        trials = [t for s in self.scenarios for t in s.trials]
+        """Counts by outcome: ``failed`` are unexpected failures only; ``xfailed`` failed as
+        expected, ``xpassed`` passed an ``expect: fail`` (both 0 without one)."""
+        outcomes = self.outcomes()
         return {
             "scenarios": len(self.scenarios),
-            "trials": len(trials),
-            "passed": sum(t.verdict is Verdict.PASS for t in trials),
-            "failed": sum(t.verdict is Verdict.FAIL for t in trials),
-            "errors": sum(t.verdict is Verdict.ERROR for t in trials),
+            "trials": len(outcomes),
+            "passed": outcomes.count(Outcome.PASS),
+            "failed": outcomes.count(Outcome.FAIL),
+            "errors": outcomes.count(Outcome.ERROR),
             "skipped": sum(s.skipped is not None for s in self.scenarios),
+            "xfailed": outcomes.count(Outcome.XFAIL),
+            "xpassed": outcomes.count(Outcome.XPASS),
         }

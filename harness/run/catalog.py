@@ -18,8 +18,9 @@ from harness.observe.probes.registry import PROBES
 from harness.scenario import loader
 from harness.scenario.kinds import Kinds
 from harness.scenario.model import Scenario
+from harness.workload.registry import WORKLOADS
 
-KINDS = Kinds(faults=FAULTS, invariants=INVARIANTS, probes=PROBES)
+KINDS = Kinds(faults=FAULTS, invariants=INVARIANTS, probes=PROBES, workloads=WORKLOADS)
 _EMPTY: Mapping[str, str] = {}
 
 

@@ -11,6 +11,7 @@ version); ``--var`` values are recorded on every trial and compared on their own
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from harness.scenario import include
 from harness.scenario.model import Scenario
 from harness.scenario.source import SourceError, parse, read_source
 
@@ -33,9 +35,15 @@ def canonical(value: Any) -> Any:
     return value
 
 
-def content_digest(text: str) -> str:
-    """``sha256:HEX`` of a scenario file's text, by its YAML content (see the module)."""
-    data, _ = parse(text)
+def content_digest(text: str, file: str | None = None) -> str:
+    """``sha256:HEX`` of a scenario file's text, by its YAML content (see the module);
+    with ``file``, its ``include``s merged in first, so a changed fragment is a new
+    version."""
+    data, lines = parse(text)
+    if file is not None and isinstance(data, dict):
+        # an include the loader refuses: the file's own content is the version then
+        with contextlib.suppress(include.IncludeError):
+            data, _ = include.expand(data, lines, file)
     dumped = json.dumps(
         canonical(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
@@ -48,6 +56,6 @@ def scenario_digest(scenario: Scenario) -> str | None:
     if not scenario.file:
         return None
     try:
-        return content_digest(read_source(Path(scenario.file)))
+        return content_digest(read_source(Path(scenario.file)), scenario.file)
     except (OSError, SourceError, yaml.YAMLError):
         return None

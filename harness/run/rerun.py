@@ -113,6 +113,7 @@ def as_run(target: Target, trial: TrialResult, argv: list[str]) -> RunResult:
         file=record.file,
         tags=list(record.tags),
         description=record.description,
+        expected_failure=target.scenario.expected_failure,
         trials=[trial],
     )
     return RunResult(

@@ -30,7 +30,6 @@ from harness.run.system import host_refusals
 from harness.run.trial import run_trial
 from harness.scenario.loader import missing_requirements
 from harness.scenario.model import Scenario
-from harness.spec.verdict import Verdict
 from harness.spec.version import __version__
 from harness.system import containment, leftovers, rundir
 from harness.system.subreaper import become_subreaper
@@ -45,7 +44,11 @@ class RunObserver(Protocol):
 
     def phase(self, scenario: str, index: int, name: str) -> None: ...
 
-    def trial_finished(self, scenario: str, result: TrialResult) -> None: ...
+    def trial_finished(
+        self, scenario: str, result: TrialResult, expected_failure: str | None = None
+    ) -> None:
+        """``expected_failure``: the reason of the scenario's ``expect: fail``."""
+        ...
 
 
 class _Silent:
@@ -58,7 +61,9 @@ class _Silent:
     def phase(self, scenario: str, index: int, name: str) -> None:
         pass
 
-    def trial_finished(self, scenario: str, result: TrialResult) -> None:
+    def trial_finished(
+        self, scenario: str, result: TrialResult, expected_failure: str | None = None
+    ) -> None:
         pass
 
 
@@ -152,6 +157,7 @@ class Run:
                 tags=list(scenario.tags),
                 description=scenario.description,
                 digest=scenario_digest(scenario),
+                expected_failure=scenario.expected_failure,
             )
             self.result.scenarios.append(sresult)
             missing = missing_requirements(scenario)
@@ -213,8 +219,8 @@ class Run:
         with self._lock:
             sresult.trials.append(trial)
             self._save()
-        self.observer.trial_finished(scenario.name, trial)
-        if self.options.fail_fast and trial.verdict is not Verdict.PASS:
+        self.observer.trial_finished(scenario.name, trial, sresult.expected_failure)
+        if self.options.fail_fast and sresult.outcome_of(trial).bad:
             self.failed_fast.set()
 
     def _save(self) -> None:

@@ -143,6 +143,7 @@ class RunningSystem:
             values.append(
                 values_for(
                     run_dir=run_dir,
+                    scenario_file=scenario.file,
                     instance=instance,
                     ports=ports,
                     variables=scenario.vars,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from harness.observe.poller import ProbePoller
 from harness.observe.timeline import Timeline
 from harness.scenario.model import Scenario
-from harness.workload.http_load import HttpWorkload
+from harness.workload.engine import Workload
 
 Resolve = Callable[[str, int], str]
 
@@ -30,7 +30,7 @@ class Traffic:
         self._resolve = resolve
         self._timeline = timeline
         self.pollers: list[ProbePoller] = []
-        self.workloads: list[HttpWorkload] = []
+        self.workloads: list[Workload] = []
 
     def start(self) -> None:
         """Probes first (one reading each: the steady state), then the workloads."""
@@ -43,7 +43,7 @@ class Traffic:
             poller.read_once()
             poller.start()
         self.workloads = [
-            HttpWorkload(spec, self._resolve, self._timeline, instances)
+            Workload(spec, self._resolve, self._timeline, instances)
             for spec in self._scenario.workload
         ]
         for workload in self.workloads:

@@ -1,7 +1,7 @@
 """What the loader needs to know of the registered kinds: names, option models, references.
 
-The scenario layer sits below the packages that implement faults, invariants and probes,
-so it never imports them: whoever loads a scenario hands it the registries as ``Kinds``
+The scenario layer sits below the packages that implement faults, invariants, probes and
+workloads, so it never imports them: whoever loads a scenario hands it the registries as ``Kinds``
 (``harness.run.catalog`` does, with every kind the harness ships).
 """
 
@@ -46,3 +46,4 @@ class Kinds:
     faults: KindLookup
     invariants: KindLookup
     probes: KindLookup
+    workloads: KindLookup

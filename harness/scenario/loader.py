@@ -21,15 +21,15 @@ import yaml
 from pydantic import ValidationError
 
 from harness.errors import ScenarioError
-from harness.scenario import checks
+from harness.scenario import checks, include
 from harness.scenario.bounded import RefusedYAML
 from harness.scenario.entries import fault_entries, invariant_entries, probe_entries
 from harness.scenario.kinds import Kinds
 from harness.scenario.messages import describe, problems_from
-from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario
+from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario, WorkloadSpec
 from harness.scenario.parts import Parts, effective_vars, from_scenario, salvage
 from harness.scenario.preflight import preflight_problems
-from harness.scenario.requires import missing_requirements
+from harness.scenario.requires import missing_requirements, requires_problems
 from harness.scenario.selection import select as select_scenarios
 from harness.scenario.source import (
     MAX_REPORTED,
@@ -42,6 +42,7 @@ from harness.scenario.source import (
 )
 from harness.scenario.templates import NAME, vars_resolver
 from harness.scenario.timing import timing_problems
+from harness.scenario.workloads import workload_entries
 from harness.spec.units import TEMPLATES
 
 __all__ = [
@@ -140,7 +141,8 @@ def load_all(
 
 
 def discover(paths: Sequence[Path]) -> list[Path]:
-    """Files as given, folders searched recursively for ``*.yaml``/``*.yml`` (sorted).
+    """Files as given, folders searched recursively for ``*.yaml``/``*.yml`` (sorted), but
+    not fragments (``*.fragment.yaml``: they are included, never run alone).
 
     A path that does not exist, or a folder without scenarios, is an error: a typo in a CI
     script must not turn into a green run of nothing.
@@ -148,7 +150,11 @@ def discover(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in SUFFIXES and p.is_file() and not include.is_fragment(p)
+            )
             if not files:
                 raise ScenarioError(
                     "no *.yaml or *.yml scenario files in this folder", file=str(path)
@@ -272,6 +278,10 @@ def _load(
         return None, [
             ScenarioError(message, file=file, line=lines.line_of(("file",)), field="file")
         ]
+    try:
+        data, lines = include.expand(data, lines, file)
+    except include.IncludeError as exc:
+        return None, [ScenarioError(exc.message, file=exc.file, line=exc.line, field=exc.field)]
     body = {"name": Path(path).stem, **data}
     return _validate(body, file, lines, overrides, kinds)
 
@@ -291,7 +301,7 @@ def _validate(
         scenario = scenario.model_copy(update={"vars": variables})
         parts = from_scenario(scenario, written)
     else:
-        faults, invariants, probes = entries
+        faults, invariants, probes, workloads = entries
         parts = salvage(
             data,
             variables=variables,
@@ -299,6 +309,7 @@ def _validate(
             faults=faults,
             invariants=invariants,
             probes=probes,
+            workloads=workloads,
             context=context,
         )
     found += _cross_problems(parts, kinds)
@@ -320,6 +331,7 @@ def _cross_problems(parts: Parts, kinds: Kinds) -> list[Problem]:
         *checks.template_problems(parts),
         *preflight_problems(parts),
         *timing_problems(parts),
+        *requires_problems(parts),
     ]
 
 
@@ -328,7 +340,12 @@ def _typed(
 ) -> tuple[
     Scenario | None,
     list[Problem],
-    tuple[list[FaultEntry], list[InvariantEntry], dict[Any, ProbeEntry]],
+    tuple[
+        list[FaultEntry],
+        list[InvariantEntry],
+        dict[Any, ProbeEntry],
+        list[tuple[int, WorkloadSpec]],
+    ],
 ]:
     found: list[Problem] = []
     fault_list, more = fault_entries(data.get("faults"), kinds.faults, lines, context)
@@ -339,8 +356,12 @@ def _typed(
     found += more
     probe_map, more = probe_entries(data.get("probes"), kinds.probes, lines, context)
     found += more
-    entries = (fault_list, invariant_list, probe_map)
+    workloads, more = workload_entries(data.get("workload"), kinds.workloads, context)
+    found += more
+    entries = (fault_list, invariant_list, probe_map, workloads or [])
     body = {**data, "faults": fault_list, "invariants": invariant_list, "probes": probe_map}
+    if workloads is not None:
+        body["workload"] = [spec for _, spec in workloads]
     try:
         scenario = Scenario.model_validate(body, context=context)
     except ValidationError as exc:

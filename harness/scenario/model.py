@@ -24,8 +24,7 @@ from pydantic import (
 
 from harness.scenario.source import LineMap
 from harness.spec.base import Frozen
-from harness.spec.http import HttpCall
-from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
+from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec, WorkloadKindSpec
 from harness.spec.loopback import is_loopback
 from harness.spec.regex import Regex
 from harness.spec.signals import Signal
@@ -263,15 +262,20 @@ class ProbeEntry(Frozen):
 
 
 class WorkloadSpec(Frozen):
-    not_templates: ClassVar[frozenset[str]] = frozenset({"name", "record"})
+    """One named workload: a kind with its options (``http: {url...}``, ``tcp``,
+    ``command``), sent open loop at ``rate``; the kinds are a registry
+    (``harness.workload.registry``), validated by the loader like probes."""
+
+    not_templates: ClassVar[frozenset[str]] = frozenset({"name", "record", "kind"})
 
     name: str
-    http: HttpCall
+    kind: str = "http"
+    spec: SerializeAsAny[WorkloadKindSpec]
     rate: Rate
     record: str | None = None
     """Dotted path of a field of every acknowledged answer to remember (ledger ids)."""
     ok_status: list[int] | None = None
-    """Statuses that count as success; default: any 2xx."""
+    """Statuses (HTTP statuses, exit codes) that count as success; default: the kind's."""
     concurrency: Annotated[int, Field(ge=1, le=512)] = 64
     instance: int | None = None
     """Which instance to send to; ``None`` spreads requests round-robin over all."""
@@ -468,7 +472,7 @@ class Scenario(Frozen):
     """One scenario file, validated. Built by ``harness.scenario.loader.load_scenario``."""
 
     not_templates: ClassVar[frozenset[str]] = frozenset(
-        {"name", "file", "description", "tags", "requires", "vars", "roles"}
+        {"name", "file", "description", "tags", "requires", "vars", "roles", "expect", "reason"}
     )
     """Fields that are never templates (see ``harness.scenario.templates``)."""
 
@@ -491,12 +495,32 @@ class Scenario(Frozen):
     phases: PhasesSpec | None = None
     """A fault-free warm-up and healing phase around the chaos phase (``harness.schedule``)."""
     invariants: list[InvariantEntry] = Field(default_factory=list)
+    expect: Literal["pass", "fail"] = "pass"
+    """``fail``: a known weakness; its failed trials are ``xfail``, a pass is ``xpass``."""
+    reason: str = ""
+    """Why the scenario is expected to fail (required with ``expect: fail``)."""
 
     _lines: LineMap | None = PrivateAttr(default=None)
     """Where each field is in the file (set by the loader)."""
     _source: Any = PrivateAttr(default=None)
     """What the loader needs to validate the file again with other vars (``--var``,
     ``chaos matrix``): templated durations and targets depend on them."""
+
+    @model_validator(mode="after")
+    def _a_failure_says_why(self) -> Scenario:
+        if self.expect == "fail" and not self.reason.strip():
+            raise ValueError(
+                "expect: fail needs a reason: say what is known to break, e.g. reason: "
+                "'workers are orphaned when the master is killed'"
+            )
+        if self.expect == "pass" and self.reason:
+            raise ValueError("reason: only says why a scenario has expect: fail; remove it")
+        return self
+
+    @property
+    def expected_failure(self) -> str | None:
+        """The reason of ``expect: fail``; ``None`` when the scenario is expected to pass."""
+        return self.reason.strip() if self.expect == "fail" else None
 
     def line_of(self, *path: str | int) -> int | None:
         """The 1-based line of a field in the scenario's file (``line_of("requires")``);

@@ -61,6 +61,8 @@ class Parts:
     timeout: float | None = None
     duration: float | None = None
     phases: PhasesSpec | None = None
+    requires: list[tuple[int, str]] = field(default_factory=list)
+    """Every ``requires`` entry as written, with its index."""
     written: frozenset[str] = frozenset()
     """Top-level fields the file writes (a check names the one the author chose)."""
 
@@ -115,6 +117,7 @@ def from_scenario(scenario: Scenario, written: frozenset[str]) -> Parts:
         probes=dict(scenario.probes),
         probe_names=list(scenario.probes),
         workloads=list(enumerate(scenario.workload)),
+        requires=list(enumerate(scenario.requires)),
         workload_names=[(i, w.name) for i, w in enumerate(scenario.workload)],
         faults=list(scenario.faults),
         invariants=list(scenario.invariants),
@@ -133,12 +136,14 @@ def salvage(
     faults: list[FaultEntry],
     invariants: list[InvariantEntry],
     probes: dict[Any, ProbeEntry],
+    workloads: list[tuple[int, WorkloadSpec]],
     context: Mapping[str, Any],
 ) -> Parts:
     """The parts of a scenario that did not validate as a whole: each section alone."""
     name = data.get("name")
     workload = data.get("workload")
     items = list(enumerate(workload)) if isinstance(workload, list) else []
+    requires = data.get("requires")
     return Parts(
         name=name if isinstance(name, str) else None,
         variables=variables,
@@ -152,10 +157,11 @@ def salvage(
         disk_names=_names(data.get("disks")),
         probes={k: v for k, v in probes.items() if isinstance(k, str)},
         probe_names=_names(data.get("probes")),
-        workloads=[
-            (i, spec)
-            for i, item in items
-            if (spec := _valid(WorkloadSpec, item, context)) is not None
+        workloads=workloads,
+        requires=[
+            (i, item)
+            for i, item in enumerate(requires if isinstance(requires, list) else [])
+            if isinstance(item, str)
         ],
         workload_names=[
             (i, item["name"])

@@ -50,7 +50,12 @@ def preflight_problems(parts: Parts) -> list[Problem]:
 
 def _placeholders(parts: Parts) -> dict[str, str]:
     """The values a trial would have, with stand-ins for what only a trial knows."""
-    values = {"run_dir": "/tmp/chaos-validate/i0", "instance": "0", "python": sys.executable}
+    values = {
+        "run_dir": "/tmp/chaos-validate/i0",
+        "instance": "0",
+        "python": sys.executable,
+        "scenario_dir": "/tmp/chaos-validate/scenario",
+    }
     for key, value in parts.variables.items():
         values[key] = values[f"vars.{key}"] = value
     return values

@@ -69,6 +69,11 @@ class LineMap:
     spans: dict[Path_, Span] = field(default_factory=dict)
     source: list[str] = field(default_factory=list)
     """The file's lines, to find a position inside a folded or quoted value."""
+    files: dict[Path_, tuple[str, str]] = field(default_factory=dict)
+    """Paths that came from an included fragment (``harness.scenario.include``) → that
+    file and how it was included (``included from s.yaml:2``); their lines are its lines."""
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    """Each included file's lines."""
 
     def line_of(
         self, path: Path_, offset: int | None = None, text: str | None = None
@@ -80,26 +85,38 @@ class LineMap:
         when the value spans several lines.
         """
         if offset is not None and text is not None and path in self.spans:
-            inner = self._inner_line(self.spans[path], offset, text)
+            inner = self._inner_line(path, self.spans[path], offset, text)
             if inner is not None:
                 return inner
+        prefix = self._nearest(path)
+        if prefix is None:
+            return None
+        return self.keys[prefix] if prefix in self.keys else self.values[prefix]
+
+    def origin_of(self, path: Path_) -> tuple[str, str] | None:
+        """``(file, how it was included)`` when the line of ``path`` is in an included
+        fragment; ``None`` when it is in the scenario file itself."""
+        prefix = self._nearest(path)
+        return None if prefix is None else self.files.get(prefix)
+
+    def _nearest(self, path: Path_) -> Path_ | None:
         for end in range(len(path), -1, -1):
             prefix = path[:end]
-            if prefix in self.keys:
-                return self.keys[prefix]
-            if prefix in self.values:
-                return self.values[prefix]
+            if prefix in self.keys or prefix in self.values:
+                return prefix
         return None
 
-    def _inner_line(self, span: Span, offset: int, text: str) -> int | None:
+    def _inner_line(self, path: Path_, span: Span, offset: int, text: str) -> int | None:
         if span.first == span.last:
             return None
+        origin = self.files.get(path)
+        source = self.sources.get(origin[0], []) if origin else self.source
         if span.style == "|":  # literal: the text's lines are the file's lines, after the `|`
             return span.first + 2 + text.count("\n", 0, offset)
         # Folded, quoted or plain over several lines: find the piece in the file's lines.
         piece = text[offset:].split("\n", 1)[0][:20] or text[max(0, offset - 20) : offset]
-        for number in range(span.first, min(span.last, len(self.source) - 1) + 1):
-            if piece and piece in self.source[number]:
+        for number in range(span.first, min(span.last, len(source) - 1) + 1):
+            if piece and piece in source[number]:
                 return number + 1
         return None
 
@@ -248,10 +265,12 @@ def located(
         text = value_at(data, problem.path) if problem.offset is not None else None
         line = lines.line_of(problem.path, problem.offset, text)
         field = format_path(problem.path) or None
-        key = (line or 0, field or "", problem.message)
-        errors.setdefault(
-            key, ScenarioError(problem.message, file=file or None, line=line, field=field)
-        )
+        origin = lines.origin_of(problem.path)
+        where, message = file, problem.message
+        if origin is not None:  # in an included fragment: its file and line, and from where
+            where, message = origin[0], f"{problem.message} ({origin[1]})"
+        key = (line or 0, field or "", message)
+        errors.setdefault(key, ScenarioError(message, file=where or None, line=line, field=field))
     ordered = [errors[key] for key in sorted(errors, key=lambda k: k[0])]
     if len(ordered) <= MAX_REPORTED:
         return ordered

@@ -27,7 +27,7 @@ from harness.spec.regex import Regex
 NAME = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+)*")
 """A template name: ``port``, ``port.admin``, ``vars.bugs``, ``ready.port``."""
 
-BUILTINS = frozenset({"port", "run_dir", "instance", "python"})
+BUILTINS = frozenset({"port", "run_dir", "instance", "python", "scenario_dir"})
 """Names every scenario may use, whatever it declares."""
 NAMESPACES = frozenset({"port", "vars", "ready", "proxy", "disk"})
 """Prefixes of dotted names (``port.NAME``, ``vars.X``, ``ready.GROUP``, ``proxy.NAME``,
@@ -142,9 +142,16 @@ def escape(text: str) -> str:
 # --------------------------------------------------------------------------- values
 
 
+def scenario_dir(file: str) -> str:
+    """``{scenario_dir}``: the folder of the scenario file, absolute (helper files next to
+    the YAML need no absolute path); the current folder for a scenario written in code."""
+    return str(Path(file).resolve().parent) if file else str(Path.cwd())
+
+
 def values_for(
     *,
     run_dir: str | Path,
+    scenario_file: str = "",
     instance: int,
     ports: Mapping[str, int],
     variables: Mapping[str, str],
@@ -152,7 +159,8 @@ def values_for(
     proxies: Mapping[str, int] | None = None,
     disks: Mapping[str, str | Path] | None = None,
 ) -> dict[str, str]:
-    """The values of one trial's instance. ``ports`` maps a port name to its number, the
+    """The values of one trial's instance (``scenario_file``: the file's path, for
+    ``{scenario_dir}``). ``ports`` maps a port name to its number, the
     empty name being plain ``{port}`` (see ``port_names``); ``ready`` holds the named groups
     the readiness log pattern matched, once the system is ready; ``proxies`` the port each
     proxy listens on (``{proxy.NAME}``), ``disks`` where each disk is mounted
@@ -162,7 +170,12 @@ def values_for(
     anything starts, so the system's own settings may use any of them; ``{ready.X}`` is
     added once the system is ready; a proxy's ``upstream`` is resolved afresh at every new
     connection, so it may use ``{ready.X}`` too (and never ``{proxy.X}``: no chains)."""
-    values = {"run_dir": str(run_dir), "instance": str(instance), "python": sys.executable}
+    values = {
+        "run_dir": str(run_dir),
+        "instance": str(instance),
+        "python": sys.executable,
+        "scenario_dir": scenario_dir(scenario_file),
+    }
     for name, port in ports.items():
         values["port" if name == "" else f"port.{name}"] = str(port)
     for name, port in (proxies or {}).items():

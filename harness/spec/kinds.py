@@ -1,4 +1,4 @@
-"""The option bases of every extension point: a fault, an invariant, a probe.
+"""The option bases of every extension point: a fault, an invariant, a probe, a workload.
 
 Each registered kind validates its YAML options with a subclass of one of these. They live
 on the ground floor so the scenario model can hold any kind's options without importing
@@ -26,5 +26,11 @@ class InvariantSpec(BaseModel):
 
 class ProbeSpec(BaseModel):
     """Base of every probe kind's options (``http: {url...}``): frozen, unknown refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class WorkloadKindSpec(BaseModel):
+    """Base of every workload kind's options (``tcp: {port...}``): frozen, unknown refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)

@@ -24,6 +24,38 @@ class Verdict(StrEnum):
     SKIP = "skip"
 
 
+class Outcome(StrEnum):
+    """A verdict read against what the scenario expects (pytest's strict xfail).
+
+    With ``expect: fail`` a failed trial is ``xfail`` (as expected: it does not fail the
+    run) and a passed one ``xpass`` (the known weakness is gone or the scenario no longer
+    catches it: it fails the run); ``error`` and ``skip`` stay what they are. Without an
+    expectation an outcome is its verdict.
+    """
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+    XFAIL = "xfail"
+    XPASS = "xpass"
+
+    @property
+    def bad(self) -> bool:
+        """Whether this outcome fails a run (exit 1 or 3)."""
+        return self in (Outcome.FAIL, Outcome.ERROR, Outcome.XPASS)
+
+
+def outcome(verdict: Verdict, expected_failure: str | None) -> Outcome:
+    """``verdict`` read against ``expected_failure`` (the reason of ``expect: fail``)."""
+    if expected_failure is not None:
+        if verdict is Verdict.FAIL:
+            return Outcome.XFAIL
+        if verdict is Verdict.PASS:
+            return Outcome.XPASS
+    return Outcome(verdict.value)
+
+
 @dataclass(frozen=True)
 class InvariantResult:
     """One invariant judged on one trial's timeline."""

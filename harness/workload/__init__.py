@@ -1,1 +1,1 @@
-"""Traffic during a trial: request generators whose every outcome lands on the timeline."""
+"""Workload kinds: clients as users run them (HTTP kept alive or not, TCP, a command)."""

@@ -14,6 +14,7 @@ import pytest
 from e2e_support import ROOT, Chaos, CliResult
 
 from harness.run.catalog import load_all
+from harness.scenario.include import is_fragment
 from harness.scenario.loader import select_scenarios
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +77,13 @@ def test_validate_a_folder_reports_every_broken_file(chaos: Chaos) -> None:
 
 
 def test_the_real_scenarios_validate(chaos: Chaos) -> None:
-    count = len([p for p in (ROOT / "scenarios").rglob("*") if p.suffix in (".yaml", ".yml")])
+    count = len(
+        [
+            p
+            for p in (ROOT / "scenarios").rglob("*")
+            if p.suffix in (".yaml", ".yml") and not is_fragment(p)
+        ]
+    )
 
     result = chaos.run("validate", ROOT / "scenarios")
 
@@ -86,7 +93,7 @@ def test_the_real_scenarios_validate(chaos: Chaos) -> None:
 
 
 def test_list_shows_every_scenario_with_its_faults(chaos: Chaos) -> None:
-    files = sorted((ROOT / "scenarios").rglob("*.yaml"))
+    files = [p for p in sorted((ROOT / "scenarios").rglob("*.yaml")) if not is_fragment(p)]
 
     result = chaos.run("list", ROOT / "scenarios")
 

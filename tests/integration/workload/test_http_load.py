@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from harness.observe.events import Event, Request
 from harness.observe.timeline import Timeline
 from harness.scenario.model import WorkloadSpec
-from harness.workload.http_load import HttpWorkload
+from harness.workload.engine import Workload
 
 from .server import JsonServer
+from .specs import workload as _workload
 
 
-def _spec(path: str, **options: object) -> WorkloadSpec:
-    return WorkloadSpec.model_validate(
-        {"name": "ui", "http": {"url": "http://127.0.0.1:{port}" + path}, **options}
-    )
+def _spec(path: str, **options: Any) -> WorkloadSpec:
+    return _workload(**{"name": "ui", "http": {"url": "http://127.0.0.1:{port}" + path}, **options})
 
 
 def _resolver(*ports: int) -> Callable[[str, int], str]:
@@ -36,7 +36,7 @@ def _requests(n: int, where: Callable[[Request], bool] = lambda r: True) -> Call
     return match
 
 
-def _run_until(workload: HttpWorkload, timeline: Timeline, match: Callable[[Event], bool]) -> None:
+def _run_until(workload: Workload, timeline: Timeline, match: Callable[[Event], bool]) -> None:
     workload.start()
     try:
         assert timeline.wait_for(match, timeout=30.0) is not None, "workload made no progress"
@@ -46,7 +46,7 @@ def _run_until(workload: HttpWorkload, timeline: Timeline, match: Callable[[Even
 
 def test_rate_and_recorded_ids(server: JsonServer) -> None:
     timeline = Timeline()
-    workload = HttpWorkload(
+    workload = Workload(
         _spec(
             "/job",
             rate="40/s",
@@ -74,7 +74,7 @@ def test_a_down_server_is_recorded_as_refused() -> None:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     timeline = Timeline()
-    workload = HttpWorkload(_spec("/job", rate="50/s"), _resolver(closed), timeline, 1)
+    workload = Workload(_spec("/job", rate="50/s"), _resolver(closed), timeline, 1)
     _run_until(workload, timeline, _requests(5))
 
     requests = timeline.of(Request)
@@ -85,7 +85,7 @@ def test_a_down_server_is_recorded_as_refused() -> None:
 def test_status_rules_default_2xx_or_ok_status(server: JsonServer) -> None:
     default, custom = Timeline(), Timeline()
     for timeline, options in ((default, {}), (custom, {"ok_status": [503]})):
-        workload = HttpWorkload(
+        workload = Workload(
             _spec("/down", rate="50/s", **options), _resolver(server.port), timeline, 1
         )
         _run_until(workload, timeline, _requests(3))
@@ -99,7 +99,7 @@ def test_round_robin_over_instances() -> None:
     try:
         timeline = Timeline()
         ports = [s.port for s in servers]
-        workload = HttpWorkload(_spec("/job", rate="50/s"), _resolver(*ports), timeline, 2)
+        workload = Workload(_spec("/job", rate="50/s"), _resolver(*ports), timeline, 2)
         _run_until(workload, timeline, _requests(6))
         requests = timeline.of(Request)
         assert all(r.ok for r in requests)
@@ -113,7 +113,7 @@ def test_round_robin_over_instances() -> None:
 
 def test_exhausted_concurrency_is_recorded_as_overload(server: JsonServer) -> None:
     timeline = Timeline()
-    workload = HttpWorkload(
+    workload = Workload(
         _spec("/gate", rate="50/s", concurrency=2), _resolver(server.port), timeline, 1
     )
     workload.start()
@@ -132,7 +132,7 @@ def test_exhausted_concurrency_is_recorded_as_overload(server: JsonServer) -> No
 
 def test_requests_without_answer_at_stop_are_recorded_unfinished(server: JsonServer) -> None:
     timeline = Timeline()
-    workload = HttpWorkload(
+    workload = Workload(
         _spec("/gate", rate="50/s", concurrency=3), _resolver(server.port), timeline, 1
     )
     workload.start()
@@ -153,7 +153,7 @@ def test_requests_without_answer_at_stop_are_recorded_unfinished(server: JsonSer
 
 
 def test_a_non_loopback_target_is_refused_at_start() -> None:
-    workload = HttpWorkload(
+    workload = Workload(
         _spec("/job", rate="1/s"), lambda t, i: "http://192.0.2.1:80/job", Timeline(), 1
     )
     with pytest.raises(ValueError, match="non-loopback"):

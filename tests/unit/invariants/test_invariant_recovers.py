@@ -4,7 +4,7 @@ is never a recovery, nothing hit is a failure, not a silent pass."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from timelines import READY_LINE, Story, backend_system
 
@@ -350,6 +350,8 @@ def test_a_root_role_recovers_only_if_a_new_root_appears() -> None:
 def test_phases_are_ordered_never_negative_nor_past_the_end(
     kill_at: float, gap: float, restart_delay: float | None, ready_delay: float
 ) -> None:
+    if restart_delay is not None:  # times are kept to the µs: the bound itself is not drawn
+        assume(abs(gap + restart_delay - 2.0) > 1e-5)
     story = backend_system(ready=READY_LINE).kill(kill_at, 101).exit(kill_at + gap, 101)
     end = kill_at + gap + 5.0
     if restart_delay is not None:

@@ -142,7 +142,7 @@ def test_rejudge_replaces_verdicts_from_the_recorded_timeline(tmp_path: Path) ->
     path = tmp_path / "journal.json"
     journal.write(realistic_run(), path)
     run = journal.read(path)
-    scenario = cast("Scenario", SimpleNamespace(name="backend-sigkill"))
+    scenario = cast("Scenario", SimpleNamespace(name="backend-sigkill", expected_failure=None))
     again = rejudge(run, [scenario], judge=_strict_judge)
     trials = again.scenarios[0].trials
     assert [t.verdict for t in trials] == [Verdict.FAIL] * 3

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.scenario.kinds import Kinds
 from harness.spec.http import HttpCall
-from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec
+from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec, WorkloadKindSpec
 from harness.spec.regex import Regex
 from harness.spec.registry import Registry
 from harness.spec.signals import Signal
@@ -92,6 +92,16 @@ class HttpProbe(HttpCall, ProbeSpec):
     pass
 
 
+class HttpWorkload(HttpCall, WorkloadKindSpec):
+    keep_alive: bool = False
+    connections: int = 8
+
+
+class TcpWorkload(WorkloadKindSpec):
+    port: str
+    expect: Regex
+
+
 @dataclass(frozen=True)
 class Kind:
     """What the loader knows of a kind: its name, options model and references."""
@@ -100,6 +110,7 @@ class Kind:
     spec: type[BaseModel]
     refs: Mapping[str, str] = field(default_factory=dict)
     after_exit: bool = False
+    statuses: bool = True
 
 
 def _registry(what: str, kinds: list[Kind]) -> Registry[Kind]:
@@ -133,4 +144,8 @@ def make_kinds() -> Kinds:
         faults=_registry("fault kind", faults),
         invariants=_registry("invariant kind", invariants),
         probes=_registry("probe kind", [Kind("http", HttpProbe)]),
+        workloads=_registry(
+            "workload kind",
+            [Kind("http", HttpWorkload), Kind("tcp", TcpWorkload, statuses=False)],
+        ),
     )

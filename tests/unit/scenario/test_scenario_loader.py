@@ -185,7 +185,7 @@ def test_the_contract_example_loads_with_typed_entries(registries: dict[str, Any
     assert scenario.invariants[2].spec.min == 1.0  # type: ignore[attr-defined]
     assert scenario.invariants[0].line == 54
     # JSON bodies are sent as written: braces in them are not templates.
-    assert scenario.workload[0].http.json_body == {"text": "{not a template}"}
+    assert scenario.workload[0].spec.json_body == {"text": "{not a template}"}
 
 
 def test_name_defaults_to_stem_and_vars_become_text(registries: dict[str, Any]) -> None:

@@ -81,6 +81,7 @@ def test_values_for_one_instance() -> None:
         "run_dir": "/r/0",
         "instance": "0",
         "python": sys.executable,
+        "scenario_dir": str(Path.cwd()),
         "port": "4000",
         "port.admin": "4001",
         "bugs": "x",

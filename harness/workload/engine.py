@@ -1,4 +1,10 @@
-"""Open-loop HTTP load: requests at a fixed rate, whatever the system's answers look like.
+"""Open-loop load: requests at a fixed rate, whatever the system's answers look like.
+
+The engine is the same for every workload kind (``harness.workload.registry``): a kind's
+client says what one request saw, the engine decides when to send and records each
+outcome as a ``Request`` with its latency (send to answer, a wait for a pooled connection
+included, as a real client's user waits), so availability and latency mean the same
+whatever the kind.
 
 Send times are scheduled (``start + k / rate``) rather than "sleep after each answer", so a
 slow or dead system does not quietly lower the load (coordinated omission). At most
@@ -14,13 +20,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import urlsplit
 
 from harness.observe.events import Request
-from harness.observe.http import HttpAnswer, at_path, compact, http_json
+from harness.observe.http import at_path, compact
 from harness.observe.timeline import Timeline
 from harness.scenario.model import WorkloadSpec
-from harness.spec.loopback import is_loopback
+from harness.workload.base import Answer, Client, Target
+from harness.workload.registry import WORKLOADS
 
 Resolve = Callable[[str, int], str]
 """``resolve(template, instance)``: the trial's template expansion."""
@@ -28,7 +34,7 @@ Resolve = Callable[[str, int], str]
 _BODY_LIMIT = 1024
 
 
-class HttpWorkload:
+class Workload:
     """One named workload of a scenario, sending to one instance or round-robin to all."""
 
     def __init__(
@@ -44,8 +50,8 @@ class HttpWorkload:
         """Request number → (send time, instance) of every request not yet recorded."""
         self._sending = 0
         """Sends submitted and not yet returned (outlive stop() when the system hangs)."""
-        self._urls: dict[int, str] = {}
-        self._headers: dict[int, dict[str, str]] = {}
+        self._clients: dict[int, Client] = {}
+        self._kind = WORKLOADS.get(spec.kind)
         self._pool: ThreadPoolExecutor | None = None
         self._scheduler: threading.Thread | None = None
         self._stopped = False
@@ -55,17 +61,16 @@ class HttpWorkload:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Resolve the URL per instance (loopback only) and begin sending."""
+        """Open a client per instance (loopback only: ``ValueError``) and begin sending."""
         if self._scheduler is not None:
             raise RuntimeError(f"workload {self.spec.name!r} started twice")
         for instance in self._targets:
-            url = self._resolve(self.spec.http.url, instance)
-            if not is_loopback(urlsplit(url).hostname or ""):
-                raise ValueError(f"workload {self.spec.name!r}: refusing non-loopback {url!r}")
-            self._urls[instance] = url
-            self._headers[instance] = {
-                k: self._resolve(v, instance) for k, v in self.spec.http.headers.items()
-            }
+            target = Target(instance, _bound(self._resolve, instance))
+            try:
+                self._clients[instance] = self._kind.connect(self.spec.spec, target)
+            except ValueError as exc:
+                self._close_clients()
+                raise ValueError(f"workload {self.spec.name!r}: {exc}") from None
         self._pool = ThreadPoolExecutor(
             self.spec.concurrency, thread_name_prefix=f"chaos-load-{self.spec.name}"
         )
@@ -100,6 +105,12 @@ class HttpWorkload:
             )
         assert self._pool is not None
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._close_clients()
+
+    def _close_clients(self) -> None:
+        """Give back connections and kill running programs: hung calls return soon."""
+        for client in self._clients.values():
+            client.close()
 
     def join(self, timeout: float) -> bool:
         """Wait up to ``timeout`` for sends still hanging after ``stop``; whether none is.
@@ -161,23 +172,17 @@ class HttpWorkload:
         with self._idle:
             if number not in self._in_flight:  # recorded already: not sent, or stop() ran
                 return
-        http = self.spec.http
         sent = self._timeline.now()
         try:
-            answer = http_json(
-                http.method,
-                self._urls[instance],
-                json_body=http.json_body,
-                headers=self._headers[instance],
-                timeout=http.timeout,
-            )
+            outcome = self._clients[instance].call()
         except Exception as exc:  # our own bug: still one recorded outcome per request
-            answer = HttpAnswer(None, None, repr(exc), self._timeline.now() - sent)
+            outcome = Answer(error=repr(exc))
+        latency = self._timeline.now() - sent
         with self._idle:
             claimed = self._in_flight.pop(number, None) is not None
             self._idle.notify_all()
         if claimed:  # else stop() already recorded it as unfinished
-            self._record(sent, instance, answer)
+            self._record(sent, instance, outcome, latency=latency)
 
     def _done(self, _: Future[None]) -> None:
         """A send returned or was cancelled before it ran."""
@@ -189,7 +194,7 @@ class HttpWorkload:
         self,
         sent: float,
         instance: int,
-        answer: HttpAnswer | None,
+        answer: Answer | None,
         *,
         error: str | None = None,
         latency: float = 0.0,
@@ -204,9 +209,9 @@ class HttpWorkload:
                 error=error,
             )
         else:
-            ok = self._is_ok(answer.status)
+            ok = self._is_ok(answer)
             recorded: Any = None
-            if ok and self.spec.record and answer.is_json:
+            if ok and self.spec.record and answer.structured:
                 recorded = at_path(answer.value, self.spec.record)
             event = Request(
                 t=sent,
@@ -214,16 +219,25 @@ class HttpWorkload:
                 instance=instance,
                 ok=ok,
                 status=answer.status,
-                latency_s=answer.latency_s,
+                latency_s=latency,
                 error=answer.error,
                 recorded=recorded,
                 body=compact(answer.value, _BODY_LIMIT),
             )
         self._timeline.record(event)
 
-    def _is_ok(self, status: int | None) -> bool:
+    def _is_ok(self, outcome: Answer) -> bool:
+        if outcome.ok is not None:
+            return outcome.ok
+        status = outcome.status
         if status is None:
             return False
         if self.spec.ok_status is not None:
             return status in self.spec.ok_status
-        return 200 <= status < 300
+        default = self._kind.ok_default
+        return default is not None and default(status)
+
+
+def _bound(resolve: Resolve, instance: int) -> Callable[[str], str]:
+    """``resolve`` with the instance fixed: what a client of that instance expands with."""
+    return lambda template: resolve(template, instance)
