@@ -129,6 +129,19 @@ class Chaos:
 
     # ------------------------------------------------------------------ leak checks
 
+    def _listening(self, ports: set[int]) -> dict[int, int | None]:
+        """Port → owner of each listening socket on one of ``ports``, except those of a
+        process another test's harness launched (xdist: the port number was free again)."""
+        found: dict[int, int | None] = {}
+        for c in psutil.net_connections("tcp"):
+            if c.status != psutil.CONN_LISTEN or not c.laddr or c.laddr.port not in ports:
+                continue
+            marker = read_marker(c.pid) if c.pid is not None else None
+            if marker is not None and marker.harness_pid not in self.harnesses:
+                continue
+            found[c.laddr.port] = c.pid
+        return found
+
     def marked_processes(self) -> list[int]:
         """Live processes launched by one of this test's chaos processes."""
         found = []
@@ -200,11 +213,14 @@ class Chaos:
             pids = group.pids()
             found.append(f"cgroup {group.path} ({len(pids)} process(es): {pids[:5]})")
         ports = self.journal_ports()
-        listening = {
-            c.laddr.port: c.pid
-            for c in psutil.net_connections("tcp")
-            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port in ports
-        }
+        with contextlib.suppress(WaitTimeout):  # a socket being closed by an exiting process
+            wait_until(
+                lambda: not self._listening(ports),
+                what="the systems' ports to be released",
+                timeout=10.0,
+                interval=0.05,
+            )
+        listening = self._listening(ports)
         found += [f"port {port} still listening ({pid})" for port, pid in listening.items()]
         found += [f"mount {point} still mounted" for point in self.mounts()]
         if self.tmpdir.exists():
