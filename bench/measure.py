@@ -36,6 +36,7 @@ import psutil
 
 from bench.contenders import READY, REPO, Contender, Setup
 from harness import LogLine, ProcessExit, ProcessStart, SystemSession, scenario_from_mapping
+from harness.invariants.role_ready import SIGHTING_LAG_S
 from harness.observe.events import Event
 
 READY_RE = re.compile(READY)
@@ -255,12 +256,13 @@ class Kill:
 
     @property
     def attributed(self) -> bool:
-        """The harness's ready is the replacement's own ready line. Not so when the tracker
-        first saw the process only after that line: the harness then counts its ready from
-        that sighting (``role_ready._live``), later than the line."""
+        """The harness's ready is this replacement's: its own ready line, or, when the
+        tracker first saw the process only after that line (a busy machine), its sighting
+        right after it (``role_ready._live`` counts it from there, within
+        ``SIGHTING_LAG_S``): never an earlier process's line nor a later one's."""
         if self.ready_at is None or self.line_at is None:
             return False
-        return abs(self.ready_at - self.line_at) < 1e-4
+        return -1e-4 < self.ready_at - self.line_at <= SIGHTING_LAG_S
 
     @property
     def gap_s(self) -> float | None:
