@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from harness.system.launcher import launch
 from harness.system.marker import read_marker
 from harness.system.ports import free_port, release
 
-from .rig import Rig, program, role
+from .rig import Rig, role
+
+E2E_SYSTEMS = Path(__file__).resolve().parents[2] / "e2e" / "systems"
 
 ROLES = [role("main", root=True), role("daemon", r"--hide"), role("sleeper", r"sleep 306")]
 SOURCES = [pytest.param(True, id="kernel-events"), pytest.param(False, id="proc-scans")]
@@ -49,7 +52,8 @@ def test_a_daemon_that_scrubs_its_environment_and_double_forks_is_found_and_ende
     make_rig: Callable[..., Rig], port: int, events: bool
 ) -> None:
     rig = make_rig(ROLES, cgroup=True, events=events, port_interval=0.05)
-    rig.launch(program("scrubbed_daemon.py", "--port", str(port)))
+    # The same daemon the e2e containment tests hide (one copy, in tests/e2e/systems).
+    rig.launch([sys.executable, str(E2E_SYSTEMS / "scrubbed_daemon.py"), "--port", str(port)])
     daemon = int(rig.line(r"^daemon listening (\d+)$").group(1))
     assert read_marker(daemon) is None, "its environment is empty: no marker to find it by"
     assert rig.cgroup is not None
