@@ -66,6 +66,13 @@ class CollectContext(Protocol):
         """``time.monotonic()`` reading by which the collector must have returned."""
         ...
 
+    @property
+    def settle_started(self) -> float:
+        """``time.monotonic()`` reading when traffic stopped. Every collector's ``settle``
+        window counts from there, so two ledgers wait side by side, not one after the other
+        (the load check fits the longest ``settle`` in the timeout, not their sum)."""
+        ...
+
     def resolve(self, template: str, instance: int = 0) -> str:
         """Expand ``{port}``, ``{run_dir}``, ``{ready.X}``... for one instance."""
         ...

@@ -4,7 +4,8 @@ The harness keeps its own ledger (the ids of acknowledged requests, ``Request.re
 and, at the end of the trial, looks each id up (``collect``, one ``Lookup`` event per id).
 ``check`` then needs only the timeline: an id with no lookup or a non-2xx lookup is lost,
 a final value outside ``final.in`` (when given) is unsettled (it never settled within
-``settle``), and ``never`` catches duplicates (``runs`` above 1: finished twice). Each is
+``settle``), and ``never`` catches duplicates (``runs`` above 1: finished twice) and
+unbounded retries (``attempts`` above 2); an id above ``never`` is decided at once. Each is
 its own metric (``lost``, ``unsettled``, ``duplicated``), so a job that never settles is
 never hidden behind ``lost: 0``. The system's own summary is never trusted.
 """
@@ -80,11 +81,25 @@ def _settled(spec: LedgerSpec, status: int | None, value: Any) -> bool:
     )
 
 
+def broke_never(spec: LedgerSpec, status: int | None, value: Any) -> bool:
+    """The ``never`` limit is exceeded in this reading: the id is judged, whatever comes
+    after (a number above the limit once was above it)."""
+    if spec.never is None or status is None or not 200 <= status < 300:
+        return False
+    number = read_path(value, spec.never.path)
+    return (
+        isinstance(number, int | float)
+        and not isinstance(number, bool)
+        and number > spec.never.above
+    )
+
+
 def collect(spec: LedgerSpec, ctx: CollectContext) -> None:
-    """Poll every acknowledged id until it settles or ``settle`` passes; record the last
-    reading of each as a ``Lookup``. Never past ``ctx.deadline``."""
+    """Poll every acknowledged id until it settles, breaks ``never`` (decided: a poison job
+    at its third attempt fails now, not at the end of ``settle``) or ``settle`` passes;
+    record the last reading of each as a ``Lookup``. Never past ``ctx.deadline``."""
     ids = acknowledged(spec.workload, ctx.timeline.of(Request))
-    until = min(time.monotonic() + spec.settle, ctx.deadline)
+    until = min(ctx.settle_started + spec.settle, ctx.deadline)
     last: dict[str, tuple[int | None, Any, str | None]] = {}
     pending = list(ids)
     while pending:
@@ -93,7 +108,8 @@ def collect(spec: LedgerSpec, ctx: CollectContext) -> None:
             url = ctx.resolve(spec.lookup.replace("{id}", _escape(key)), instance)
             remaining = max(0.1, min(2.0, ctx.deadline - time.monotonic()))
             last[key] = ctx.http_json("GET", url, remaining)
-            if _settled(spec, last[key][0], last[key][1]):
+            status, value, _ = last[key]
+            if _settled(spec, status, value) or broke_never(spec, status, value):
                 pending.remove(key)
         if not pending or time.monotonic() + POLL_S >= until:
             break
@@ -123,7 +139,7 @@ def check(spec: LedgerSpec, history: History) -> InvariantResult:
     expected = f"every acknowledged {spec.workload} id found"
     if spec.final is not None:
         expected += f" with {spec.final.path} in {spec.final.in_!r}"
-    expected += f" within {limit(spec.settle)}"
+    expected += f" within {limit(spec.settle)} of traffic stopping"
     if spec.never is not None:
         expected += f", {spec.never.path} never above {spec.never.above:g}"
     if not ids:
@@ -151,15 +167,15 @@ def check(spec: LedgerSpec, history: History) -> InvariantResult:
             continue
         final = read_path(found.value, spec.final.path) if spec.final else "<found>"
         finals["<missing>" if final is MISSING else str(final)] += 1
-        if spec.final is not None and final not in spec.final.in_:
+        if spec.never is not None and broke_never(spec, found.status, found.value):
+            # Judged when it broke the limit; its polling stopped there, so whether it
+            # would have settled is not known and not claimed.
+            value = read_path(found.value, spec.never.path)
+            twice.append(f"{key} ({spec.never.path}={value:g})")
+            evidence.append(request.t)
+        elif spec.final is not None and final not in spec.final.in_:
             unsettled.append(f"{key} ({spec.final.path}={shown(final)})")
             evidence.append(request.t)
-        if spec.never is not None:
-            value = read_path(found.value, spec.never.path)
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if number and value > spec.never.above:
-                twice.append(f"{key} ({spec.never.path}={value:g})")
-                evidence.append(request.t)
     metrics: dict[str, Any] = {
         "acknowledged": len(ids),
         "lost": len(lost),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,6 +54,8 @@ class TrialContext:
         self._teardown_actions: list[Once] = []
         self._lock = threading.Lock()
         self.deadline = deadline
+        self.settle_started = time.monotonic()
+        """Set again by the settle step when traffic has stopped."""
 
     # ------------------------------------------------------------------ FaultContext
 

@@ -2,7 +2,8 @@
 
 Traffic stops (in-flight answers get the time the trial has left, within bounds), every
 probe takes its final reading, and each invariant that needs an end-of-trial observation
-(the ledger's lookups) makes it now, while the system still runs. What they observe is
+(the ledger's lookups) makes it now, while the system still runs; their ``settle`` windows
+all count from the moment traffic stopped. What they observe is
 recorded on the timeline; a collector that breaks is a harness error on the record.
 """
 
@@ -23,6 +24,7 @@ def settle(system: RunningSystem) -> None:
     system.phase("settle")
     left = system.deadline - time.monotonic() - system.teardown_budget()
     system.traffic.stop(drain=max(_DRAIN_MIN_S, min(_DRAIN_MAX_S, left)))
+    system.ctx.settle_started = time.monotonic()
     system.traffic.final_readings()
     for entry in system.scenario.invariants:
         checker = INVARIANTS.get(entry.kind)

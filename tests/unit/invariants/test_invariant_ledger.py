@@ -82,6 +82,7 @@ class FakeSystem:
     def __init__(self, answers: dict[str, list[tuple[int | None, Any]]]) -> None:
         self.timeline = Timeline()
         self.deadline = time.monotonic() + 30.0
+        self.settle_started = time.monotonic()
         self.answers = answers
         self.calls: list[str] = []
 
@@ -114,3 +115,40 @@ def test_collect_polls_until_settled_and_records_the_last_reading() -> None:
     res = check(SPEC, History(events=system.timeline.events()))
     assert res.verdict is Verdict.FAIL
     assert "1 lost: b (status 404)" in res.detail
+
+
+RETRIES = LedgerSpec.model_validate(
+    {
+        "workload": "poison",
+        "lookup": "http://127.0.0.1:{port}/jobs/{id}",
+        "settle": "20s",
+        "final": {"path": "state", "in": ["failed"]},
+        "never": {"path": "attempts", "above": 2},
+    }
+)
+
+
+def test_an_id_above_never_is_decided_at_once_not_after_the_whole_settle() -> None:
+    """A poison job re-queued a third time can never come back under the limit: polling it
+    on for the rest of a generous ``settle`` would only slow the failing verdict."""
+    system = FakeSystem(
+        {
+            "p": [
+                (200, {"state": "ready", "attempts": 2}),
+                (200, {"state": "ready", "attempts": 3}),
+            ],
+            "q": [(200, {"state": "failed", "attempts": 2})],
+        }
+    )
+    for key in ("p", "q"):
+        system.timeline.record(Request(t=1.0, workload="poison", instance=0, ok=True, recorded=key))
+    started = time.monotonic()
+    collect(RETRIES, system)
+    assert time.monotonic() - started < 5.0  # far inside the 20 s settle
+    assert system.calls.count("http://127.0.0.1:4000/jobs/p") == 2
+    res = check(RETRIES, History(events=system.timeline.events()))
+    assert res.verdict is Verdict.FAIL
+    assert "1 with attempts too high: p (attempts=3)" in res.detail
+    # Its polling stopped at the break, so it is not also claimed to be unsettled.
+    assert (res.metrics["unsettled"], res.metrics["duplicated"]) == (0, 1)
+    assert "not settled" not in res.detail
