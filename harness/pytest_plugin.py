@@ -233,7 +233,7 @@ class ScenarioFile(pytest.File):
         from harness.report.escape import visible
         from harness.run.catalog import load_scenario
         from harness.run.system import host_refusals
-        from harness.scenario.loader import missing_requirements, parse_var
+        from harness.scenario.loader import missing_requirements, parse_var, skip_reason
 
         config = self.config
         try:
@@ -255,7 +255,7 @@ class ScenarioFile(pytest.File):
                 # A marker's skip is placed at the item's ``reportinfo()``: the line of
                 # ``requires``. ``skipif`` rather than ``skip``, because the summary drops
                 # the line of every ``skip`` marker (it folds them as module-level skips).
-                reason = visible("requires " + ", ".join(missing) + " (not found on PATH)")
+                reason = visible(skip_reason(missing))
                 item.add_marker(pytest.mark.skipif(True, reason=reason))
             elif refused:
                 reason = visible("this host cannot run it: " + "; ".join(refused))

@@ -28,7 +28,7 @@ from harness.run import shards
 from harness.run.fingerprint import scenario_digest
 from harness.run.system import host_refusals
 from harness.run.trial import run_trial
-from harness.scenario.loader import missing_requirements
+from harness.scenario.loader import missing_requirements, skip_reason
 from harness.scenario.model import Scenario
 from harness.spec.version import __version__
 from harness.system import containment, leftovers, rundir
@@ -162,7 +162,7 @@ class Run:
             self.result.scenarios.append(sresult)
             missing = missing_requirements(scenario)
             if missing:
-                sresult.skipped = "requires " + ", ".join(missing) + " (not found on PATH)"
+                sresult.skipped = skip_reason(missing)
                 continue
             refused = host_refusals(scenario)
             if refused:

@@ -29,7 +29,7 @@ from harness.scenario.messages import describe, problems_from
 from harness.scenario.model import FaultEntry, InvariantEntry, ProbeEntry, Scenario, WorkloadSpec
 from harness.scenario.parts import Parts, effective_vars, from_scenario, salvage
 from harness.scenario.preflight import preflight_problems
-from harness.scenario.requires import missing_requirements, requires_problems
+from harness.scenario.requires import missing_requirements, requires_problems, skip_reason
 from harness.scenario.selection import select as select_scenarios
 from harness.scenario.source import (
     MAX_REPORTED,
@@ -55,6 +55,7 @@ __all__ = [
     "problems",
     "scenario_from_mapping",
     "select_scenarios",
+    "skip_reason",
     "with_overrides",
 ]
 

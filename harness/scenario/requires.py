@@ -50,6 +50,20 @@ def missing_requirements(scenario: Scenario) -> list[str]:
     return missing
 
 
+def skip_reason(missing: list[str]) -> str:
+    """Why a scenario is skipped, per entry: a name was looked for on ``PATH``, a path was
+    looked for where it says (``requires x (not found on PATH)``, ``requires /o/x (no
+    executable there)``)."""
+    names = [exe for exe in missing if "/" not in exe]
+    paths = [exe for exe in missing if "/" in exe]
+    parts = []
+    if names:
+        parts.append(", ".join(names) + " (not found on PATH)")
+    if paths:
+        parts.append(", ".join(paths) + " (no executable there)")
+    return "requires " + "; ".join(parts)
+
+
 def requires_problems(parts: Parts) -> list[Problem]:
     """A ``requires`` entry with a stray brace or a template name only a trial knows."""
     if not parts.vars_known:

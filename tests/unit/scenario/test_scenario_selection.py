@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from harness.errors import UsageError
 from harness.scenario.model import Scenario, SystemSpec
-from harness.scenario.requires import missing_requirements
+from harness.scenario.requires import missing_requirements, skip_reason
 from harness.scenario.selection import compile_expression, select
 
 
@@ -85,3 +86,17 @@ def test_missing_requirements() -> None:
     assert missing_requirements(_needing("python3", "sh", sys.executable)) == []
     missing = missing_requirements(_needing("sh", "no-such-exe-for-chaos", "python"))
     assert missing == ["no-such-exe-for-chaos"]
+
+
+def test_a_missing_path_is_not_said_to_be_missing_from_path(tmp_path: Path) -> None:
+    """``requires: ["{vars.venv}/bin/uvicorn"]`` was looked for where it says, not on PATH;
+    a file there that cannot be run is missing too."""
+    plain = tmp_path / "not-executable"
+    plain.write_text("")
+    gone = str(tmp_path / "bin" / "uvicorn")
+    missing = missing_requirements(_needing("no-such-exe-for-chaos", gone, str(plain)))
+    assert missing == ["no-such-exe-for-chaos", gone, str(plain)]
+    assert skip_reason(missing) == (
+        f"requires no-such-exe-for-chaos (not found on PATH); {gone}, {plain} (no executable there)"
+    )
+    assert skip_reason(["supervisord"]) == "requires supervisord (not found on PATH)"
