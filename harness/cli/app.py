@@ -3,6 +3,7 @@ mapping of error families to it, consoles, scenario loading, help that reads as 
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Iterator
@@ -177,12 +178,32 @@ class HelpCommand(TyperCommand):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for param in self.params:
             _plain_help(param)
+        if self.help:
+            self.help = reflowed(self.help)
 
     def get_help_option(self, ctx: ClickContext) -> TyperOption | None:
         option = super().get_help_option(ctx)
         if option is not None:
             _plain_help(option)
         return option
+
+
+def reflowed(doc: str) -> str:
+    """A docstring as paragraphs: Typer keeps its single line breaks, so a body wrapped at
+    92 columns in the source broke mid-sentence on an 80-column terminal. A line that
+    starts a list item (``- ``) or is indented keeps its break; ``\b`` blocks stay as is."""
+    paragraphs = []
+    for paragraph in inspect.cleandoc(doc).split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph)
+            continue
+        lines = paragraph.split("\n")
+        joined = lines[0]
+        for line in lines[1:]:
+            kept = line.startswith(("- ", " "))
+            joined += ("\n" if kept else " ") + line
+        paragraphs.append(joined)
+    return "\n\n".join(paragraphs)
 
 
 def _plain_help(param: object) -> None:

@@ -34,7 +34,7 @@ def version() -> None:
     make_console().print(f"chaos {__version__}")
 
 
-@app.command()
+@app.command(cls=HelpCommand, epilog=examples("chaos doctor"))
 def doctor() -> None:
     """Print what this host allows: containment, process events, pidfds (exit 3 if unusable)."""
     from harness.faults.families import families

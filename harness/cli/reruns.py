@@ -13,7 +13,9 @@ from rich.console import Console
 
 from harness.cli.app import (
     ExitCode,
+    HelpCommand,
     app,
+    examples,
     exit_for,
     make_console,
     terminate_as_interrupt,
@@ -163,13 +165,19 @@ def journal_target(journal_file: Path, trial: str) -> Target:
     return target_of(*find_trial(result, name, index))
 
 
-@app.command()
+@app.command(
+    cls=HelpCommand,
+    epilog=examples("chaos replay reports/journal.json --trial 'backend-kill-tick#3'"),
+)
 def replay(
     journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A journal.json.")],
-    trial: Annotated[str, typer.Option("--trial", help="NAME#I: the trial to rerun.")],
+    trial: Annotated[str, typer.Option("--trial", metavar="NAME#I", help="The trial to rerun.")],
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for the replay's journal (default: JOURNAL's folder/replay)."),
+        typer.Option(
+            metavar="DIR",
+            help="Folder for the replay's journal (default: JOURNAL's folder/replay).",
+        ),
     ] = None,
     keep: Annotated[bool, typer.Option(help="Keep the trial's run folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the exit code.")] = False,
@@ -206,18 +214,26 @@ def replay(
     raise typer.Exit(int(exit_for(result)))
 
 
-@app.command()
+@app.command(
+    cls=HelpCommand,
+    epilog=examples("chaos shrink reports/journal.json --trial 'backend-kill-tick#3' --out s.yaml"),
+)
 def shrink(
     journal_file: Annotated[Path, typer.Argument(metavar="JOURNAL", help="A journal.json.")],
-    trial: Annotated[str, typer.Option("--trial", help="NAME#I: the failed trial to shrink.")],
+    trial: Annotated[
+        str, typer.Option("--trial", metavar="NAME#I", help="The failed trial to shrink.")
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Where to write the scenario (default: JOURNAL's folder/NAME-I-shrunk.yaml)."
+            metavar="FILE",
+            help="Where to write the scenario (default: JOURNAL's folder/NAME-I-shrunk.yaml).",
         ),
     ] = None,
-    runs: Annotated[int, typer.Option("--budget", min=2, help="Reruns at most.")] = 40,
-    time: Annotated[str, typer.Option("--time", help="Wall-clock time at most.")] = "15m",
+    runs: Annotated[int, typer.Option("--budget", min=2, metavar="N", help="Reruns at most.")] = 40,
+    time: Annotated[
+        str, typer.Option("--time", metavar="DURATION", help="Wall-clock time at most.")
+    ] = "15m",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the exit code.")] = False,
 ) -> None:
     """Shrink a failed trial: the smallest schedule that still fails, as a scenario file.

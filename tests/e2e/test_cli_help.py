@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from e2e_support import Chaos
 
+from harness.cli.app import COMMAND_ORDER, reflowed
+
 pytestmark = pytest.mark.e2e
 
-COMMANDS = ("run", "validate", "list", "report", "compare", "trend", "matrix", "version")
+COMMANDS = tuple(c for c in COMMAND_ORDER if c != "testbed")  # it hands --help to the testbed
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -39,3 +43,30 @@ def test_the_top_level_help_has_examples_and_no_types(chaos: Chaos) -> None:
     assert result.returncode == 0, result
     assert "<bool>" not in result.stdout
     assert "chaos COMMAND --help" in result.stdout
+
+
+def test_a_docstring_body_is_reflowed_but_lists_and_verbatim_blocks_keep_their_lines() -> None:
+    doc = """First line.
+
+    A body wrapped in the source
+    mid-sentence.
+
+    - an item
+    - another
+
+    \b
+    kept
+    as is
+    """
+    assert reflowed(doc) == (
+        "First line.\n\nA body wrapped in the source mid-sentence.\n\n"
+        "- an item\n- another\n\n\b\nkept\nas is"
+    )
+
+
+def test_help_wraps_at_the_terminal_not_at_the_source(chaos: Chaos) -> None:
+    """On 80 columns, init's body broke after "ports it" because its docstring did."""
+    narrow = replace(chaos, extra_env={**chaos.extra_env, "COLUMNS": "80"})
+    result = narrow.run("init", "--help")
+    assert result.returncode == 0, result
+    assert any("ports it saw." in line for line in result.stdout.splitlines()), result
