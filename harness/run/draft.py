@@ -28,6 +28,7 @@ __all__ = ["Kind", "draft", "kinds_of", "program_of"]
 
 _INTERPRETERS = re.compile(r"^(python[\d.]*|pypy[\d.]*|node|ruby|perl|php|bash|sh|dash)$")
 _PYTHONS = re.compile(r"^python3?$")
+_IMPORTED = re.compile(r"(?:^|[;\s])(?:from|import)\s+([A-Za-z_][\w.]*)")
 _ROLE_NAME = re.compile(r"[^a-z0-9_]+")
 _Add = Callable[[str], None]
 
@@ -54,7 +55,8 @@ class Kind:
 
 def program_of(argv: Sequence[str]) -> tuple[str, str]:
     """(role name, regex text) for a command line: ``python -m a.b.worker`` → ``worker``,
-    ``a\\.b\\.worker``; ``python x/serve.py`` → ``serve``, ``serve\\.py``; else its exe."""
+    ``a\\.b\\.worker``; ``python x/serve.py`` → ``serve``, ``serve\\.py``; ``python -c
+    "from a.spawn import main"`` → ``spawn``, ``a\\.spawn``; else its exe."""
     if not argv:
         return "process", ""
     exe = os.path.basename(argv[0])
@@ -66,6 +68,12 @@ def program_of(argv: Sequence[str]) -> tuple[str, str]:
                 module = args[0]
                 return _name(module.rsplit(".", 1)[-1]), re.escape(module)
             if arg == "-c":
+                # ``python -c "from multiprocessing.spawn import spawn_main; ..."``: named by
+                # the first module its code imports (a spawn worker, a resource tracker)
+                found = _IMPORTED.search(args[0]) if args else None
+                if found:
+                    module = found.group(1)
+                    return _name(module.rsplit(".", 1)[-1]), re.escape(module)
                 break
             if not arg.startswith("-"):
                 script = os.path.basename(arg)

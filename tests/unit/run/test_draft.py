@@ -44,6 +44,22 @@ def test_program_names_and_escaped_regexes() -> None:
     assert program_of([]) == ("process", "")
 
 
+def test_python_c_children_are_named_by_the_module_their_code_imports() -> None:
+    """uvicorn's workers and its resource tracker are all ``python3 -c ...``: named by the
+    program, they were one role of 3 that a kill could hit either way."""
+    spawn = "from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)"
+    tracker = "from multiprocessing.resource_tracker import main;main(4)"
+    assert program_of(["/v/bin/python3", "-c", spawn, "--multiprocessing-fork"]) == (
+        "spawn",
+        r"multiprocessing\.spawn",
+    )
+    assert program_of(["python3", "-B", "-c", tracker]) == (
+        "resource_tracker",
+        r"multiprocessing\.resource_tracker",
+    )
+    assert program_of(["python3", "-c", "print(1)"]) == ("python3", "python3")
+
+
 def test_forked_children_get_forked_from_and_exec_children_a_regex() -> None:
     seen = _survey(
         _child(11, MASTER, forked=True),
