@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,6 +49,21 @@ def _guardian(*args: str) -> tuple[subprocess.Popen[bytes], int]:
 
 
 @pytest.fixture
+def harness() -> Iterator[tuple[int, int]]:
+    """The pid and start time of a pretend harness, alive throughout: the guardian learns of
+    a harness's death from its pipe alone, and every other run's leftover reaping (a
+    parallel test worker's ``chaos run``) leaves the processes of a live harness alone, so
+    only the guardian under test can end them."""
+    proc = subprocess.Popen(["sleep", "300"])
+    try:
+        wait_until(lambda: start_time(proc.pid) is not None, what="the pretend harness runs")
+        yield proc.pid, start_time(proc.pid) or 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
 def dead_harness() -> tuple[int, int]:
     """The pid and start time of a process that has exited (a harness that died)."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.05)"])
@@ -56,10 +72,26 @@ def dead_harness() -> tuple[int, int]:
     return proc.pid, started
 
 
+@pytest.fixture
+def own_parent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A chaos parent cgroup of this test's own: a dead harness's run cgroup under the shared
+    one would be ended by whichever run reaps first, perhaps a parallel test worker's."""
+    required_cgroup()
+    monkeypatch.setenv(host.PARENT_ENV, f"chaos-test-{os.getpid()}-{time.monotonic_ns()}")
+    found = host.locate()
+    assert found is not None
+    parent, _ = host.place(*found)  # as the next run's reaping finds it, env read anew
+    assert parent is not None
+    assert parent.name == os.environ[host.PARENT_ENV]
+    yield parent
+    if parent.exists():
+        cgroups.Cgroup(parent).remove()
+
+
 def test_on_the_harness_death_it_kills_its_marked_processes_only(
-    dead_harness: tuple[int, int], tmp_path: Path
+    harness: tuple[int, int], tmp_path: Path
 ) -> None:
-    pid, started = dead_harness
+    pid, started = harness
     ours = _sleeper({TRIAL_ENV: "t", HARNESS_PID_ENV: str(pid), HARNESS_START_ENV: str(started)})
     theirs = _sleeper({TRIAL_ENV: "t", HARNESS_PID_ENV: str(os.getpid())})
     folder = tmp_path / "chaos-x-1"
@@ -87,8 +119,8 @@ def test_on_the_harness_death_it_kills_its_marked_processes_only(
             each.wait()
 
 
-def test_a_normal_close_never_hunts_markers(dead_harness: tuple[int, int]) -> None:
-    pid, started = dead_harness
+def test_a_normal_close_never_hunts_markers(harness: tuple[int, int]) -> None:
+    pid, started = harness
     marked = _sleeper({TRIAL_ENV: "t", HARNESS_PID_ENV: str(pid), HARNESS_START_ENV: str(started)})
     try:
         wait_until(lambda: procfs.cmdline(marked.pid) == ["sleep", "300"], what="marked")
@@ -105,13 +137,12 @@ def test_a_normal_close_never_hunts_markers(dead_harness: tuple[int, int]) -> No
 
 
 @pytest.fixture
-def run_cgroup(dead_harness: tuple[int, int]) -> Iterator[cgroups.Cgroup]:
-    """A run cgroup named for the dead harness, under the chaos parent, removed at the end."""
-    choice = required_cgroup()
-    assert choice.parent is not None
+def run_cgroup(dead_harness: tuple[int, int], own_parent: Path) -> Iterator[cgroups.Cgroup]:
+    """A run cgroup named for the dead harness, under a chaos parent of this test's own,
+    removed at the end."""
     pid, started = dead_harness
     name = RunName(containment.pid_namespace(), pid, started, 1)
-    group = cgroups.Cgroup(choice.parent / str(name))
+    group = cgroups.Cgroup(own_parent / str(name))
     group.child("trial-x").child("i0").create()
     yield group
     if group.exists():
