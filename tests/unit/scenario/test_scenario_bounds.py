@@ -8,6 +8,8 @@ that need a generated file (too big to commit) and the edges of each bound.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -325,3 +327,37 @@ def test_many_valid_templates_resolve_quickly(tmp_path: Path, registries: dict[s
     started = time.process_time()  # CPU time: other processes on the machine do not count
     assert problems(path, **registries) == []
     assert time.process_time() - started < 5.0
+
+
+_WITHOUT_LIBYAML = """
+import sys
+sys.modules["yaml._yaml"] = None  # as PyYAML built without libyaml: import fails
+from harness.scenario import bounded
+from harness.scenario.source import parse
+assert bounded._Parser.__module__ == "harness.scenario.bounded", bounded._Parser
+data, lines = parse(open(sys.argv[1]).read())
+print(data["name"], lines.keys[("name",)])
+try:
+    parse("system: {command: [x]}\\ntags: [" + ", ".join(["1"] * 20000) + "]\\n")
+except bounded.LimitError as exc:
+    print("refused at line", exc.problem_mark.line + 1)
+"""
+
+
+def test_without_libyaml_the_pure_python_parser_gives_the_same_bounds() -> None:
+    """libyaml parses the events where PyYAML has it; the bounds live in the composer, so a
+    PyYAML without it reads and refuses the same files."""
+    scenario = Path(__file__).parents[3] / "scenarios" / "backend-sigkill.yaml"
+    out = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_LIBYAML, str(scenario)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.splitlines()
+    assert out == [f"backend-sigkill {_line_of_name(scenario)}", "refused at line 2"]
+
+
+def _line_of_name(path: Path) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith("name:"))
