@@ -13,7 +13,6 @@ that ``compare`` does not decide.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from harness.errors import JournalError
 from harness.report.compare import PHASE_METRICS, Change, compare, trial_units
 from harness.report.stats import median
 from harness.results import journal
@@ -61,12 +59,7 @@ class Point:
 def read_point(path: Path) -> Point:
     """Load one journal (``JournalError`` says what is wrong with it) with the version,
     commit and date its ``harness`` section and start time give."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise JournalError(f"cannot read {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise JournalError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    data = journal.read_data(path)
     run = journal.run_from_dict(data)
     harness: dict[str, Any] = data.get("harness") or {}
     commit = harness.get("commit") or harness.get("revision") or ""

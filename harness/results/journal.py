@@ -207,12 +207,17 @@ def run_from_dict(data: dict[str, Any]) -> RunResult:
         raise JournalError(f"malformed journal: {exc}") from exc
 
 
-def read(path: Path) -> RunResult:
-    """Load a journal file; ``JournalError`` says what is wrong with it."""
+def read_data(path: Path) -> Any:
+    """A journal file's JSON as written (``trend`` also reads its ``harness`` section);
+    ``JournalError`` says what is wrong with it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise JournalError(f"cannot read {path}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise JournalError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
-    return run_from_dict(data)
+
+
+def read(path: Path) -> RunResult:
+    """Load a journal file; ``JournalError`` says what is wrong with it."""
+    return run_from_dict(read_data(path))
