@@ -53,26 +53,12 @@ def run_trial(
             scenario, seed=seed, keep_run_dir=keep_run_dir, on_phase=on_phase, abort=stop
         )
     except Exception as exc:  # the host cannot run a trial at all: nothing was started
-        return TrialResult(
-            index=index,
-            verdict=Verdict.ERROR,
-            duration_s=0.0,
-            seed=seed,
-            error=f"could not prepare the trial: {type(exc).__name__}: {exc}",
-            schedule=planned.to_dict(),
-        )
+        return _unprepared(index, seed, planned, f"{type(exc).__name__}: {exc}")
     try:
         nemesis = Nemesis(planned, system.ctx)
     except ScheduleError as exc:  # a stored schedule this version cannot run
         system.close()
-        return TrialResult(
-            index=index,
-            verdict=Verdict.ERROR,
-            duration_s=0.0,
-            seed=seed,
-            error=f"could not prepare the trial: its schedule: {exc}",
-            schedule=planned.to_dict(),
-        )
+        return _unprepared(index, seed, planned, f"its schedule: {exc}")
     waited_from = time.monotonic()
     try:
         system.phase("prepare")
@@ -233,3 +219,15 @@ def _result(
 
 def _tail(system: RunningSystem) -> list[str]:
     return [line for p in system.launched for line in p.output_tail()][-60:]
+
+
+def _unprepared(index: int, seed: int, planned: Schedule, why: str) -> TrialResult:
+    """An ``error`` trial that never started: nothing ran, so nothing was observed."""
+    return TrialResult(
+        index=index,
+        verdict=Verdict.ERROR,
+        duration_s=0.0,
+        seed=seed,
+        error=f"could not prepare the trial: {why}",
+        schedule=planned.to_dict(),
+    )
