@@ -35,6 +35,8 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 READY = "guardian ready"
@@ -111,19 +113,31 @@ def kill_in_v1(root: Path) -> int:
         except OSError:
             continue
         for pid in listed:
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue  # gone already
-            try:
-                if _in_v1_folder(pid, folder, root.name):  # the same process: fd held
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-                    ended += 1
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+            if _kill_held(pid, partial(_in_v1_folder, pid, folder, root.name)):
+                ended += 1
     return ended
+
+
+def _kill_held(pid: int, still_ours: Callable[[], bool], *, wake: bool = False) -> bool:
+    """SIGKILL ``pid`` through a pidfd, if ``still_ours()`` holds once the fd is open (the
+    same process, then: its pid cannot be reused while the fd is held). ``wake`` also sends
+    SIGCONT, so a frozen process runs to its death. Whether it was signalled."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return False  # gone already
+    try:
+        if not still_ours():
+            return False
+        signal.pidfd_send_signal(fd, signal.SIGKILL)
+        if wake:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(fd, signal.SIGCONT)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def end_v1(run_dirs: list[Path]) -> int:
@@ -176,20 +190,8 @@ def end_marked(harness_pid: int, harness_start: int) -> int:
             pid = int(entry.name)
             if not _ours(pid, harness_pid, harness_start):
                 continue
-            try:
-                fd = os.pidfd_open(pid)
-            except OSError:
-                continue
-            try:
-                if _ours(pid, harness_pid, harness_start):  # the same process: fd held
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-                    with contextlib.suppress(OSError):
-                        signal.pidfd_send_signal(fd, signal.SIGCONT)
-                    found += 1
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+            if _kill_held(pid, partial(_ours, pid, harness_pid, harness_start), wake=True):
+                found += 1
         ended += found
         if not found:
             break
