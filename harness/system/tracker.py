@@ -600,13 +600,10 @@ class ProcessTracker:
         self._rewatch = True
         self._rescan = True
         with self._lock:
-            self._deferred.append(
-                HarnessNote(
-                    t=self._timeline.now(),
-                    level=NoteLevel.WARNING,
-                    message="kernel process events overran (the machine forked faster than"
-                    " they were read): /proc was scanned again, orphans included",
-                )
+            self._defer_note(
+                NoteLevel.WARNING,
+                "kernel process events overran (the machine forked faster than"
+                " they were read): /proc was scanned again, orphans included",
             )
         self._wake()
 
@@ -676,14 +673,11 @@ class ProcessTracker:
             return
         now = procfs.cmdline(pid) or []
         shown = " ".join([os.path.basename(now[0]), *now[1:]]) if now else ""
-        self._deferred.append(
-            HarnessNote(
-                t=self._timeline.now(),
-                level=NoteLevel.WARNING,
-                message=f"pid {pid} was named {proc.role!r} (forked_from) before it exec'd"
-                f" {shown[:100]!r}; it keeps that role. A forked_from role is for"
-                " children that never exec (pre-fork workers)",
-            )
+        self._defer_note(
+            NoteLevel.WARNING,
+            f"pid {pid} was named {proc.role!r} (forked_from) before it exec'd"
+            f" {shown[:100]!r}; it keeps that role. A forked_from role is for"
+            " children that never exec (pre-fork workers)",
         )
 
     def _sight(
@@ -850,13 +844,10 @@ class ProcessTracker:
         """Register a decided process (hold ``_lock``); ``watch``: add its pidfd to epoll."""
         if not root and not launcher and self._daemon_root(pid, instance):
             root = True
-            self._deferred.append(
-                HarnessNote(
-                    t=self._timeline.now(),
-                    level=NoteLevel.INFO,
-                    message=f"instance {instance} daemonized: pid {pid}"
-                    f" ({' '.join(cmdline)[:60]}) is one of its roots",
-                )
+            self._defer_note(
+                NoteLevel.INFO,
+                f"instance {instance} daemonized: pid {pid}"
+                f" ({' '.join(cmdline)[:60]}) is one of its roots",
             )
         role = resolve_role(
             self._roles,
@@ -967,16 +958,17 @@ class ProcessTracker:
         left = [p.pid for p in self._live.values() if p.instance == root.instance]
         left += [p.pid for p in self._pending if p.instance == root.instance]
         if left:
-            self._deferred.append(
-                HarnessNote(
-                    t=self._timeline.now(),
-                    level=NoteLevel.WARNING,
-                    message=f"the root of instance {root.instance} (pid {root.pid}) exited,"
-                    f" leaving {len(left)} process(es) of it running"
-                    f" ({', '.join(map(str, sorted(left)[:6]))}); if the system daemonizes,"
-                    " say `system.daemonizes: true`",
-                )
+            self._defer_note(
+                NoteLevel.WARNING,
+                f"the root of instance {root.instance} (pid {root.pid}) exited,"
+                f" leaving {len(left)} process(es) of it running"
+                f" ({', '.join(map(str, sorted(left)[:6]))}); if the system daemonizes,"
+                " say `system.daemonizes: true`",
             )
+
+    def _defer_note(self, level: NoteLevel, message: str) -> None:
+        """A note made under ``_lock``, recorded with the next batch of events."""
+        self._deferred.append(HarnessNote(t=self._timeline.now(), level=level, message=message))
 
     def _forget_fd(self, fd: int) -> None:
         """Stop polling and close ``fd`` (hold ``_lock``)."""
