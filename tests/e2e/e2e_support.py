@@ -66,6 +66,14 @@ def read_journal(path: Path) -> dict[str, Any]:
     return data
 
 
+def only_trial(home: Path, out: str = "reports") -> dict[str, Any]:
+    """The one trial of the one scenario a ``chaos run`` journaled under ``home/out``."""
+    scenario = read_journal(home / out / "journal.json")["scenarios"][0]
+    (trial,) = scenario["trials"]
+    found: dict[str, Any] = trial
+    return found
+
+
 @dataclass
 class Chaos:
     """Runs ``chaos`` commands for one test and remembers them for the leak checks."""

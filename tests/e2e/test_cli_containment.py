@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from e2e_support import RUN_DEADLINE, Chaos, read_journal, supervisor_scenario
+from e2e_support import RUN_DEADLINE, Chaos, only_trial, read_journal, supervisor_scenario
 from support import WaitTimeout, wait_until
 
 from harness.system import host
@@ -217,7 +217,7 @@ def test_a_root_that_daemonizes_unannounced_fails_at_once_naming_what_it_left(
 ) -> None:
     result = chaos.run("run", server(chaos, daemonizes=None))
     assert result.returncode == 1, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     # At once: judged on the trial's own clock, the root's exit to "not ready", well inside
     # the 10 s readiness timeout (wall time would also count a loaded machine's start-up).
     [root] = [e for e in trial["events"] if e["type"] == "process_start" and e["root"]]
@@ -235,7 +235,7 @@ def test_a_root_that_daemonizes_unannounced_fails_at_once_naming_what_it_left(
 def test_a_root_that_daemonizes_on_purpose_hands_over_to_its_daemon(chaos: Chaos) -> None:
     result = chaos.run("run", server(chaos, daemonizes=True))
     assert result.returncode == 0, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     (launched,) = [e for e in trial["events"] if e["type"] == "system_start"]
     starts = {e["pid"]: e for e in trial["events"] if e["type"] == "process_start"}
     launcher = starts[launched["pid"]]
@@ -257,7 +257,7 @@ def test_a_root_that_daemonizes_on_purpose_hands_over_to_its_daemon(chaos: Chaos
 def test_a_daemonizing_launcher_that_fails_fails_the_trial_at_once(chaos: Chaos) -> None:
     result = chaos.run("run", server(chaos, daemonizes=True, args=', --exit-code, "1"'))
     assert result.returncode == 1, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     assert "its launcher exited with code 1" in trial["error"]
 
 

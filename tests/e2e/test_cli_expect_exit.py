@@ -9,7 +9,7 @@ harness's own squatting socket must never make a system ready.
 from __future__ import annotations
 
 import pytest
-from e2e_support import Chaos, read_journal
+from e2e_support import Chaos, only_trial
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def test_a_system_that_exits_when_its_port_is_taken_passes(chaos: Chaos) -> None
     result = chaos.run("run", path)
 
     assert result.returncode == 0, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     events = trial["events"]
     assert not [e for e in events if e["type"] in ("ready", "not_ready")], events
     exit_t = next(e["t"] for e in events if e["type"] == "process_exit" and e["code"] == 1)
@@ -103,7 +103,7 @@ def test_not_ready_is_recorded_when_the_root_exits(chaos: Chaos) -> None:
     result = chaos.run("run", path)
 
     assert result.returncode == 1, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     events = trial["events"]
     assert not [e for e in events if e["type"] == "ready"], events
     exit_t = next(e["t"] for e in events if e["type"] == "process_exit")

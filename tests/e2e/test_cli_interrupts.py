@@ -15,7 +15,7 @@ import subprocess
 import jsonschema
 import psutil
 import pytest
-from e2e_support import ROOT, Chaos, read_journal, supervisor_scenario
+from e2e_support import ROOT, Chaos, only_trial, read_journal, supervisor_scenario
 from support import wait_until
 
 from harness.system.marker import read_marker
@@ -127,6 +127,6 @@ def test_interrupt_during_start_up_does_not_wait_for_the_ready_timeout(chaos: Ch
     assert result.returncode == 3, result
     assert "Traceback" not in result.stderr, result
     assert chaos.marked_processes() == []
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     assert trial["verdict"] == "error"
     assert "interrupted" in trial["error"]

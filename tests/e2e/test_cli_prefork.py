@@ -9,7 +9,7 @@ with kernel process events; ``ready: {roles: {worker: 3}}`` waits until all are 
 from __future__ import annotations
 
 import pytest
-from e2e_support import Chaos, read_journal
+from e2e_support import Chaos, only_trial
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ def test_kill_at_500ms_finds_a_forked_worker(chaos: Chaos, source: str) -> None:
     result = chaos.run("run", path)
 
     assert result.returncode == 0, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     kills = [e for e in trial["events"] if e["type"] == "fault" and e.get("kind") == "kill"]
     assert [k["phase"] for k in kills] == ["instant"], kills
     starts = [e for e in trial["events"] if e["type"] == "process_start"]
@@ -64,7 +64,7 @@ def test_ready_waits_for_role_counts(chaos: Chaos) -> None:
     result = chaos.run("run", path)
 
     assert result.returncode == 0, result
-    (trial,) = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     ready = next(e for e in trial["events"] if e["type"] == "ready")
     workers = [e for e in trial["events"] if e["type"] == "process_start" and e["role"] == "worker"]
     assert len([w for w in workers if w["t"] <= ready["t"]]) == 3, (ready, workers)

@@ -12,7 +12,7 @@ from typing import Any
 
 import psutil
 import pytest
-from e2e_support import Chaos, read_journal
+from e2e_support import Chaos, only_trial
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ def test_keep_alive_shows_a_frozen_worker_a_new_connection_per_request_does_not(
     path = chaos.scenario("keepalive.yaml", KEEPALIVE)
     result = chaos.run("run", path)
     assert result.returncode == 0, result
-    [trial] = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     [start] = [e for e in trial["events"] if e["type"] == "fault" and e["phase"] == "start"]
     frozen_from = start["t"]
     kept = _requests(trial, "kept")
@@ -107,7 +107,7 @@ def test_tcp_workload_judges_the_reply_by_its_pattern(chaos: Chaos) -> None:
     text = TCP.replace('"SERVER"', _quoted(_ECHO_SERVER))
     result = chaos.run("run", chaos.scenario("tcp.yaml", text))
     assert result.returncode == 0, result
-    [trial] = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     echo = _requests(trial, "echo")
     assert len(echo) >= 10
     assert all(r["ok"] for r in echo)
@@ -158,7 +158,7 @@ def test_command_workload_records_exit_status_and_output_and_kills_what_hangs(
 ) -> None:
     result = chaos.run("run", chaos.scenario("command.yaml", COMMAND))
     assert result.returncode == 0, result
-    [trial] = read_journal(chaos.home / "reports" / "journal.json")["scenarios"][0]["trials"]
+    trial = only_trial(chaos.home)
     good = _requests(trial, "good")
     assert len(good) >= 5
     assert all(r["ok"] and r["status"] == 0 for r in good)
