@@ -21,16 +21,13 @@ import re
 import signal
 import socket
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from harness.observe.events import Event, LogLine, NotReady, ProcessExit, Ready
-from harness.observe.http import http_json
+from harness.observe.http import http_json, loopback_target
 from harness.observe.timeline import Timeline
 from harness.system.sockets import only_ours
 
@@ -86,11 +83,12 @@ class LaunchedRoot(Protocol):
 
 def check_http(url: str, status: int, timeout: float) -> str | None:
     """None when ``url`` answers ``status``; else what it did instead."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:  # loopback http only: anything else is refused before a socket is looked at
+        _, port, _ = loopback_target(url)
     except ValueError as exc:
         return f"http {url}: {exc}"
+    # Asked before connecting: the squatter accepts and never answers, so asking after an
+    # answer would wait out the timeout while the system may already have exited.
     if only_ours(port):
         return f"http {url}: {_OURS}"
     try:  # loopback only, and no redirect followed: a 302 is the system's answer
@@ -105,8 +103,8 @@ def check_http(url: str, status: int, timeout: float) -> str | None:
 
 def check_tcp(host: str, port: int, timeout: float) -> str | None:
     """None when a TCP connection to ``host:port`` is accepted (by the system)."""
-    if only_ours(port):
-        return f"tcp {host}:{port}: {_OURS}"
+    if only_ours(port):  # before connecting: the squatter never accepts, and once its
+        return f"tcp {host}:{port}: {_OURS}"  # backlog is full a connect waits out its timeout
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return None
