@@ -17,10 +17,8 @@ from harness.faults.targets import record_miss
 from harness.observe.events import FaultAction, FaultPhase
 from harness.spec.effects import Effect
 from harness.spec.kinds import FaultSpec
-from harness.spec.loopback import is_loopback
+from harness.spec.loopback import WILDCARDS, is_loopback
 from harness.spec.units import Duration
-
-_WILDCARDS = frozenset({"0.0.0.0", "::"})
 
 
 class SquatPortSpec(FaultSpec):
@@ -44,7 +42,7 @@ class SquatPortSpec(FaultSpec):
     @field_validator("host")
     @classmethod
     def _local_host(cls, value: str) -> str:
-        if not (is_loopback(value) or value in _WILDCARDS):
+        if not (is_loopback(value) or value in WILDCARDS):
             raise ValueError(f"expected a loopback or wildcard address, got {value!r}")
         return value
 

@@ -22,6 +22,7 @@ from harness.invariants.base import Checker, CollectContext, History
 from harness.invariants.outcome import limit, listing, result
 from harness.invariants.values import MISSING, read_path, shown
 from harness.observe.events import Lookup, Request
+from harness.scenario.templates import escape
 from harness.spec.kinds import InvariantSpec
 from harness.spec.units import Duration
 from harness.spec.verdict import InvariantResult
@@ -105,7 +106,7 @@ def collect(spec: LedgerSpec, ctx: CollectContext) -> None:
     while pending:
         for key in list(pending):
             instance = ids[key].instance
-            url = ctx.resolve(spec.lookup.replace("{id}", _escape(key)), instance)
+            url = ctx.resolve(spec.lookup.replace("{id}", escape(key)), instance)
             remaining = max(0.1, min(2.0, ctx.deadline - time.monotonic()))
             last[key] = ctx.http_json("GET", url, remaining)
             status, value, _ = last[key]
@@ -126,10 +127,6 @@ def collect(spec: LedgerSpec, ctx: CollectContext) -> None:
                 error=error,
             )
         )
-
-
-def _escape(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
 
 
 def check(spec: LedgerSpec, history: History) -> InvariantResult:

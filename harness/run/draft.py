@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from harness.run.survey import Seen, Survey
+from harness.scenario.templates import escape
 
 __all__ = ["Kind", "draft", "kinds_of", "program_of"]
 
@@ -158,10 +159,6 @@ def _secs(seconds: float) -> str:
     return f"{math.ceil(seconds * 2) / 2:g}s"
 
 
-def _template(arg: str) -> str:
-    return arg.replace("{", "{{").replace("}", "}}")
-
-
 @dataclass(frozen=True)
 class _Port:
     number: int
@@ -182,7 +179,7 @@ def _main_port(survey: Survey, root_pid: int) -> _Port | None:
 def _command(survey: Survey, port: _Port | None) -> list[str]:
     out = []
     for index, arg in enumerate(survey.command):
-        text = _template(arg)
+        text = escape(arg)
         if index == 0 and _PYTHONS.match(arg):
             text = "{python}"
         elif index > 0 and port is not None and port.in_command:
@@ -248,7 +245,7 @@ def draft(survey: Survey, *, name: str) -> str:
             " traffic during the trial"
         )
         add("workload:")
-        url = f"http://127.0.0.1:{port.ref}{_template(http[0])}"
+        url = f"http://127.0.0.1:{port.ref}{escape(http[0])}"
         add(f"  - {{name: http, http: {{url: {_q(url)}}}, rate: 20/s}}")
     gap = within + 1.0
     at = [1.0 + i * gap for i in range(len(live))]

@@ -29,7 +29,8 @@ from harness.observe.events import (
 from harness.observe.http import http_json
 from harness.run.catalog import scenario_from_mapping
 from harness.run.system import RunningSystem
-from harness.spec.loopback import is_loopback
+from harness.scenario.templates import escape
+from harness.spec.loopback import WILDCARDS, is_loopback
 
 __all__ = ["HTTP_PATHS", "Seen", "Survey", "survey"]
 
@@ -94,7 +95,7 @@ def survey(command: Sequence[str], *, watch: float = 5.0, quiet: float = 1.0) ->
         for event in system.timeline.events():
             if not isinstance(event, PortListen) or event.port in http:
                 continue
-            if is_loopback(event.address) or event.address in ("0.0.0.0", "::"):
+            if is_loopback(event.address) or event.address in WILDCARDS:
                 answer = _http_answer(event.port)
                 if answer is not None:
                     http[event.port] = answer
@@ -108,7 +109,7 @@ def _runnable(index: int, part: str) -> str:
     (``{python}``, as ``requires`` means it), every other brace literal."""
     if index == 0 and part in ("python", "python3"):
         return "{python}"
-    return part.replace("{", "{{").replace("}", "}}")
+    return escape(part)
 
 
 def _watch(system: RunningSystem, launched: float, watch: float, quiet: float) -> None:

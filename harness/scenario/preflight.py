@@ -26,13 +26,12 @@ from harness.scenario.checks import strings_of
 from harness.scenario.parts import Parts
 from harness.scenario.source import Path_, Problem
 from harness.scenario.templates import TemplateError, names_in, resolve
-from harness.spec.loopback import is_loopback
+from harness.spec.loopback import WILDCARDS, is_loopback
 
 PLACEHOLDER_PORT = "50000"
 """What ``{port}`` stands for at load: a port as the system will get (from the ephemeral
 range), so ``http://127.0.0.1:{port}`` checks like the real URL will."""
 URL_FIELDS = frozenset({"url", "lookup"})
-WILDCARDS = frozenset({"0.0.0.0", "::"})
 _LOCAL = "chaos only sends traffic to this machine (127.0.0.0/8, ::1, localhost)"
 
 

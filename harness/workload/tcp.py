@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, Field
 
 from harness.observe.http import compact, describe_error
 from harness.spec.kinds import WorkloadKindSpec
-from harness.spec.loopback import is_loopback
+from harness.spec.loopback import is_loopback, loopback_for
 from harness.spec.regex import Regex
 from harness.spec.units import Duration
 from harness.workload.base import Answer, Target, WorkloadKind
@@ -27,8 +27,6 @@ READ_LIMIT = 64 * 1024
 """Bytes of one reply read at most: a server that streams forever cannot hold a thread."""
 
 _SHOWN = 200
-_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
-"""A wildcard host (accepted at load, as for ports a system listens on) means this machine."""
 
 
 def _port_text(value: Any) -> Any:
@@ -56,7 +54,8 @@ class TcpClient:
 
     def __init__(self, spec: TcpWorkloadSpec, target: Target) -> None:
         self._spec = spec
-        self._host = _WILDCARDS.get(target.resolve(spec.host), target.resolve(spec.host))
+        # a wildcard host (accepted at load, as for ports a system listens on): this machine
+        self._host = loopback_for(target.resolve(spec.host))
         if not is_loopback(self._host):
             raise ValueError(f"refusing non-loopback host {self._host!r}")
         port = target.resolve(spec.port)

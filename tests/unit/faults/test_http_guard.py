@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from harness.observe.http import at_path, compact, http_json
-from harness.spec.loopback import is_loopback
+from harness.spec.loopback import is_loopback, loopback_for
+
+
+@pytest.mark.parametrize(
+    ("host", "reached"),
+    [("0.0.0.0", "127.0.0.1"), ("::", "::1"), ("[::]", "::1"), ("127.0.0.2", "127.0.0.2")],
+)
+def test_a_wildcard_host_is_reached_on_loopback(host: str, reached: str) -> None:
+    assert loopback_for(host) == reached
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.3.2.1", "::1", "[::1]", "localhost"])
