@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from harness.scenario.model import EVENT_TRIGGERS
+
 VERSION = 1
 TIMED = "at"
 BEFORE = "before"
-EVENT_TRIGGERS = ("on_spawn", "on_log", "on_request", "on_probe")
 
 
 class ScheduleError(ValueError):
@@ -121,15 +122,8 @@ class Schedule:
         """Timed steps in firing order (time, then number)."""
         return sorted((s for s in self.steps if s.timed), key=lambda s: (s.at or 0.0, s.number))
 
-    def of_trigger(self, *triggers: str) -> list[Step]:
-        return [s for s in self.steps if s.trigger in triggers]
-
     def with_steps(self, steps: list[Step] | tuple[Step, ...]) -> Schedule:
         return replace(self, steps=tuple(sorted(steps, key=lambda s: s.number)))
-
-    def next_number(self) -> int:
-        """A number no step uses (for a fault injected by hand after the schedule's own)."""
-        return max((s.number for s in self.steps), default=-1) + 1
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

@@ -32,10 +32,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from harness.results.model import TrialResult
+from harness.schedule.describe import seconds
 from harness.schedule.model import Schedule, Step
+from harness.spec import units
 from harness.spec.units import parse_duration
 from harness.spec.verdict import Verdict
 
@@ -110,7 +111,7 @@ def describe_step(step: Step) -> str:
 
 
 def _secs(value: float | None) -> str:
-    return f"{value or 0.0:.3f}s"
+    return seconds(value or 0.0)
 
 
 NOTHING_TO_JUDGE = "nothing to judge"
@@ -279,6 +280,6 @@ def _shifted(current: Schedule, moving: list[Step], shift: float) -> Schedule:
 
 
 def duration_text(seconds: float) -> str:
-    """Seconds → ``1500ms`` (never an exponent): how a scenario writes a duration."""
-    millis = Decimal(repr(round(seconds * 1000, 3))).normalize()
-    return f"{millis:f}ms"
+    """Seconds → ``1500ms`` (never an exponent), to the microsecond a schedule plans in:
+    how a scenario writes a duration (``Duration``'s own text)."""
+    return units.duration_text(round(seconds, 6))

@@ -78,7 +78,7 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:.2f}s"
 
 
-def _duration_text(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     """Seconds → text ``parse_duration`` reads back: never an exponent (``1e+06ms``)."""
     millis = Decimal(repr(round(seconds * 1000, 6)))
     return f"{millis:f}".removesuffix(".0") + "ms"
@@ -102,7 +102,7 @@ def templated(parse: Callable[[Any], T]) -> Callable[[Any, ValidationInfo], T]:
 Duration = Annotated[
     float,
     BeforeValidator(templated(parse_duration)),
-    PlainSerializer(_duration_text, return_type=str),
+    PlainSerializer(duration_text, return_type=str),
 ]
 """Seconds, written with a unit in YAML (``250ms``, ``2s``, ``1m``)."""
 Rate = Annotated[float, BeforeValidator(templated(parse_rate))]
