@@ -233,7 +233,7 @@ def _inject(resource: _Resource, spec: _ResourceSpec, ctx: FaultContext, firing:
         _warn(ctx, kind, group.warnings())
         if refused is not None:
             problems.append(refused)
-            _warn(ctx, kind, group.release())
+            _warn(ctx, kind, group.release() + group.warnings())  # the move back's too
             continue
         groups.append((process, group))
     if not groups:
