@@ -49,7 +49,7 @@ class HandedZombies:
         """Reap what is ours now; forget what its own parent reaped."""
         for fd in list(self._fds):
             status = reap(fd)
-            gone = status is not None and (status.code is not None or status.signal is not None)
+            gone = status is not None and status.reaped
             if not gone:
                 try:
                     signal.pidfd_send_signal(fd, 0)  # a zombie still takes signal 0

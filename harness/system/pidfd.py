@@ -25,6 +25,11 @@ class ExitStatus:
     signal: str | None = None
 
     @property
+    def reaped(self) -> bool:
+        """Whether the harness reaped it (else its own parent did, or will)."""
+        return self.code is not None or self.signal is not None
+
+    @property
     def returncode(self) -> int | None:
         """``subprocess`` style: the exit code, or minus the signal number."""
         if self.code is not None:

@@ -904,11 +904,9 @@ class ProcessTracker:
     def _on_exit(self, fd: int, *, give_up: bool = False) -> list[Event]:
         """The process behind ``fd`` exited: reap it if ours, record it, close the pidfd."""
         status = reap(fd)
-        not_ours = status is not None and status.code is None and status.signal is None
-        if not_ours or (status is None and give_up):
-            pid = self._fds.get(fd)
-            if pid is not None:
-                self._handed.keep(fd, pid)
+        # Another parent's to reap (or never reapable): kept in view, in case it is handed
+        # to the harness (``HandedZombies``).
+        handed = (status is not None and not status.reaped) or (status is None and give_up)
         if status is None and not give_up:
             # Exited but not yet reapable: stop polling it, retry on the next rounds.
             with self._lock:
@@ -922,6 +920,8 @@ class ProcessTracker:
             pid = self._fds.get(fd)
             if pid is None:
                 return []
+            if handed:
+                self._handed.keep(fd, pid)
             pend = self._pending.pop(pid)
             if pend is not None:
                 events.append(self._promote(pend))
