@@ -26,8 +26,7 @@ from harness.invariants.lifetimes import Life, Lifetimes
 from harness.invariants.values import MISSING, read_path
 from harness.observe.events import LogLine, ProbeResult
 from harness.scenario.model import RoleReadySpec
-
-PID_GROUP = "pid"
+from harness.spec.regex import PID_GROUP, as_pid
 
 ReadyTimes = dict[int, float]
 """``id(life)`` → trial time the process was first ready."""
@@ -74,7 +73,7 @@ def _evidence(
             match = pattern.search(line.line)
             if match is None:
                 continue
-            pid = _as_pid(match.group(PID_GROUP)) if named else None
+            pid = as_pid(match.group(PID_GROUP)) if named else None
             if named and pid is None:
                 continue
             yield line.t, line.instance, [pid] if pid is not None else None
@@ -98,7 +97,7 @@ def _evidence(
 def _pids_at(value: Any, steps: list[str], holder: Any) -> Iterator[tuple[int, Any]]:
     """Every ``(pid, object holding it)`` the path reaches; ``*`` is any key or index."""
     if not steps:
-        pid = _as_pid(value)
+        pid = as_pid(value)
         if pid is not None:
             yield pid, holder
         return
@@ -120,16 +119,6 @@ def _holds(spec: RoleReadySpec, value: Any) -> bool:
     if "equals" in spec.model_fields_set and value != spec.equals:
         return False
     return spec.in_ is None or value in spec.in_
-
-
-def _as_pid(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value > 0 else None
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 SIGHTING_LAG_S = 2.0

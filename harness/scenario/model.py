@@ -26,7 +26,7 @@ from harness.scenario.source import LineMap
 from harness.spec.base import Frozen
 from harness.spec.kinds import FaultSpec, InvariantSpec, ProbeSpec, WorkloadKindSpec
 from harness.spec.loopback import is_loopback
-from harness.spec.regex import Regex
+from harness.spec.regex import Regex, names_pid
 from harness.spec.signals import Signal
 from harness.spec.sizes import Size
 from harness.spec.units import Duration, Rate
@@ -294,9 +294,6 @@ class OnSpawn(Frozen):
     instance: int | None = None
 
 
-_PID_GROUP = re.compile(r"\(\?P<pid>")
-
-
 class OnLog(Frozen):
     """``on_log: {pattern, nth: 1, instance?, role?}``: the nth line of the system's output
     that ``pattern`` matches (``re.search``).
@@ -316,7 +313,7 @@ class OnLog(Frozen):
 
     @model_validator(mode="after")
     def _role_needs_a_pid(self) -> OnLog:
-        if self.role is not None and not _PID_GROUP.search(self.pattern):
+        if self.role is not None and not names_pid(self.pattern):
             raise ValueError(
                 "role: a log line cannot be told apart by who wrote it; name its process "
                 "with a named group (?P<pid>...) in pattern"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.schedule.model import BEFORE, Schedule, Step
+from harness.spec.regex import names_pid
 
 _TARGET_FIELDS = ("role", "count", "which", "instance")
 
@@ -65,7 +66,7 @@ def target(step: Step) -> str:
     event = step.event or {}
     if step.trigger == "on_spawn":
         return "the spawned process"
-    if step.trigger == "on_log" and "(?P<pid>" in str(event.get("pattern", "")):
+    if step.trigger == "on_log" and names_pid(str(event.get("pattern", ""))):
         return "the process the line names"
     role = options.get("role")
     if not isinstance(role, str):

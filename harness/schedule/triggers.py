@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from harness.invariants.values import Expectation, read_path
 from harness.observe.events import Event, LogLine, ProbeResult, ProcessStart, Request
 from harness.scenario.model import PROBE_CONDITIONS, OnLog, OnProbe, OnRequest, OnSpawn
+from harness.spec.regex import PID_GROUP, as_pid
 
 RoleOf = Callable[[int], str | None]
 """pid → the role of that live process of the trial, ``None`` if it is not one."""
@@ -89,8 +90,7 @@ class LogMatcher(Matcher):
         found = self.pattern.search(event.line)
         if found is None:
             return None
-        named = found.groupdict().get("pid")
-        pid = int(named) if named is not None and named.isdigit() else None
+        pid = as_pid(found.groupdict().get(PID_GROUP))
         if t.role is not None and (pid is None or self.role_of(pid) != t.role):
             return None
         return Fired(event, pid)

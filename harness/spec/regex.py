@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
@@ -88,3 +88,28 @@ def check_regex(value: str) -> str:
 
 Regex = Annotated[str, AfterValidator(check_regex)]
 """A Python regular expression (never a template: ``\\d{3}`` keeps its braces)."""
+
+
+PID_GROUP = "pid"
+"""The named group by which a log pattern names the process a line is about."""
+
+
+def names_pid(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``(?P<pid>...)`` group (as ``re`` reads it: an escaped or
+    commented-out one does not count); False for a pattern ``re`` cannot compile."""
+    try:
+        return PID_GROUP in re.compile(pattern).groupindex
+    except re.error:
+        return False
+
+
+def as_pid(value: Any) -> int | None:
+    """A process id from a matched group or a JSON value: a positive whole number, else
+    None (``true``, ``0``, ``"12a"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.isdigit():
+        return int(value) or None
+    return None

@@ -26,7 +26,14 @@ from harness.scenario.bounded import (
     MAX_VALUES,
 )
 from harness.scenario.loader import MAX_REPORTED, load_scenario, problems
-from harness.spec.regex import MAX_LENGTH, MAX_NESTING, check_regex, group_nesting
+from harness.spec.regex import (
+    MAX_LENGTH,
+    MAX_NESTING,
+    as_pid,
+    check_regex,
+    group_nesting,
+    names_pid,
+)
 
 SYSTEM = 'system:\n  command: [sleep, "1"]\n'
 
@@ -361,3 +368,24 @@ def test_without_libyaml_the_pure_python_parser_gives_the_same_bounds() -> None:
 def _line_of_name(path: Path) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(i for i, line in enumerate(lines, 1) if line.startswith("name:"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "named"),
+    [
+        (r"pid (?P<pid>\d+) ready", True),
+        (r"pid \(\?P<pid>\d+\) ready", False),  # escaped: the text, not a group
+        (r"(?x) pid \d+  # (?P<pid>...) in a comment", False),
+        (r"(?P<other>\d+)", False),
+        (r"(unclosed", False),
+    ],
+)
+def test_a_pid_group_is_one_re_reads_as_such(pattern: str, named: bool) -> None:
+    assert names_pid(pattern) is named
+
+
+@pytest.mark.parametrize(
+    ("value", "pid"), [("42", 42), (42, 42), ("0", None), (0, None), (True, None), ("4a", None)]
+)
+def test_a_pid_is_a_positive_whole_number(value: object, pid: int | None) -> None:
+    assert as_pid(value) == pid
