@@ -49,7 +49,8 @@ def _e(text: object) -> str:
     return escape.html(text)
 
 
-def _css() -> str:
+def stylesheet() -> str:
+    """The report's CSS (``report.css``), inlined so that a report is one file."""
     return files("harness.report").joinpath("report.css").read_text(encoding="utf-8")
 
 
@@ -315,19 +316,15 @@ _SEVERITY = {
 }
 
 
-def _verdict_of(s: ScenarioResult) -> Outcome:
-    return Outcome.SKIP if s.skipped is not None else s.outcome
-
-
 def failures_first(scenarios: Sequence[ScenarioResult]) -> list[ScenarioResult]:
     """Errors, then failures (unexpected passes too), then passes, then expected failures,
     then skips; the run's order within each."""
-    return sorted(scenarios, key=lambda s: _SEVERITY[_verdict_of(s)])
+    return sorted(scenarios, key=lambda s: _SEVERITY[s.outcome])
 
 
 def _scenario(s: ScenarioResult, colours: Mapping[str, str]) -> str:
     tags = "".join(f'<span class="tag">{_e(t)}</span>' for t in s.tags)
-    verdict = _verdict_of(s)
+    verdict = s.outcome
     css = "scenario failing" if verdict.bad else "scenario passing"
     counts = ""
     if s.trials:
@@ -409,7 +406,7 @@ def to_html(run: RunResult) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>chaos report · {_e(run.started)}</title><style>{_css()}</style></head>"
+        f"<title>chaos report · {_e(run.started)}</title><style>{stylesheet()}</style></head>"
         f'<body>{HATCH}<input type="radio" name="show" id="show-all" class="show" checked>'
         '<input type="radio" name="show" id="show-failures" class="show">'
         "<main><h1>chaos run report</h1>"

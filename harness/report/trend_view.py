@@ -8,8 +8,6 @@ CSS and SVG, nothing loaded, every recorded string escaped.
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -17,7 +15,7 @@ from rich.text import Text
 
 from harness.report import escape
 from harness.report.colours import MEANINGS
-from harness.report.html import STEP_COLOURS
+from harness.report.html import STEP_COLOURS, stylesheet
 from harness.report.svg import nice_step
 from harness.report.trend import AVAILABILITY, Series, Trend, metric_label, value_text
 
@@ -182,8 +180,7 @@ def _chart(t: Trend, s: Series, metrics: list[str], percent: bool) -> str:
 def trend_to_html(t: Trend) -> str:
     """The trend as one self-contained HTML document: per scenario, recovery per phase
     (ms) and availability (%) over the points, flagged points ringed."""
-    css = files("harness.report").joinpath("report.css").read_text(encoding="utf-8")
-    css += (
+    css = stylesheet() + (
         "svg .regression { fill: none; stroke: #cf222e; stroke-width: 2.5; }"
         " .legend b.ring { color: #cf222e; }"
     )
