@@ -22,9 +22,15 @@ from typing import Any
 
 import yaml
 
-from harness.scenario.bounded import RefusedYAML
 from harness.scenario.messages import describe
-from harness.scenario.source import LineMap, Path_, SourceError, parse, read_source
+from harness.scenario.source import (
+    LineMap,
+    Path_,
+    SourceError,
+    parse,
+    read_source,
+    yaml_problem,
+)
 
 MAX_DEPTH = 4
 """Includes inside includes: a fragment of a fragment of a fragment is already a lot."""
@@ -205,16 +211,9 @@ def _read(
         ) from None
     try:
         data, lines = parse(text)
-    except RefusedYAML as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise IncludeError(f"{exc.problem} ({via})", shown, line) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "malformed YAML"
-        line = mark.line + 1 if mark else None
-        raise IncludeError(f"invalid YAML: {what} ({via})", shown, line) from None
     except yaml.YAMLError as exc:
-        raise IncludeError(f"invalid YAML: {exc} ({via})", shown, 1) from None
+        message, line = yaml_problem(exc)
+        raise IncludeError(f"{message} ({via})", shown, line) from None
     if not isinstance(data, dict):
         message = f"a fragment is a mapping of scenario fields, got {describe(data)} ({via})"
         raise IncludeError(message, shown, 1)

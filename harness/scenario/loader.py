@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 from harness.errors import ScenarioError
 from harness.scenario import checks, include
-from harness.scenario.bounded import RefusedYAML
 from harness.scenario.entries import fault_entries, invariant_entries, probe_entries
 from harness.scenario.kinds import Kinds
 from harness.scenario.messages import describe, problems_from
@@ -39,6 +38,7 @@ from harness.scenario.source import (
     located,
     parse,
     read_source,
+    yaml_problem,
 )
 from harness.scenario.templates import NAME, vars_resolver
 from harness.scenario.timing import timing_problems
@@ -256,18 +256,9 @@ def _load(
         return None, [ScenarioError(f"cannot read the file ({exc.strerror})", file=file)]
     try:
         data, lines = parse(text)
-    except RefusedYAML as exc:  # a bound passed: its sentence says which
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        return None, [ScenarioError(str(exc.problem), file=file, line=line)]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = exc.problem or exc.context or "malformed YAML"
-        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
-            what += f" ({exc.context} started on line {exc.context_mark.line + 1})"
-        return None, [ScenarioError(f"invalid YAML: {what}", file=file, line=line)]
     except yaml.YAMLError as exc:
-        return None, [ScenarioError(f"invalid YAML: {exc}", file=file, line=1)]
+        message, line = yaml_problem(exc)
+        return None, [ScenarioError(message, file=file, line=line)]
     if data is None:
         message = "the file is empty; expected a mapping with at least system: {command: [...]}"
         return None, [ScenarioError(message, file=file, line=1)]

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from harness.errors import ScenarioError
-from harness.scenario.bounded import MAX_FILE_BYTES, BoundedLoader
+from harness.scenario.bounded import MAX_FILE_BYTES, BoundedLoader, RefusedYAML
 
 PathPart = str | int
 Path_ = tuple[PathPart, ...]
@@ -224,6 +224,22 @@ def parse(text: str) -> tuple[Any, LineMap]:
     finally:
         loader.dispose()
     return data, lines
+
+
+def yaml_problem(exc: yaml.YAMLError) -> tuple[str, int | None]:
+    """What ``parse`` refused, in words, and its line: a bound passed says which in its own
+    sentence; a syntax error is ``invalid YAML: ...``, with where its construct started
+    when that is another line."""
+    if isinstance(exc, RefusedYAML):
+        return str(exc.problem), exc.problem_mark.line + 1 if exc.problem_mark else None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            what += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        return f"invalid YAML: {what}", line
+    return f"invalid YAML: {exc}", 1
 
 
 def _record(loader: LineLoader, node: yaml.Node, path: Path_, lines: LineMap) -> None:
