@@ -21,6 +21,7 @@ import yaml
 
 from harness.errors import UsageError
 from harness.results.model import RunResult, ScenarioResult, TrialResult
+from harness.scenario import include
 from harness.scenario.parts import effective_vars
 from harness.scenario.source import SourceError, parse, read_source
 from harness.schedule.model import Schedule
@@ -95,11 +96,13 @@ def shrink_command(journal: Path | str, name: str, index: int) -> str:
 
 
 def declared_vars(file: Path) -> dict[str, str]:
-    """The vars a scenario file declares, as text (what a run has without ``--var``); empty
-    when the file cannot be read."""
+    """The vars a scenario file declares, its fragments' (``include``) too, as text (what a
+    run has without ``--var``); empty when the file cannot be read."""
     try:
-        data, _ = parse(read_source(file))
-    except (OSError, SourceError, yaml.YAMLError):  # gone or changed: every var counts as given
-        return {}
+        data, lines = parse(read_source(file))
+        if isinstance(data, dict):
+            data, _ = include.expand(data, lines, str(file))
+    except (OSError, SourceError, yaml.YAMLError, include.IncludeError):
+        return {}  # gone or changed: every var counts as given
     raw = data.get("vars") if isinstance(data, dict) else None
     return effective_vars(raw, {})[0]

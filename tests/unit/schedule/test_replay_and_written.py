@@ -87,6 +87,15 @@ def test_declared_vars_are_the_files_own(tmp_path: Path) -> None:
     assert declared_vars(tmp_path / "gone.yaml") == {}
 
 
+def test_declared_vars_include_a_fragments(tmp_path: Path) -> None:
+    """A var declared in an included fragment is the file's too: a rerun line need not
+    give it with --var."""
+    (tmp_path / "base.fragment.yaml").write_text('vars: {port_base: "9000"}\n', encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text("include: base.fragment.yaml\n" + SOURCE, encoding="utf-8")
+    assert declared_vars(path) == {"port_base": "9000", "bugs": "", "rate": "5/s"}
+
+
 def test_the_dry_run_lines_are_the_same_for_the_same_seed(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(SOURCE, encoding="utf-8")
