@@ -45,6 +45,7 @@ reshaping the record, and a rule consults such a field only when it is known.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.system.marker import Marker
@@ -58,6 +59,7 @@ __all__ = [
     "Via",
     "decide",
     "pid_reused",
+    "runs_parent_image",
     "screen",
 ]
 
@@ -212,9 +214,19 @@ def _not_execd(s: Sighting) -> bool:
     """Its command line cannot tell its role yet: mid-exec, its parent's, or dead."""
     if s.state in DEAD_STATES or not s.cmdline:
         return True
-    if s.exec_seen:
-        return False
-    return s.cmdline in (s.parent_cmdline, s.parent_cmdline_now)
+    return runs_parent_image(s.cmdline, s.exec_seen, (s.parent_cmdline, s.parent_cmdline_now))
+
+
+def runs_parent_image(
+    cmdline: Sequence[str] | None,
+    exec_seen: bool | None,
+    parents: tuple[Sequence[str] | None, ...],
+) -> bool:
+    """A forked child still running its parent's program: no exec seen, and its command
+    line is one of its parent's readings (as first seen, and now: a parent that exec'd
+    later forks children that show its new one). An empty reading (mid-exec) is not;
+    ``exec_seen`` None: no source says (only kernel events see an exec)."""
+    return bool(cmdline) and not exec_seen and cmdline in parents
 
 
 def pid_reused(sighting: Sighting) -> bool:

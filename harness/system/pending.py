@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from harness.system import procfs
+from harness.system.membership import runs_parent_image
 
 __all__ = ["EXEC_WAIT_MAX_S", "EXEC_WAIT_S", "Pending", "PendingExecs", "still_exec_bound"]
 
@@ -114,8 +115,8 @@ class PendingExecs:
             # after it was first seen (``sh -c '... && exec supervisord'``) forks children
             # that show its new command line until they exec themselves.
             parent_now = procfs.cmdline(pend.ppid)
-            execed = bool(current) and (
-                pend.exec_seen or current not in (pend.parent_cmdline, parent_now)
+            execed = bool(current) and not runs_parent_image(
+                current, pend.exec_seen, (pend.parent_cmdline, parent_now)
             )
             if current:  # empty while exec replaces the image: keep the last reading
                 pend.cmdline = current

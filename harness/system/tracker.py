@@ -54,6 +54,7 @@ from harness.system.membership import (
     Via,
     decide,
     pid_reused,
+    runs_parent_image,
     screen,
 )
 from harness.system.pacing import ScanPacer
@@ -763,8 +764,8 @@ class ProcessTracker:
             if self._sub is not None and via is not Via.FORK and alive:
                 # A fork's child is watched by the hub already; a dead one forks no more.
                 self._sub.watch(pid, decision.instance)
-            # Its parent's image, no exec seen (not empty: mid-exec it is on its way out).
-            forked = bool(cmdline) and not exec_seen and cmdline in (parent_cmdline, parent_now)
+            # Its parent's image (not empty: mid-exec it is on its way out).
+            forked = runs_parent_image(cmdline, exec_seen, (parent_cmdline, parent_now))
             at_once = forked and decision.action is Action.PENDING and self._names_forked(parent)
             if at_once and decision.instance not in self._launchers:
                 # A ``forked_from`` role names it now: a pre-fork worker never execs.
@@ -787,9 +788,8 @@ class ProcessTracker:
 
     def _promote(self, pend: Pending) -> Event:
         """A pending child's role is decided now; its start time stays the first sighting."""
-        forked = not pend.exec_seen and (
-            pend.cmdline == pend.parent_cmdline or pend.cmdline == procfs.cmdline(pend.ppid)
-        )
+        parents = (pend.parent_cmdline, procfs.cmdline(pend.ppid))
+        forked = runs_parent_image(pend.cmdline, pend.exec_seen, parents)
         lineage = Lineage(parent_role=self._role_of(pend.ppid), forked=forked)
         _, event = self._track(
             pend.pid,

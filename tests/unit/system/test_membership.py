@@ -23,6 +23,7 @@ from harness.system.membership import (
     Via,
     decide,
     pid_reused,
+    runs_parent_image,
     screen,
 )
 
@@ -445,3 +446,12 @@ def test_a_recorded_exit_is_forgotten_only_when_the_pid_is_alive_again(s: Sighti
         assert s.exit_recorded
         assert s.held
         assert s.state not in (None, "Z", "X")
+
+
+def test_a_child_runs_its_parents_image_until_it_execs() -> None:
+    master, worker = ["nginx", "-g", "daemon off;"], ["nginx: worker process"]
+    assert runs_parent_image(master, None, (master, None))
+    assert runs_parent_image(master, False, (["sh", "-c", "exec nginx"], master))  # parent now
+    assert not runs_parent_image(master, True, (master, master))  # an exec was seen
+    assert not runs_parent_image(worker, None, (master, master))
+    assert not runs_parent_image([], None, ([], []))  # mid-exec: on its way out
