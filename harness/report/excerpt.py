@@ -213,11 +213,8 @@ def traffic_summary(events: Sequence[Event], start: float, end: float) -> list[s
     """``42 of 80 api requests failed between t=2.010 and t=3.580`` per workload/probe."""
     groups: dict[str, list[bool]] = {}
     for e in events:
-        if start <= e.t <= end:
-            if isinstance(e, Request):
-                groups.setdefault(f"{e.workload} requests", []).append(e.ok)
-            elif isinstance(e, ProbeResult):
-                groups.setdefault(f"probe {e.name} readings", []).append(e.ok)
+        if start <= e.t <= end and isinstance(e, Request | ProbeResult):
+            groups.setdefault(_traffic_of(e), []).append(e.ok)
     return [
         f"{oks.count(False)} of {len(oks)} {what} failed between t={start:.3f} and t={end:.3f}"
         for what, oks in groups.items()
@@ -238,21 +235,33 @@ def _compact(value: Any) -> str:
     return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
-def format_event(event: Event) -> str:
-    """``t=1.234 process_exit pid=41 role=backend signal=SIGKILL`` (empty fields left out)."""
+def format_event(event: Event, *, brief: bool = False) -> str:
+    """``t=1.234 process_exit pid=41 role=backend signal=SIGKILL`` (empty fields left out).
+
+    ``brief``: without what rarely explains a failure (a command line, a response body,
+    instance 0), a fault's detail spread out, latency in ms: one line of evidence."""
     parts = [f"t={event.t:.3f}", event.type]
     for f in dataclasses.fields(event):
-        if f.name == "t":
-            continue
         value = getattr(event, f.name)
+        if f.name == "t" or (isinstance(event, LogLine) and f.name == "line"):
+            continue  # a log line's text goes last, as it is
         if value is None or value == [] or value == {} or value == "":
             continue
-        if isinstance(event, LogLine) and f.name == "line":
+        if brief and (f.name in _BRIEF_SKIP or (f.name == "instance" and value == 0)):
             continue
-        parts.append(f"{f.name}={_compact(value)}")
+        if brief and f.name == "latency_s" and isinstance(value, int | float):
+            parts.append(f"latency={value * 1000:.0f}ms")
+        elif brief and f.name == "detail" and isinstance(value, dict):
+            parts += [f"{k}={_compact(v)}" for k, v in value.items()]
+        else:
+            parts.append(f"{f.name}={_compact(value)}")
     if isinstance(event, LogLine):
         parts.append(_compact(event.line))
     return " ".join(parts)
+
+
+_BRIEF_SKIP = frozenset({"effect", "cmdline", "ppid", "recorded", "body", "output_tail", "value"})
+"""Fields a one-line piece of evidence leaves out (the journal and the HTML have them)."""
 
 
 EXACT_S = 0.0015
@@ -286,13 +295,18 @@ def evidence_events(events: Sequence[Event], times: Sequence[float]) -> list[Eve
     return [chosen[i] for i in sorted(chosen, key=lambda i: (chosen[i].t, i))]
 
 
+def _traffic_of(event: Request | ProbeResult) -> str:
+    """Whose traffic it is: ``api requests``, ``probe status readings``."""
+    if isinstance(event, Request):
+        return f"{event.workload} requests"
+    return f"probe {event.name} readings"
+
+
 def _traffic_key(event: Event) -> str | None:
     """What alike traffic shares (``api requests failed``), ``None`` for other events."""
-    if isinstance(event, Request):
-        return f"{event.workload} requests {'ok' if event.ok else 'failed'}"
-    if isinstance(event, ProbeResult):
-        return f"probe {event.name} readings {'ok' if event.ok else 'failed'}"
-    return None
+    if not isinstance(event, Request | ProbeResult):
+        return None
+    return f"{_traffic_of(event)} {'ok' if event.ok else 'failed'}"
 
 
 def evidence_summary(
@@ -308,7 +322,7 @@ def evidence_summary(
         else:
             groups.append([e])
     lines = [
-        brief_event(g[0])
+        format_event(g[0], brief=True)
         if len(g) == 1
         else f"t={g[0].t:.3f}..{g[-1].t:.3f} {len(g)} {_traffic_key(g[0])}"
         for g in groups
@@ -316,34 +330,6 @@ def evidence_summary(
     if len(lines) > limit:
         return [*lines[:limit], f"… and {len(lines) - limit} more"]
     return lines
-
-
-_BRIEF_SKIP = frozenset({"effect", "cmdline", "ppid", "recorded", "body", "output_tail", "value"})
-"""Fields a one-line piece of evidence leaves out (the journal and the HTML have them)."""
-
-
-def brief_event(event: Event) -> str:
-    """``t=2.000 fault fault=0 kind=kill phase=instant role=backend pids=1001
-    signal=SIGKILL``: ``format_event`` without what rarely explains a failure (a command
-    line, a response body, instance 0), a fault's detail spread out, latency in ms."""
-    parts = [f"t={event.t:.3f}", event.type]
-    for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
-        if f.name in ("t", "line") or f.name in _BRIEF_SKIP:
-            continue
-        if value is None or value == [] or value == {} or value == "":
-            continue
-        if f.name == "instance" and value == 0:
-            continue
-        if f.name == "latency_s" and isinstance(value, int | float):
-            parts.append(f"latency={value * 1000:.0f}ms")
-        elif f.name == "detail" and isinstance(value, dict):
-            parts += [f"{k}={_compact(v)}" for k, v in value.items()]
-        else:
-            parts.append(f"{f.name}={_compact(value)}")
-    if isinstance(event, LogLine):
-        parts.append(_compact(event.line))
-    return " ".join(parts)
 
 
 def evidence_lines(trial: TrialResult, invariant: InvariantResult) -> list[str]:
