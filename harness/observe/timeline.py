@@ -64,7 +64,18 @@ class Timeline:
         """Call ``subscriber`` with every future event; returns an unsubscribe function."""
         with self._lock:
             self._subscribers.append(subscriber)
+        return self._unsubscriber(subscriber)
 
+    def follow(self, subscriber: Subscriber) -> tuple[list[Event], Callable[[], None]]:
+        """The events so far, and a subscription of ``subscriber`` to every later one, split
+        under one lock: ``record`` appends and reads the subscribers under it, so each event
+        is in exactly one of the two."""
+        with self._lock:
+            past = list(self._events)
+            self._subscribers.append(subscriber)
+        return past, self._unsubscriber(subscriber)
+
+    def _unsubscriber(self, subscriber: Subscriber) -> Callable[[], None]:
         def unsubscribe() -> None:
             with self._lock:
                 if subscriber in self._subscribers:

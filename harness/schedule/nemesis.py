@@ -76,7 +76,6 @@ class Nemesis:
             for b in self._watching
             if b.trigger is not None
         }
-        self._handled: set[int] = set()
         self._window = (0.0, float("inf"))
         self._started = False
 
@@ -97,11 +96,10 @@ class Nemesis:
         begin, end = self.schedule.chaos
         self._window = (ready_t + begin, ready_t + end if end > begin else float("inf"))
         if self._watching:
-            timeline = self._ctx.timeline
-            self._unsubscribe = timeline.subscribe(self._on_event)
+            past, self._unsubscribe = self._ctx.timeline.follow(self._on_event)
             # Events between the chaos phase's start and now (probes' first reading...)
-            # count too.
-            for event in timeline.events():
+            # count too; each event is offered once, from ``past`` or as it is recorded.
+            for event in past:
                 if event.t >= self._window[0]:
                     self._on_event(event)
         due: list[_Due] = [
@@ -149,9 +147,6 @@ class Nemesis:
             return
         fire: list[tuple[Bound, Fired]] = []
         with self._lock:
-            if id(event) in self._handled:
-                return
-            self._handled.add(id(event))
             for bound in self._watching:
                 fired = self._matchers[bound.step.number].offer(event)
                 if fired is not None:
